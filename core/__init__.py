@@ -1,0 +1,19 @@
+"""Gradient Lab's core: Keras networks measured layer by layer. Never imports streamlit.
+
+`ModelSpec` is cheap to import; everything that needs TensorFlow is loaded on first use,
+so that the app's home page appears before TensorFlow has loaded.
+"""
+from .spec import ModelSpec
+
+__all__ = ["ModelSpec", "profile", "summarize"]
+
+
+def profile(spec):
+    """Per-layer table of one real forward and backward pass (see core.profile)."""
+    from .profile import profile as compute
+    return compute(spec)
+
+
+def summarize(table, column="signal_grad_norm"):
+    from .summary import summarize as compute
+    return compute(table, column)

@@ -1,0 +1,126 @@
+"""Chart builders shared by every page: pure functions from DataFrames to Altair charts.
+
+Log axes cannot show 0, inf or nan, yet these are real outcomes here (underflow,
+overflow). `log_chart` keeps them visible: such points are pinned to the bottom or the
+top edge of the plot with their own marker shape and a tooltip that says what they are.
+"""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+# Okabe & Ito's colour-blind-safe palette.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+           "#000000"]
+STATUS_SHAPES = {"finite": "circle", "overflow (inf)": "triangle-up",
+                 "not a number (nan)": "diamond", "underflow (0)": "triangle-down",
+                 "negative": "square"}
+
+
+def value_status(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    status = np.full(values.shape, "finite", dtype=object)
+    status[values == 0] = "underflow (0)"
+    status[values < 0] = "negative"
+    status[np.isinf(values)] = "overflow (inf)"
+    status[np.isnan(values)] = "not a number (nan)"
+    return status
+
+
+def format_value(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4g}"
+
+
+def pin_for_log(long: pd.DataFrame, value: str = "value") -> tuple[pd.DataFrame, list]:
+    """Add `plotted`, `status` and `exact` columns; return the data and the y domain."""
+    data = long.copy()
+    values = data[value].to_numpy(dtype=np.float64)
+    status = value_status(values)
+    good = values[(status == "finite")]
+    if good.size:
+        low, high = float(good.min()), float(good.max())
+    else:
+        low, high = 1e-3, 1e3
+    low_edge = 10 ** math.floor(math.log10(low) - 0.5)
+    high_edge = 10 ** math.ceil(math.log10(high) + 0.5)
+    plotted = values.copy()
+    plotted[status == "underflow (0)"] = low_edge
+    plotted[status == "negative"] = low_edge
+    plotted[(status == "overflow (inf)") | (status == "not a number (nan)")] = high_edge
+    data["plotted"] = plotted
+    data["status"] = status
+    data["exact"] = [format_value(v) for v in values]
+    return data, [low_edge, high_edge]
+
+
+def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: str,
+              series: str = "series", value: str = "value", dash: str | None = None,
+              height: int = 320, subtitle: str | None = None) -> alt.Chart:
+    """Lines on a log y axis, one per `series`, with 0/inf/nan pinned and marked.
+
+    `dash`: a column whose value "theory" draws that row's series dashed.
+    """
+    data, domain = pin_for_log(long, value)
+    names = list(dict.fromkeys(data[series]))
+    color = alt.Color(f"{series}:N", title=None,
+                      scale=alt.Scale(domain=names, range=PALETTE[:len(names)] or PALETTE),
+                      legend=alt.Legend(orient="bottom", labelLimit=400))
+    y = alt.Y("plotted:Q", title=y_title,
+              scale=alt.Scale(type="log", domain=domain, clamp=True),
+              axis=alt.Axis(format=".0e", tickCount=8))
+    tooltip = [alt.Tooltip(f"{series}:N", title="series"),
+               alt.Tooltip(f"{x}:Q", title=x_title),
+               alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
+    base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title), y=y, color=color,
+                                  tooltip=tooltip)
+    finite = alt.datum.status == "finite"
+    if dash:
+        stroke = alt.StrokeDash(f"{dash}:N", title=None,
+                                scale=alt.Scale(domain=["measured", "theory"],
+                                                range=[[1, 0], [6, 4]]))
+        lines = base.transform_filter(finite).mark_line(strokeWidth=2).encode(
+            strokeDash=stroke)
+    else:
+        lines = base.transform_filter(finite).mark_line(strokeWidth=2)
+    points = base.mark_point(filled=True, size=60).encode(
+        shape=alt.Shape("status:N", title="value",
+                        scale=alt.Scale(domain=list(STATUS_SHAPES),
+                                        range=list(STATUS_SHAPES.values()))),
+        opacity=alt.condition(finite, alt.value(0.5), alt.value(1.0)))
+    if dash:
+        points = points.transform_filter(alt.datum[dash] != "theory")
+    heading = alt.TitleParams(title, subtitle=subtitle or [], anchor="start")
+    return (lines + points).properties(title=heading, height=height, width="container")
+
+
+def long_format(df: pd.DataFrame, x: str, columns: dict[str, str],
+                kind: str = "measured") -> pd.DataFrame:
+    """Wide table -> rows of (x, series label, value, kind) for log_chart."""
+    frames = [pd.DataFrame({x: df[x], "series": label, "value": df[column], "kind": kind})
+              for column, label in columns.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def fraction_chart(df: pd.DataFrame, *, columns: dict[str, str], title: str,
+                   height: int = 220) -> alt.Chart:
+    """Fractions (0-1) per layer, e.g. saturated and dead units, as lines."""
+    data = long_format(df, "layer", columns)
+    names = list(columns.values())
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("layer:Q", title="hidden layer (1 = nearest the input)"),
+        y=alt.Y("value:Q", title="fraction of units", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=names,
+                                                                range=PALETTE[:len(names)]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("series:N"), alt.Tooltip("layer:Q"),
+                 alt.Tooltip("value:Q", format=".1%", title="fraction")],
+    ).properties(title=alt.TitleParams(title, anchor="start"), height=height,
+                 width="container")

@@ -1,0 +1,140 @@
+"""python -m core COMMAND [flags]: every computation of the app, from a terminal.
+
+Flags are the ModelSpec field names with dashes (--negative-slope, --no-bias). A bad
+value exits with status 2 and one line naming the flag and what it accepts.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+import pandas as pd
+
+from .spec import FIELDS, ModelSpec, describe, parse_value
+
+# command -> module that defines add_arguments(parser) and run(args) -> DataFrame.
+# Modules are imported only when their command runs, so --help stays fast.
+COMMANDS = {
+    "profile": ("core.cli", "per-layer activations and gradients of one network"),
+    "grid": ("core.initialization", "initialization x activation grid of signal ratios"),
+    "sweep": ("core.initialization", "signal ratio against the weight scale sigma_w"),
+    "train": ("core.training", "train a network and record every layer at every step"),
+    "through-time": ("core.through_time", "gradient through time in a recurrent network"),
+}
+
+
+class UsageError(Exception):
+    """A bad flag: reported in one line with exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints usage + error)
+        raise UsageError(message)
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser, fields=None, base=None) -> None:
+    """One flag per ModelSpec field; values are checked by the spec itself."""
+    base = base or ModelSpec()
+    for name in fields or FIELDS:
+        meta = FIELDS[name].metadata
+        default = getattr(base, name)
+        if meta["kind"] is bool:
+            parser.add_argument(flag(name), dest=name, action="store_true",
+                                help=meta["help"])
+        else:
+            parser.add_argument(flag(name), dest=name, default=None, metavar=name.upper(),
+                                help=f"{meta['help']}; {describe(name)} "
+                                     f"(default {default})")
+
+
+def spec_from_args(args: argparse.Namespace, fields=None, base=None) -> ModelSpec:
+    base = base or ModelSpec()
+    values = {}
+    for name in fields or FIELDS:
+        raw = getattr(args, name, None)
+        if raw is None or raw is False:
+            continue
+        try:
+            values[name] = raw if raw is True else parse_value(name, raw)
+        except ValueError:
+            raise UsageError(f"{flag(name)} must be {describe(name)} (got {raw!r})") \
+                from None
+    try:
+        return base.replace(**values)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("csv", "json"), default="csv",
+                        help="output format (default csv)")
+
+
+def emit(table: pd.DataFrame, fmt: str, out=None) -> None:
+    """Print a table; inf and nan are written as 'inf', '-inf', 'nan' in both formats."""
+    out = out or sys.stdout
+    if fmt == "json":
+        records = [{key: _json_value(value) for key, value in row.items()}
+                   for row in table.to_dict(orient="records")]
+        json.dump(records, out, indent=1)
+        out.write("\n")
+    else:
+        table.to_csv(out, index=False, float_format="%.9g")
+
+
+def _json_value(value):
+    if isinstance(value, float) and (value != value or value in (float("inf"),
+                                                                  float("-inf"))):
+        return str(value)
+    if hasattr(value, "item"):
+        return _json_value(value.item())
+    return value
+
+
+# The profile command lives here.
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser)
+    add_format_argument(parser)
+
+
+def run(args: argparse.Namespace) -> pd.DataFrame:
+    spec = spec_from_args(args)  # validate before the slow TensorFlow import
+    from .profile import profile
+    return profile(spec)
+
+
+def build_parser(command: str | None = None) -> Parser:
+    parser = Parser(prog="python -m core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            module = importlib.import_module(module_name)
+            getattr(module, "CLI_ARGUMENTS", {}).get(name, module.add_arguments)(
+                command_parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    try:
+        parser = build_parser(command)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        module = importlib.import_module(COMMANDS[args.command][0])
+        runner = getattr(module, "CLI_RUN", {}).get(args.command, module.run)
+        table = runner(args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    emit(table, args.format)
+    return 0

@@ -1,0 +1,141 @@
+"""The same network as a plain Keras functional model: the reference and the naive way.
+
+core.profile computes with a traced loop for speed; this module builds the network
+layer by layer with keras.layers and measures it with an eager tf.GradientTape. Tests
+check both give the same numbers, and benchmarks/ uses it as the naive baseline.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .profile import BN_EPSILON
+from .spec import READOUT_UNITS, ModelSpec
+from .tf_setup import keras, tf
+from .weights import VARIANCE_SCALING, kernel_initializer, layer_seed, make_data, \
+    make_weights
+
+
+def _activation_layer(spec: ModelSpec, name: str):
+    if spec.activation == "leaky_relu":
+        return keras.layers.LeakyReLU(negative_slope=spec.negative_slope, name=name,
+                                      dtype=spec.dtype)
+    return keras.layers.Activation(spec.activation, name=name, dtype=spec.dtype)
+
+
+def build_keras_model(spec: ModelSpec, weights=None) -> keras.Model:
+    """Inputs -> depth x [Dense -> (BatchNorm) -> activation (+ skip)] -> Dense(10).
+
+    The model's outputs are the readout followed by every hidden layer's output h_l.
+    With `weights` (as core.weights.make_weights returns) the kernels are set to them;
+    otherwise each Dense layer draws its own with the spec's Keras initializer.
+    """
+    inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
+    h, hidden, dense_layers = inputs, [], []
+    for layer in range(1, spec.depth + 1):
+        dense = keras.layers.Dense(
+            spec.width, use_bias=not spec.no_bias, dtype=spec.dtype, name=f"dense_{layer}",
+            kernel_initializer=kernel_initializer(spec, layer_seed(spec.seed, 100 + layer)))
+        dense_layers.append(dense)
+        z = dense(h)
+        if spec.batch_norm:
+            z = keras.layers.BatchNormalization(epsilon=BN_EPSILON, dtype=spec.dtype,
+                                                name=f"batch_norm_{layer}")(z, training=True)
+        a = _activation_layer(spec, f"activation_{layer}")(z)
+        h = keras.layers.Add(name=f"skip_{layer}", dtype=spec.dtype)([h, a]) \
+            if spec.residual and layer > 1 else a
+        hidden.append(h)
+    readout = keras.layers.Dense(READOUT_UNITS, dtype=spec.dtype, name="readout")
+    outputs = readout(h)
+    model = keras.Model(inputs, [outputs] + hidden, name="gradient_lab_mlp")
+    if weights is not None:
+        first, stack, biases, readout_kernel = weights
+        kernels = [first] + list(stack)
+        for layer, dense in enumerate(dense_layers):
+            values = [kernels[layer]] if spec.no_bias else [kernels[layer], biases[layer]]
+            dense.set_weights(values)
+        readout.set_weights([readout_kernel, np.zeros(READOUT_UNITS, spec.dtype)])
+    return model
+
+
+def naive_profile(spec: ModelSpec, same_weights: bool = True) -> pd.DataFrame:
+    """signal_grad_norm and weight_grad_norm per layer: functional model + eager tape."""
+    weights = make_weights(spec) if same_weights else None
+    model = build_keras_model(spec, weights)
+    x, targets = make_data(spec)
+    x = tf.constant(x)
+    kernels = [model.get_layer(f"dense_{layer}").kernel for layer in range(1, spec.depth + 1)]
+    with tf.GradientTape() as tape:
+        prediction, *hidden = model(x)
+        loss = tf.reduce_mean(tf.square(prediction - targets))
+    grads = tape.gradient(loss, hidden + kernels)
+    norm = lambda g: float(np.linalg.norm(np.asarray(g, dtype=np.float64)))  # noqa: E731
+    return pd.DataFrame({
+        "layer": np.arange(1, spec.depth + 1),
+        "activation_std": [float(np.std(np.asarray(h))) for h in hidden],
+        "signal_grad_norm": [norm(g) for g in grads[:spec.depth]],
+        "weight_grad_norm": [norm(g) for g in grads[spec.depth:]],
+    })
+
+
+def _initializer_code(spec: ModelSpec) -> str:
+    if spec.init == "random_normal":
+        return f"keras.initializers.RandomNormal(stddev={spec.stddev:g}, seed=seed)"
+    if spec.init == "random_uniform":
+        return (f"keras.initializers.RandomUniform(minval={-spec.limit:g}, "
+                f"maxval={spec.limit:g}, seed=seed)")
+    if spec.init == "identity":
+        return f"keras.initializers.Identity(gain={spec.gain:g})"
+    if spec.init == "orthogonal":
+        return f"keras.initializers.Orthogonal(gain={spec.gain:g}, seed=seed)"
+    if spec.init in ("he_avg_normal", "variance_scaling"):
+        scale, mode, distribution = VARIANCE_SCALING.get(
+            spec.init, (spec.scale, "fan_in", "untruncated_normal"))
+        return (f"keras.initializers.VarianceScaling(scale={scale:g}, mode={mode!r}, "
+                f"distribution={distribution!r}, seed=seed)")
+    class_name = "".join(part.capitalize() for part in spec.init.split("_"))
+    return f"keras.initializers.{class_name}(seed=seed)"
+
+
+def keras_code(spec: ModelSpec) -> str:
+    """Runnable Keras code that builds this network and measures its gradients."""
+    if spec.activation == "leaky_relu":
+        act = f"layers.LeakyReLU(negative_slope={spec.negative_slope:g})"
+    else:
+        act = f"layers.Activation({spec.activation!r})"
+    bias = (f"keras.initializers.RandomNormal(stddev={spec.bias_stddev:g}, seed=seed)"
+            if spec.bias_stddev > 0 and not spec.no_bias else "'zeros'")
+    bn = ("\n        z = layers.BatchNormalization()(z, training=True)"
+          if spec.batch_norm else "")
+    skip = ("\n    h = layers.Add()([h, a]) if layer > 1 else a" if spec.residual
+            else "\n    h = a")
+    return f'''import numpy as np
+import keras
+import tensorflow as tf
+from keras import layers
+
+keras.config.set_floatx({spec.dtype!r})
+depth, width, n_in, batch_size = {spec.depth}, {spec.width}, {spec.n_in}, {spec.batch_size}
+rng = np.random.default_rng({spec.seed})
+x = rng.normal(0.0, {spec.input_std:g}, size=(batch_size, n_in)).astype({spec.dtype!r})
+targets = rng.normal(0.0, 1.0, size=(batch_size, {READOUT_UNITS})).astype({spec.dtype!r})
+
+inputs = keras.Input(shape=(n_in,))
+h, hidden = inputs, []
+for layer in range(1, depth + 1):
+    seed = {spec.seed} * 1000 + layer
+    z = layers.Dense(width, use_bias={not spec.no_bias},
+                     kernel_initializer={_initializer_code(spec)},
+                     bias_initializer={bias})(h){bn.replace(chr(10) + "        ", chr(10) + "    ")}
+    a = {act}(z){skip}
+    hidden.append(h)
+outputs = layers.Dense({READOUT_UNITS})(h)
+model = keras.Model(inputs, [outputs] + hidden)
+
+with tf.GradientTape() as tape:
+    prediction, *hidden_out = model(x)
+    loss = tf.reduce_mean(tf.square(prediction - targets))
+signals = tape.gradient(loss, hidden_out)  # dLoss/dh_l for every hidden layer
+for layer, g in enumerate(signals, start=1):
+    print(layer, float(tf.norm(g)))
+'''

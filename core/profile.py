@@ -1,0 +1,180 @@
+"""core.profile(spec): one real forward and backward pass, measured at every layer.
+
+The network is the one core.keras_model builds with plain Keras layers (Dense,
+BatchNormalization, Activation, Add) and the tests check the two agree. Here the same
+computation runs as one traced TensorFlow function whose loop over layers is a
+tf.while_loop: it is traced once per (activation, batch_norm, residual, dtype) and then
+serves every depth, width, batch size, initializer and seed without retracing. That is
+what makes a new configuration take milliseconds instead of seconds.
+
+The back-propagated signal dLoss/dh_l is read exactly: a zero "probe" tensor is added
+to every hidden output h_l, and tf.GradientTape's gradient with respect to that probe
+is dLoss/dh_l.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+
+from .activations import activation_fn, peak_slope, saturates
+from .spec import ModelSpec
+from .tf_setup import tf
+from .weights import make_data, make_weights
+
+BN_EPSILON = 1e-3  # keras.layers.BatchNormalization's default
+SATURATION_SLOPE = 0.05  # saturated: slope below 5% of the activation's peak slope ...
+SATURATION_MIN_Z = 2.0  # ... on a tail (|z| >= 2), not at an interior dip (GELU's)
+
+COLUMNS = ["layer", "activation_mean", "activation_std", "activation_norm",
+           "preactivation_std", "saturated_fraction", "dead_fraction",
+           "signal_grad_norm", "weight_grad_norm", "weight_norm"]
+
+SATURATION_DEFINITION = (
+    "Saturated fraction: the share of (example, unit) pairs whose pre-activation z sits "
+    "on a flat tail of the activation, where its slope is below 5% of its peak slope "
+    "(and |z| >= 2). For tanh that is |tanh z| > 0.975, for sigmoid an output below "
+    "0.013 or above 0.987. Linear, ReLU and Leaky ReLU have no asymptote and never "
+    "saturate.")
+DEAD_DEFINITION = (
+    "Dead fraction: the share of units whose output is zero and whose slope is zero for "
+    "every example in the batch, so that no gradient passes through them.")
+
+
+def _norm(tensor, axes=None):
+    """L2 norm that does not overflow while the entries themselves are finite."""
+    peak = tf.reduce_max(tf.abs(tensor), axis=axes, keepdims=True)
+    usable = tf.logical_and(peak > 0, tf.math.is_finite(peak))
+    divisor = tf.where(usable, peak, tf.ones_like(peak))
+    total = tf.sqrt(tf.reduce_sum(tf.square(tensor / divisor), axis=axes, keepdims=True))
+    return tf.squeeze(divisor * total, axis=axes) if axes is not None else tf.reshape(
+        divisor * total, [])
+
+
+def _build_step(activation: str, batch_norm: bool, residual: bool, dtype: str):
+    phi = activation_fn(activation)
+    saturating = saturates(activation)
+    peak = peak_slope(activation)
+    matrix = tf.TensorSpec([None, None], dtype)
+    signature = [matrix, matrix, tf.TensorSpec([None, None, None], dtype), matrix, matrix,
+                 matrix, tf.TensorSpec([], dtype)]
+
+    @tf.function(input_signature=signature, reduce_retracing=True)
+    def step(x, first_kernel, kernels, biases, readout, targets, negative_slope):
+        depth = tf.shape(biases)[0]
+        batch = tf.cast(tf.shape(x)[0], dtype)
+        width = tf.shape(biases)[1]
+        probes = tf.zeros([depth, tf.shape(x)[0], width], dtype)
+        with tf.GradientTape() as tape:
+            tape.watch([first_kernel, kernels, probes])
+            kernel_list = tf.TensorArray(dtype, size=depth - 1, clear_after_read=False,
+                                         infer_shape=False).unstack(kernels)
+            probe_list = tf.TensorArray(dtype, size=depth, clear_after_read=False,
+                                        infer_shape=False).unstack(probes)
+            stats = tf.TensorArray(dtype, size=depth, element_shape=[6])
+
+            def layer(index, h_prev, kernel, skip):
+                z = tf.matmul(h_prev, kernel) + biases[index]
+                if batch_norm:
+                    mean, variance = tf.nn.moments(z, axes=[0], keepdims=True)
+                    z = (z - mean) * tf.math.rsqrt(variance + BN_EPSILON)
+                a = phi(z, negative_slope)
+                out = a + h_prev if skip else a
+                # A first-order slope of the activation, for dead and saturated units.
+                z_const = tf.stop_gradient(z)
+                with tf.GradientTape() as inner:
+                    inner.watch(z_const)
+                    a_const = phi(z_const, negative_slope)
+                slope = inner.gradient(a_const, z_const)
+                silent = tf.logical_and(tf.equal(a_const, 0), tf.equal(slope, 0))
+                dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=0), dtype))
+                if saturating:
+                    flat = tf.logical_and(tf.abs(slope) < SATURATION_SLOPE * peak,
+                                          tf.abs(z_const) >= SATURATION_MIN_Z)
+                    saturated = tf.reduce_mean(tf.cast(flat, dtype))
+                else:
+                    saturated = tf.zeros([], dtype)
+                out_const = tf.stop_gradient(out)
+                mean_out = tf.reduce_mean(out_const)
+                row = tf.stack([
+                    mean_out, tf.math.reduce_std(out_const), _norm(out_const),
+                    tf.math.reduce_std(z_const), saturated, dead])
+                return out + probe_list.read(index), row
+
+            h, row = layer(0, x, first_kernel, skip=False)
+            stats = stats.write(0, row)
+            for index in tf.range(1, depth):
+                h, row = layer(index, h, kernel_list.read(index - 1), skip=residual)
+                stats = stats.write(index, row)
+            prediction = tf.matmul(h, readout)
+            loss = tf.reduce_mean(tf.square(prediction - targets))
+        probe_grad, first_grad, kernel_grad = tape.gradient(
+            loss, [probes, first_kernel, kernels],
+            unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        signal = _norm(probe_grad, axes=[1, 2])
+        weight_grad = tf.concat([_norm(first_grad)[None], _norm(kernel_grad, [1, 2])], 0)
+        weight_norm = tf.concat([_norm(first_kernel)[None], _norm(kernels, [1, 2])], 0)
+        return stats.stack(), signal, weight_grad, weight_norm, loss, batch
+
+    return step
+
+
+_steps: dict = {}
+_steps_lock = threading.Lock()
+
+
+def _step_for(spec: ModelSpec):
+    key = (spec.activation, spec.batch_norm, spec.residual, spec.dtype)
+    with _steps_lock:
+        if key not in _steps:
+            _steps[key] = _build_step(*key)
+        return _steps[key]
+
+
+def compute_profile(spec: ModelSpec) -> pd.DataFrame:
+    """The per-layer table for `spec`, computed now (no cache)."""
+    first, stack, biases, readout = make_weights(spec)
+    x, targets = make_data(spec)
+    if spec.no_bias:
+        biases = np.zeros_like(biases)
+    stats, signal, weight_grad, weight_norm, loss, _ = _step_for(spec)(
+        x, first, stack, biases, readout, targets,
+        np.asarray(spec.negative_slope, dtype=spec.dtype))
+    stats = stats.numpy()
+    table = pd.DataFrame({
+        "layer": np.arange(1, spec.depth + 1),
+        "activation_mean": stats[:, 0], "activation_std": stats[:, 1],
+        "activation_norm": stats[:, 2], "preactivation_std": stats[:, 3],
+        "saturated_fraction": stats[:, 4], "dead_fraction": stats[:, 5],
+        "signal_grad_norm": signal.numpy(), "weight_grad_norm": weight_grad.numpy(),
+        "weight_norm": weight_norm.numpy(),
+    })
+    table.attrs["loss"] = float(loss.numpy())
+    return table
+
+
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_ENTRIES = 64
+
+
+def profile(spec: ModelSpec) -> pd.DataFrame:
+    """One row per hidden layer (layer 1 nearest the input); see COLUMNS.
+
+    Results are kept in a small LRU cache keyed by the (frozen) spec; every call returns
+    a fresh copy, so callers may modify it.
+    """
+    if not isinstance(spec, ModelSpec):
+        raise TypeError("profile() takes a core.ModelSpec")
+    with _cache_lock:
+        if spec in _cache:
+            _cache.move_to_end(spec)
+            return _cache[spec].copy()
+    table = compute_profile(spec)
+    with _cache_lock:
+        _cache[spec] = table
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return table.copy()

@@ -1,0 +1,215 @@
+"""ModelSpec: the one frozen, validated description of a deep network to profile.
+
+Every default and bound lives here. The CLI flags (``--negative-slope``), the URL
+parameters (``negative_slope``) and the pages' widget keys all use these field names.
+This module imports neither TensorFlow nor Streamlit, so it is cheap to import.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu",
+               "gelu", "swish", "softsign")
+INITS = ("identity", "random_normal", "random_uniform", "glorot_normal", "glorot_uniform",
+         "he_normal", "he_uniform", "he_avg_normal", "lecun_normal", "lecun_uniform",
+         "orthogonal", "variance_scaling")
+DTYPES = ("float32", "float64")
+
+# Work budget: multiply-adds of one forward pass (depth x width^2 x batch). One
+# forward+backward at the budget takes well under a second on two cores. 2**30 admits
+# depth 150, width 128, batch 256 (6.3e8) with room to spare.
+MAX_WORK = 2 ** 30
+# Parameter budget (depth x width^2): keeps one request's weights, gradients and
+# optimizer state to a few hundred MB on a server shared by every session.
+MAX_PARAMS = 2 ** 24
+
+# The loss the profile differentiates (fixed, so every view measures the same thing):
+# a linear readout Dense(READOUT_UNITS) with glorot_uniform weights and zero bias on
+# top of the last hidden layer, and the mean squared error against N(0, 1) targets.
+READOUT_UNITS = 10
+LOSS_DESCRIPTION = (
+    "Loss: mean squared error between a linear readout Dense(10) of the last hidden "
+    "layer (glorot_uniform, zero bias) and fixed N(0, 1) targets, averaged over the "
+    "batch and the 10 outputs.")
+
+
+def _f(default, help, *, low=None, high=None, choices=None, kind=None, open_low=False):
+    return field(default=default, metadata=dict(help=help, low=low, high=high,
+                                                choices=choices, kind=kind, open_low=open_low))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A fully connected network of `depth` hidden layers of `width` units."""
+    depth: int = _f(20, "hidden layers", low=1, high=200, kind=int)
+    width: int = _f(128, "units per hidden layer", low=2, high=1024, kind=int)
+    input_dim: int | None = _f(None, "input features (default: width)", low=1, high=1024,
+                               kind=int)
+    batch_size: int = _f(256, "examples in the batch", low=1, high=2048, kind=int)
+    input_std: float = _f(1.0, "inputs are drawn from N(0, input_std^2)", low=0.0,
+                          high=1000.0, kind=float, open_low=True)
+    seed: int = _f(0, "random seed for weights, inputs and targets", low=0,
+                   high=2 ** 31 - 1, kind=int)
+    dtype: str = _f("float32", "floating-point precision", choices=DTYPES, kind=str)
+    activation: str = _f("tanh", "activation of every hidden layer", choices=ACTIVATIONS,
+                         kind=str)
+    negative_slope: float = _f(0.01, "leaky_relu: slope for negative inputs", low=0.0,
+                               high=1.0, kind=float)
+    init: str = _f("glorot_normal", "kernel initializer of every hidden layer",
+                   choices=INITS, kind=str)
+    gain: float = _f(1.0, "identity / orthogonal: W = gain * I or gain * Q", low=0.0,
+                     high=10.0, kind=float)
+    stddev: float = _f(0.05, "random_normal: standard deviation", low=0.0, high=10.0,
+                       kind=float, open_low=True)
+    limit: float = _f(0.05, "random_uniform: W ~ U[-limit, limit]", low=0.0, high=10.0,
+                      kind=float, open_low=True)
+    scale: float = _f(1.0, "variance_scaling: Var(W) = scale / n_in", low=0.0, high=100.0,
+                      kind=float, open_low=True)
+    no_bias: bool = _f(False, "hidden layers have no bias vector", kind=bool)
+    bias_stddev: float = _f(0.0, "biases drawn from N(0, bias_stddev^2); 0 = zeros",
+                            low=0.0, high=10.0, kind=float)
+    batch_norm: bool = _f(False, "Dense -> BatchNormalization (batch statistics) -> "
+                          "activation", kind=bool)
+    residual: bool = _f(False, "identity skip connection around every hidden layer "
+                        "after the first", kind=bool)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _check(f, getattr(self, f.name)))
+        if self.work > MAX_WORK:
+            raise ValueError(
+                f"depth x width^2 x batch_size = {self.work:.3g} multiply-adds is over the "
+                f"work budget of {MAX_WORK:.3g}: reduce depth, width or batch_size")
+        if self.params > MAX_PARAMS:
+            raise ValueError(
+                f"depth x width^2 = {self.params:.3g} weights is over the budget of "
+                f"{MAX_PARAMS:.3g}: reduce depth or width")
+
+    @property
+    def n_in(self) -> int:
+        """Fan-in of the first hidden layer."""
+        return self.width if self.input_dim is None else self.input_dim
+
+    @property
+    def work(self) -> int:
+        return self.depth * self.width * max(self.width, self.n_in) * self.batch_size
+
+    @property
+    def params(self) -> int:
+        return self.depth * self.width * max(self.width, self.n_in)
+
+    def replace(self, **changes) -> "ModelSpec":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def changed_fields(self) -> dict:
+        """Fields that differ from the defaults (what a URL or a command line needs)."""
+        base = ModelSpec()
+        return {k: v for k, v in self.to_dict().items() if getattr(base, k) != v}
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(ModelSpec)}
+
+
+def describe(name: str) -> str:
+    """What a field accepts, in words: 'an integer from 1 to 200', 'one of ...'."""
+    meta = FIELDS[name].metadata
+    kind = meta["kind"]
+    if meta["choices"]:
+        return "one of " + ", ".join(meta["choices"])
+    if kind is bool:
+        return "true or false"
+    if kind is int:
+        return f"an integer from {meta['low']} to {meta['high']}"
+    op = "above" if meta["open_low"] else "from"
+    return f"a number {op} {meta['low']:g} {'up ' if meta['open_low'] else ''}to {meta['high']:g}"
+
+
+def _check(f, value):
+    meta = f.metadata
+    if value is None and f.default is None:
+        return None
+    name, kind = f.name, meta["kind"]
+    problem = ValueError(f"{name} must be {describe(name)} (got {value!r})")
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise problem
+        return value
+    if kind is str:
+        if value not in meta["choices"]:
+            raise problem
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise problem
+    if kind is int:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise problem
+            value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise problem
+    low, high = meta["low"], meta["high"]
+    if value < low or value > high or (meta["open_low"] and value <= low):
+        raise problem
+    return value
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Parse one field from text (a CLI flag or a URL parameter); ValueError if bad."""
+    if name not in FIELDS:
+        raise ValueError(f"unknown parameter {name!r}")
+    f = FIELDS[name]
+    kind = f.metadata["kind"]
+    text = str(text).strip()
+    if f.default is None and text.lower() in ("", "none", "default"):
+        return None
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return _check(f, True)
+            if lowered in ("0", "false", "no", "off"):
+                return _check(f, False)
+            raise ValueError
+        if kind is int:
+            number = float(text)
+            return _check(f, int(number) if number.is_integer() else number)
+        if kind is float:
+            return _check(f, float(text))
+        return _check(f, text)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name} must be {describe(name)} (got {text!r})") from None
+
+
+def spec_from_params(params: Mapping[str, Any], base: ModelSpec | None = None,
+                     fields: tuple[str, ...] | None = None):
+    """Build a spec from loose text parameters (a URL's query string), never raising.
+
+    Returns (spec, warnings): each bad or unknown parameter is skipped, with a warning
+    naming it, the value given and the value used instead.
+    """
+    base = base or ModelSpec()
+    allowed = set(fields) if fields is not None else set(FIELDS)
+    values, warnings = {}, []
+    for name, raw in params.items():
+        if isinstance(raw, (list, tuple)):
+            raw = raw[-1] if raw else ""
+        if name not in allowed:
+            warnings.append((name, raw, None, "is not a setting of this page; ignored"))
+            continue
+        try:
+            values[name] = parse_value(name, raw)
+        except ValueError:
+            warnings.append((name, raw, getattr(base, name), f"must be {describe(name)}"))
+    try:
+        return base.replace(**values), warnings
+    except ValueError as error:  # each value is fine alone, together over a budget
+        warnings.append(("+".join(sorted(values)), "", None, str(error)))
+        return base, warnings
