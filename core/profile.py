@@ -152,6 +152,7 @@ def compute_profile(spec: ModelSpec) -> pd.DataFrame:
         "weight_norm": weight_norm.numpy(),
     })
     table.attrs["loss"] = float(loss.numpy())
+    table.attrs["input_norm"] = float(np.linalg.norm(x.astype(np.float64)))
     return table
 
 

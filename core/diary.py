@@ -1,0 +1,14 @@
+"""The course notes' study-diary strip: today's date and two day counters."""
+from __future__ import annotations
+
+import datetime as dt
+
+NOTES_START = dt.date(2025, 8, 18)  # the day the course notes' diary starts
+PROJECT_START = dt.date(2026, 11, 23)  # Gradient Lab's first commit
+
+
+def diary(today: dt.date | None = None) -> dict:
+    today = today or dt.date.today()
+    return {"today": today.strftime("%A, %d %B %Y"),
+            "days_since_notes": (today - NOTES_START).days,
+            "days_since_project": (today - PROJECT_START).days}

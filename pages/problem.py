@@ -1,0 +1,114 @@
+"""The problem: the multiplication effect, a^L through L layers."""
+import streamlit as st
+
+from core import summary
+from core.charts import log_chart, long_format
+from core.multiplication import chart_data, identity_spec
+from core.spec import ACTIVATIONS, ModelSpec
+from pages import ui
+
+st.title("✖️ The problem: gradients multiply")
+st.markdown(
+    "Back-propagation carries the gradient from the loss back to the first layer, "
+    "multiplying it by every layer's weights on the way. Take a deep **linear** network "
+    "with no bias whose every weight matrix is `a × I`. Then the output is `a^L · x`, and "
+    "the gradient reaching layer *l* is `a^(L−l)` times the gradient at the top. With "
+    "`a = 1.5` that explodes; with `a = 0.5` it vanishes. Below, a real Keras network "
+    "does exactly this, in 32-bit floats, and the exact theory is drawn beside it.")
+
+DEFAULTS = {"depth": 50, "gain": 1.5, "dtype": "float32", "activation": "tanh",
+            "stddev": 0.05}
+ui.check_query_params({"depth": ui.int_param(1, 150), "gain": ui.float_param(0.0, 2.0),
+                       "dtype": ui.choice_param(("float32", "float64")),
+                       "activation": ui.choice_param(ACTIVATIONS),
+                       "stddev": ui.float_param(0.01, 1.0)}, DEFAULTS)
+
+
+def set_gain(value: float) -> None:
+    st.session_state.gain = value
+
+
+controls = st.columns([3, 3, 2])
+depth = controls[0].slider("Depth L (hidden layers)", 1, 150, DEFAULTS["depth"], key="depth",
+                           bind="query-params", help="Number of hidden layers, each W = a·I.")
+gain = controls[1].slider("Diagonal value a", 0.0, 2.0, DEFAULTS["gain"], step=0.01,
+                          key="gain", bind="query-params",
+                          help="Every hidden weight matrix is a times the identity.")
+with controls[2]:
+    dtype = st.radio("Number format", ("float32", "float64"), key="dtype",
+                     bind="query-params", horizontal=True,
+                     help="float32 overflows above 3.4e38 and underflows below 1.4e-45; "
+                          "float64 reaches 1.8e308 and 4.9e-324.")
+    presets = st.columns(2)
+    presets[0].button("a = 1.5", on_click=set_gain, args=(1.5,), key="explode",
+                      help="The notes' exploding example", width="stretch")
+    presets[1].button("a = 0.5", on_click=set_gain, args=(0.5,), key="vanish",
+                      help="The notes' vanishing example", width="stretch")
+
+spec = identity_spec(depth, gain, dtype)
+table = ui.profile(spec)
+result = summary.summarize(table)
+
+metrics = st.columns(3)
+metrics[0].metric("Output size ‖h_L‖", ui.format_number(result["output_norm"]),
+                  help="L2 norm of the last hidden layer's output over the batch.")
+metrics[1].metric("Gradient ratio layer 1 / layer L", ui.format_number(result["ratio"]),
+                  help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖. Theory: a^(L−1).")
+metrics[2].metric("Verdict", result["verdict"].capitalize(),
+                  help="Vanishing below 1e-2, exploding above 1e2 or on overflow.")
+for line in summary.describe_problems(result):
+    st.warning(line, icon="⚠️")
+
+data = chart_data(table, gain, table.attrs["input_norm"])
+left, right = st.columns(2)
+left.altair_chart(log_chart(
+    data["forward"], x="layer", x_title="hidden layer l (1 = nearest the input)",
+    y_title="‖h_l‖ (L2 norm over the batch)", title="Forward signal",
+    subtitle="measured in Keras (solid) vs theory a^l·‖x‖ (dashed)", dash="kind"),
+    width="stretch")
+right.altair_chart(log_chart(
+    data["backward"], x="layer", x_title="hidden layer l (1 = nearest the input)",
+    y_title="‖dLoss/dh_l‖ (L2 norm)", title="Back-propagated signal",
+    subtitle="measured with tf.GradientTape (solid) vs theory a^(L−l)·‖dLoss/dh_L‖ "
+             "(dashed)", dash="kind"), width="stretch")
+ui.download_csv(table, f"problem_identity_L{depth}_a{gain:g}.csv", key="download_identity")
+
+st.header("Not only identity matrices")
+st.markdown(
+    "Real networks have random weights and a nonlinearity between layers. The same "
+    "multiplication happens: each layer scales the signal by a factor that depends on "
+    "the weights' spread and on the activation's slope. Change the spread of "
+    "`random_normal` weights and watch the gradient at every layer (width 128).")
+row = st.columns(2)
+activation = row[0].selectbox("Activation", ACTIVATIONS, index=ACTIVATIONS.index("tanh"),
+                              key="activation", bind="query-params")
+stddev = row[1].select_slider(
+    "Weight standard deviation σ_w", options=[0.01, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15,
+                                              0.2, 0.3, 0.5, 1.0],
+    value=DEFAULTS["stddev"], key="stddev", bind="query-params",
+    help="Weights are drawn from N(0, σ_w²). Keras' RandomNormal defaults to 0.05.")
+random_spec = ModelSpec(depth=depth, width=128, batch_size=128, activation=activation,
+                        init="random_normal", stddev=stddev, dtype=dtype)
+random_table = ui.profile(random_spec)
+random_result = summary.summarize(random_table)
+st.metric("Gradient ratio layer 1 / layer L", ui.format_number(random_result["ratio"]),
+          help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖")
+for line in summary.describe_problems(random_result):
+    st.warning(line, icon="⚠️")
+st.altair_chart(log_chart(
+    long_format(random_table, "layer", {"signal_grad_norm": "back-propagated signal "
+                                        "‖dLoss/dh_l‖",
+                                        "weight_grad_norm": "weight gradient ‖dLoss/dW_l‖"}),
+    x="layer", x_title="hidden layer l (1 = nearest the input)", y_title="L2 norm",
+    title=f"Gradients per layer: {activation}, N(0, {stddev:g}²) weights, depth {depth}",
+    subtitle="measured with tf.GradientTape"), width="stretch")
+ui.download_csv(random_table, f"problem_random_L{depth}_{activation}_{stddev:g}.csv",
+                key="download_random")
+ui.keras_code_expander(random_spec)
+
+st.info(
+    "**Takeaway.** Through many layers, any per-layer factor away from 1 compounds: "
+    "weights too big explode, weights too small vanish. Training needs the weights to "
+    "start in the *Goldilocks zone*, where each layer passes the signal on at the same "
+    "size. Choosing that starting point is **weight initialization**.", icon="💡")
+ui.page_link("pages/initialization.py", label="Next: Initialization", icon="🎚️")

@@ -1,0 +1,120 @@
+"""Streamlit helpers every page shares: URL checks, cached core calls, export, code.
+
+Pages bind their widgets to the URL with `key=<ModelSpec field name>` and
+`bind="query-params"`. Streamlit silently drops a URL value a widget cannot take;
+`check_query_params` runs first and says so, naming the parameter and the value used.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+from core.spec import ModelSpec
+
+Validator = Callable[[str], object]
+
+
+def int_param(low: int, high: int) -> Validator:
+    def check(text: str):
+        number = float(text)
+        if not number.is_integer() or not low <= number <= high:
+            raise ValueError(f"an integer from {low} to {high}")
+        return int(number)
+    check.accepts = f"an integer from {low} to {high}"
+    return check
+
+
+def float_param(low: float, high: float) -> Validator:
+    def check(text: str):
+        number = float(text)
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ValueError
+        return number
+    check.accepts = f"a number from {low:g} to {high:g}"
+    return check
+
+
+def choice_param(options) -> Validator:
+    options = [str(option) for option in options]
+
+    def check(text: str):
+        if text not in options:
+            raise ValueError
+        return text
+    check.accepts = "one of " + ", ".join(options)
+    return check
+
+
+def bool_param() -> Validator:
+    def check(text: str):
+        lowered = text.lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise ValueError
+    check.accepts = "true or false"
+    return check
+
+
+def as_text(value: object, limit: int = 40) -> str:
+    """A user-supplied value, safe to show inside Markdown: never rendered as markup."""
+    text = str(value).replace("`", "'").replace("\n", " ")
+    return "`" + (text if len(text) <= limit else text[:limit] + "...") + "`"
+
+
+def check_query_params(validators: dict[str, Validator], defaults: dict[str, object]) -> None:
+    """Warn, visibly, about every URL parameter this page cannot use."""
+    for name in list(st.query_params.keys()):
+        values = st.query_params.get_all(name)
+        raw = values[-1] if values else ""
+        if name not in validators:
+            st.warning(f"URL parameter {as_text(name)} is not a setting of this page; "
+                       f"ignored.", icon="⚠️")
+            continue
+        try:
+            validators[name](raw)
+        except (ValueError, OverflowError, TypeError):
+            st.warning(f"URL parameter {as_text(name)} = {as_text(raw)} is not usable: "
+                       f"it must be {validators[name].accepts}. Using "
+                       f"{as_text(defaults[name])} instead.", icon="⚠️")
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring every layer with TensorFlow...")
+def profile(spec: ModelSpec) -> pd.DataFrame:
+    """core.profile, cached per session-independent spec (results are copied out)."""
+    from core.profile import profile as compute
+    return compute(spec)
+
+
+def keras_code_expander(spec: ModelSpec) -> None:
+    with st.expander("Show the Keras code for this network"):
+        from core.keras_model import keras_code
+        st.caption("Runnable code that builds the same network with keras.layers and "
+                   "measures the back-propagated signal at every layer.")
+        st.code(keras_code(spec), language="python")
+
+
+def download_csv(table: pd.DataFrame, filename: str, key: str) -> None:
+    st.download_button("Download the table (CSV)", table.to_csv(index=False),
+                       file_name=filename, mime="text/csv", key=key,
+                       help="Every number behind the charts, one row per layer.")
+
+
+def format_number(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.3g}"
+
+
+def page_link(path: str, label: str, icon: str) -> None:
+    """A link to another page; plain text if that page is not in the navigation."""
+    try:
+        st.page_link(path, label=label, icon=icon)
+    except st.errors.StreamlitAPIException:
+        st.markdown(f"{icon} {label}")

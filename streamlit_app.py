@@ -1,0 +1,16 @@
+"""Gradient Lab: the router. Page order, titles and icons live only here."""
+import streamlit as st
+
+st.set_page_config(page_title="Gradient Lab", page_icon="📉", layout="wide")
+
+PAGES = {
+    "Gradient Lab": [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    ],
+    "Topics": [
+        st.Page("pages/problem.py", title="The problem", icon="✖️"),
+        # topic pages: why, initialization, activations, remedies, through_time
+    ],
+}
+
+st.navigation(PAGES).run()
