@@ -1,0 +1,110 @@
+"""core.profile against closed forms, the plain Keras model, and the theory notes."""
+import numpy as np
+import pytest
+
+from core import summary
+from core.keras_model import naive_profile
+from core.multiplication import identity_spec
+from core.profile import compute_profile, profile
+from core.spec import ModelSpec
+
+
+@pytest.mark.parametrize("gain", [0.9, 1.1])
+def test_identity_network_signal_is_exactly_a_to_the_L_minus_l(gain):
+    depth = 50
+    table = compute_profile(identity_spec(depth, gain, "float32"))
+    signal = table["signal_grad_norm"].to_numpy(np.float64)
+    layers = table["layer"].to_numpy()
+    expected = gain ** (depth - layers)
+    np.testing.assert_allclose(signal / signal[-1], expected, rtol=1e-4)
+    weight = table["weight_grad_norm"].to_numpy(np.float64)
+    np.testing.assert_allclose(weight, weight[0], rtol=1e-4)
+    forward = table["activation_norm"].to_numpy(np.float64)
+    np.testing.assert_allclose(forward, table.attrs["input_norm"] * gain ** layers,
+                               rtol=1e-4)
+
+
+def test_identity_float32_overflow_and_underflow_are_kept_and_located():
+    exploding = compute_profile(identity_spec(150, 1.5, "float32"))
+    found = summary.summarize(exploding)
+    assert np.isinf(exploding["signal_grad_norm"]).any()
+    assert np.isnan(exploding["signal_grad_norm"]).any()  # inf x 0 in the matmul
+    assert found["verdict"] == "exploding" and found["grad_inf_from"] is not None
+    assert found["grad_nan_from"] < found["grad_inf_from"]
+    assert summary.describe_problems(found)
+    vanishing = compute_profile(identity_spec(150, 0.5, "float32"))
+    found = summary.summarize(vanishing)
+    assert (vanishing["activation_norm"] == 0).any()
+    assert found["forward_zero_from"] is not None and found["verdict"] == "vanishing"
+    # float64 represents 1.5^300 and 0.5^150: no overflow, ratio exact.
+    wide = compute_profile(identity_spec(150, 1.5, "float64"))
+    assert np.isfinite(wide["signal_grad_norm"]).all()
+    ratio = summary.summarize(wide)["ratio"]
+    assert ratio == pytest.approx(1.5 ** 149, rel=1e-9)
+
+
+def test_relu_he_keeps_the_signal_and_glorot_halves_it_per_layer():
+    base = ModelSpec(depth=20, width=256, activation="relu", batch_size=256)
+    he = summary.summarize(compute_profile(base.replace(init="he_normal")))["ratio"]
+    glorot = summary.summarize(compute_profile(base.replace(init="glorot_normal")))["ratio"]
+    assert 0.3 <= he <= 3
+    assert 2e-4 <= glorot <= 5e-3  # theory (1/sqrt 2)^19 = 1.4e-3
+
+
+def test_weight_gradient_flat_while_signal_vanishes():
+    """Glorot & Bengio eq. 14: relu + glorot_uniform, 20 x 256, three seeds."""
+    for seed in range(3):
+        table = compute_profile(ModelSpec(depth=20, width=256, activation="relu",
+                                          init="glorot_uniform", seed=seed))
+        weight_ratio = table["weight_grad_norm"].iloc[0] / table["weight_grad_norm"].iloc[-1]
+        signal_ratio = table["signal_grad_norm"].iloc[0] / table["signal_grad_norm"].iloc[-1]
+        assert 0.5 <= weight_ratio <= 2.0
+        assert signal_ratio < 5e-3
+
+
+@pytest.mark.parametrize("changes", [
+    dict(activation="tanh"),
+    dict(activation="leaky_relu", negative_slope=0.2, batch_norm=True, residual=True,
+         bias_stddev=0.1, input_dim=20),
+    dict(activation="selu", init="orthogonal", gain=1.2, no_bias=True, dtype="float64"),
+    dict(activation="sigmoid", init="random_uniform", limit=0.3, input_std=2.0),
+    dict(activation="gelu", init="he_avg_normal"),
+    dict(activation="swish", init="variance_scaling", scale=3.0, residual=True),
+    dict(activation="softsign", init="lecun_uniform", batch_size=1),
+    dict(activation="elu", init="identity", gain=0.8, depth=1),
+])
+def test_fast_profile_equals_plain_keras_model_with_eager_tape(changes):
+    spec = ModelSpec(depth=5, width=24, batch_size=12).replace(**changes)
+    fast, reference = compute_profile(spec), naive_profile(spec)
+    tol = 1e-10 if spec.dtype == "float64" else 2e-5
+    for column in ("signal_grad_norm", "weight_grad_norm", "activation_std"):
+        np.testing.assert_allclose(fast[column], reference[column], rtol=tol, atol=1e-30)
+
+
+def test_dead_and_saturated_fractions():
+    dead = compute_profile(ModelSpec(depth=10, width=64, activation="relu",
+                                     init="random_normal", stddev=0.05, bias_stddev=1.0))
+    assert dead["dead_fraction"].max() > 0.05
+    leaky = compute_profile(ModelSpec(depth=10, width=64, activation="leaky_relu",
+                                      bias_stddev=1.0))
+    assert (leaky["dead_fraction"] == 0).all() and (leaky["saturated_fraction"] == 0).all()
+    saturated = compute_profile(ModelSpec(depth=8, width=100, activation="sigmoid",
+                                          init="random_normal", stddev=1.0))
+    assert saturated["saturated_fraction"].min() > 0.4
+    linear = compute_profile(identity_spec(150, 0.5))
+    assert (linear["dead_fraction"] == 0).all()  # underflow is not death
+
+
+def test_cache_returns_independent_copies():
+    spec = ModelSpec(depth=3, width=8, batch_size=4)
+    first = profile(spec)
+    first.loc[0, "signal_grad_norm"] = -1.0
+    assert profile(spec).loc[0, "signal_grad_norm"] > 0
+
+
+def test_same_spec_same_numbers_and_seed_matters():
+    spec = ModelSpec(depth=4, width=16, batch_size=8)
+    a, b = compute_profile(spec), compute_profile(spec)
+    assert a.equals(b)
+    c = compute_profile(spec.replace(seed=1))
+    assert not np.allclose(a["signal_grad_norm"], c["signal_grad_norm"])

@@ -1,0 +1,55 @@
+"""ModelSpec: defaults, bounds, budgets, and loose parsing from URLs (no TensorFlow)."""
+import math
+
+import pytest
+
+from core.spec import MAX_WORK, ModelSpec, parse_value, spec_from_params
+
+
+def test_defaults_are_valid_and_hashable():
+    spec = ModelSpec()
+    assert spec.n_in == spec.width
+    assert hash(spec) == hash(ModelSpec())
+    assert spec.changed_fields() == {}
+
+
+@pytest.mark.parametrize("field, value", [
+    ("depth", 0), ("depth", 201), ("depth", 2.5), ("width", 1), ("batch_size", 0),
+    ("activation", "softmax"), ("init", "zeros"), ("dtype", "float16"),
+    ("input_std", 0.0), ("stddev", -1.0), ("gain", math.nan), ("gain", math.inf),
+    ("negative_slope", 1.5), ("no_bias", "yes"), ("depth", True),
+])
+def test_bad_values_name_the_field_and_what_it_accepts(field, value):
+    with pytest.raises(ValueError, match=f"^{field} must be"):
+        ModelSpec(**{field: value})
+
+
+def test_work_budget_admits_the_issue_size_and_rejects_more():
+    spec = ModelSpec(depth=150, width=128, batch_size=256)
+    assert spec.work == 150 * 128 * 128 * 256 <= MAX_WORK
+    with pytest.raises(ValueError, match="work budget.*reduce depth, width or batch_size"):
+        ModelSpec(depth=200, width=1024, batch_size=2048)
+    with pytest.raises(ValueError, match="reduce depth or width"):
+        ModelSpec(depth=200, width=1024, batch_size=1)
+
+
+def test_parse_value_from_text():
+    assert parse_value("depth", "50") == 50
+    assert parse_value("depth", "50.0") == 50
+    assert parse_value("gain", "1.5") == 1.5
+    assert parse_value("residual", "true") is True
+    assert parse_value("input_dim", "none") is None
+    for name, text in [("depth", "abc"), ("gain", "nan"), ("gain", "1e999"),
+                       ("activation", "<script>"), ("batch_norm", "maybe")]:
+        with pytest.raises(ValueError, match=name):
+            parse_value(name, text)
+
+
+def test_spec_from_params_never_raises_and_explains():
+    spec, warnings = spec_from_params({"depth": "30", "width": "9999", "bogus": "1",
+                                       "gain": ["0.5", "nan"]})
+    assert spec.depth == 30 and spec.width == ModelSpec().width
+    named = {w[0] for w in warnings}
+    assert named == {"width", "bogus", "gain"}
+    spec, warnings = spec_from_params({"depth": "200", "width": "1024", "batch_size": "2048"})
+    assert spec == ModelSpec() and "budget" in warnings[0][3]

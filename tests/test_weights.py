@@ -1,0 +1,63 @@
+"""Initial weights: Keras' own initializers, drawn per layer or as a stack."""
+import numpy as np
+import pytest
+
+from core.activations import PEAK_SLOPE, activation_fn
+from core.spec import ACTIVATIONS, ModelSpec
+from core.tf_setup import keras, tf
+from core.weights import VARIANCE_SCALING, make_weights
+
+
+def test_variance_scaling_table_matches_keras_classes():
+    classes = {"glorot_normal": keras.initializers.GlorotNormal,
+               "glorot_uniform": keras.initializers.GlorotUniform,
+               "he_normal": keras.initializers.HeNormal,
+               "he_uniform": keras.initializers.HeUniform,
+               "lecun_normal": keras.initializers.LecunNormal,
+               "lecun_uniform": keras.initializers.LecunUniform}
+    for name, cls in classes.items():
+        instance = cls()
+        assert VARIANCE_SCALING[name] == (instance.scale, instance.mode,
+                                          instance.distribution)
+
+
+@pytest.mark.parametrize("init, expected_std", [
+    ("glorot_normal", np.sqrt(2 / (96 + 96))), ("he_normal", np.sqrt(2 / 96)),
+    ("lecun_uniform", np.sqrt(1 / 96)), ("he_avg_normal", np.sqrt(2) * np.sqrt(2 / 192)),
+    ("random_normal", 0.05), ("random_uniform", 0.05 / np.sqrt(3)),
+])
+def test_stacked_kernels_have_the_per_layer_spread(init, expected_std):
+    first, stack, _, _ = make_weights(ModelSpec(depth=30, width=96, init=init))
+    assert stack.shape == (29, 96, 96)
+    assert stack.std() == pytest.approx(expected_std, rel=0.02)
+    assert first.std() == pytest.approx(expected_std, rel=0.06)
+    assert not np.allclose(stack[0], stack[1])
+
+
+def test_orthogonal_and_identity_stacks():
+    _, stack, _, _ = make_weights(ModelSpec(depth=4, width=32, init="orthogonal", gain=1.5,
+                                            dtype="float64"))
+    for kernel in stack:
+        np.testing.assert_allclose(kernel @ kernel.T, 2.25 * np.eye(32), atol=1e-12)
+    first, stack, _, _ = make_weights(ModelSpec(depth=3, width=8, init="identity", gain=0.5))
+    np.testing.assert_array_equal(stack[1], 0.5 * np.eye(8, dtype=np.float32))
+    np.testing.assert_array_equal(first, 0.5 * np.eye(8, dtype=np.float32))
+
+
+def test_biases_zero_or_drawn():
+    _, _, biases, _ = make_weights(ModelSpec(depth=3, width=8))
+    assert not biases.any()
+    _, _, biases, _ = make_weights(ModelSpec(depth=30, width=100, bias_stddev=0.5))
+    assert biases.std() == pytest.approx(0.5, rel=0.05)
+
+
+def test_leaky_relu_equals_keras_and_peak_slopes_hold():
+    z = tf.constant(np.linspace(-8, 8, 4001), tf.float32)
+    ours = activation_fn("leaky_relu")(z, tf.constant(0.1))
+    np.testing.assert_allclose(ours, keras.activations.leaky_relu(z, negative_slope=0.1))
+    for name in ACTIVATIONS:
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            out = activation_fn(name)(z, tf.constant(0.01))
+        slope = np.abs(tape.gradient(out, z).numpy())
+        assert slope.max() == pytest.approx(PEAK_SLOPE[name], rel=5e-3), name  # selu: a supremum at 0-
