@@ -1,0 +1,569 @@
+"""core.through_time(spec): the gradient through time of a recurrent network.
+
+A recurrent cell (Keras' SimpleRNNCell, LSTMCell or GRUCell, default settings) reads a
+sequence of N(0, 1) inputs; the loss depends only on the last state h_T. Unrolled step by
+step, the loss's gradient with respect to every state h_t is observable: a zero "probe"
+tensor is added to each h_t and tf.GradientTape's gradient with respect to that probe is
+d(loss)/d(h_t) exactly (as in core.profile for layers).
+
+Fast path: one tf.function per (cell, activation, dtype) whose loop over steps is a
+tf.while_loop and whose weights are tensor arguments, so a new configuration (steps,
+units, gain, seed, forget bias...) reuses the trace. It computes the Keras cells'
+equations (fused "implementation 2" for LSTM, reset_after=True for GRU); the tests check
+it against `keras_reference_profile`, which calls the real keras.layers cells step by
+step in eager mode (the slow, obvious way; also the benchmark's baseline).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+CELLS = ("simple", "lstm", "gru")
+CELL_NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+GATES = {"simple": 1, "lstm": 4, "gru": 3}
+ACTIVATIONS = ("tanh", "linear", "relu")
+RECURRENT_INITS = ("orthogonal", "random_normal", "glorot_uniform", "identity")
+DTYPES = ("float32", "float64")
+
+COLUMNS = ["step", "signal_grad_norm", "cell_grad_norm", "state_norm"]
+LOSS_DESCRIPTION = (
+    "Loss: mean squared error between the last state h_T and fixed N(0, 1) targets, "
+    "averaged over the batch and the units. Inputs x_t: 8 features (default) ~ N(0, 1); "
+    "input kernel glorot_uniform and zero biases (Keras' defaults; LSTM forget "
+    "gate bias as chosen).")
+
+
+def _f(default, help, *, low=None, high=None, choices=None, kind=None, open_low=False):
+    return field(default=default, metadata=dict(help=help, low=low, high=high,
+                                                choices=choices, kind=kind, open_low=open_low))
+
+
+@dataclass(frozen=True)
+class ThroughTimeSpec:
+    """One recurrent cell unrolled over `steps` time steps."""
+    cell: str = _f("simple", "recurrent cell: SimpleRNN, LSTM or GRU", choices=CELLS,
+                   kind=str)
+    activation: str = _f("tanh", "the cell's activation", choices=ACTIVATIONS, kind=str)
+    recurrent_init: str = _f("orthogonal", "initializer of the recurrent kernel",
+                             choices=RECURRENT_INITS, kind=str)
+    gain: float = _f(1.0, "orthogonal / identity: recurrent kernel = gain * Q or gain * I",
+                     low=0.0, high=3.0, kind=float)
+    stddev: float = _f(0.05, "random_normal: standard deviation of the recurrent kernel",
+                       low=0.0, high=2.0, kind=float, open_low=True)
+    steps: int = _f(50, "time steps T", low=2, high=200, kind=int)
+    units: int = _f(32, "units of the cell", low=2, high=256, kind=int)
+    features: int = _f(8, "input features per time step", low=1, high=256, kind=int)
+    forget_bias: float = _f(1.0, "LSTM: initial bias of the forget gate (Keras: 1)",
+                            low=-10.0, high=10.0, kind=float)
+    batch_size: int = _f(32, "sequences in the batch", low=1, high=256, kind=int)
+    seed: int = _f(0, "random seed for weights, inputs and targets", low=0,
+                   high=2 ** 31 - 1, kind=int)
+    dtype: str = _f("float32", "floating-point precision", choices=DTYPES, kind=str)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, check_value(f.name, getattr(self, f.name)))
+
+    def replace(self, **changes) -> "ThroughTimeSpec":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def describe(name: str, spec_class=ThroughTimeSpec) -> str:
+    """What a field accepts, in words."""
+    meta = {f.name: f for f in dataclasses.fields(spec_class)}[name].metadata
+    if meta["choices"]:
+        return "one of " + ", ".join(meta["choices"])
+    if meta["kind"] is int:
+        return f"an integer from {meta['low']} to {meta['high']}"
+    op = "above" if meta["open_low"] else "from"
+    return f"a number {op} {meta['low']:g} to {meta['high']:g}"
+
+
+def check_value(name: str, value, spec_class=ThroughTimeSpec):
+    """The value, converted to the field's kind; ValueError naming the field if bad."""
+    fields = {f.name: f for f in dataclasses.fields(spec_class)}
+    if name not in fields:
+        raise ValueError(f"unknown setting {name!r}")
+    meta = fields[name].metadata
+    problem = ValueError(f"{name} must be {describe(name, spec_class)} (got {value!r})")
+    if meta["kind"] is str:
+        if value not in meta["choices"]:
+            raise problem
+        return value
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise problem from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise problem
+    value = float(value)
+    if not math.isfinite(value):
+        raise problem
+    if meta["kind"] is int:
+        if not value.is_integer():
+            raise problem
+        value = int(value)
+    low, high = meta["low"], meta["high"]
+    if value < low or value > high or (meta["open_low"] and value <= low):
+        raise problem
+    return value
+
+
+# ---------------------------------------------------------------- weights and data
+def _seed(seed: int, index: int) -> int:
+    return (seed * 1_000_003 + 7919 * index + 1) % (2 ** 31 - 1)
+
+
+def recurrent_initializer(spec: ThroughTimeSpec):
+    from .tf_setup import keras
+    init = keras.initializers
+    seed = _seed(spec.seed, 2)
+    if spec.recurrent_init == "orthogonal":
+        return init.Orthogonal(gain=spec.gain, seed=seed)
+    if spec.recurrent_init == "identity":
+        return init.Identity(gain=spec.gain)
+    if spec.recurrent_init == "random_normal":
+        return init.RandomNormal(mean=0.0, stddev=spec.stddev, seed=seed)
+    return init.GlorotUniform(seed=seed)
+
+
+def make_weights(spec: ThroughTimeSpec) -> dict:
+    """The cell's weights as Keras would initialize them (seeded), as numpy arrays."""
+    from .tf_setup import keras
+    width = GATES[spec.cell] * spec.units
+    kernel = np.asarray(keras.initializers.GlorotUniform(seed=_seed(spec.seed, 1))(
+        (spec.features, width), dtype=spec.dtype))
+    recurrent = np.asarray(recurrent_initializer(spec)((spec.units, width),
+                                                       dtype=spec.dtype))
+    if spec.cell == "gru":
+        bias = np.zeros((2, width), dtype=spec.dtype)  # reset_after=True: input, recurrent
+    else:
+        bias = np.zeros((width,), dtype=spec.dtype)
+        if spec.cell == "lstm":
+            bias[spec.units:2 * spec.units] = spec.forget_bias  # gates i, f, c, o
+    return {"kernel": kernel, "recurrent_kernel": recurrent, "bias": bias}
+
+
+def make_data(spec: ThroughTimeSpec):
+    """Inputs (steps, batch, features) ~ N(0, 1) and targets (batch, units) ~ N(0, 1)."""
+    rng = np.random.default_rng(_seed(spec.seed, 3))
+    inputs = rng.standard_normal((spec.steps, spec.batch_size, spec.features))
+    targets = rng.standard_normal((spec.batch_size, spec.units))
+    return inputs.astype(spec.dtype), targets.astype(spec.dtype)
+
+
+def recurrent_matrix(spec: ThroughTimeSpec, recurrent: np.ndarray) -> np.ndarray:
+    """The square matrix that carries the state: W_hh (SimpleRNN) or the candidate block."""
+    if spec.cell == "simple":
+        return recurrent
+    return recurrent[:, 2 * spec.units:3 * spec.units]  # LSTM c block, GRU h block
+
+
+RECURRENT_MATRIX_LABEL = {
+    "simple": "the recurrent kernel W_hh",
+    "lstm": "the candidate (cell input) block of the recurrent kernel",
+    "gru": "the candidate block of the recurrent kernel",
+}
+
+
+def kernel_radii(spec: ThroughTimeSpec, recurrent: np.ndarray) -> tuple[float, float]:
+    """(spectral radius, largest singular value), in float64."""
+    matrix = recurrent_matrix(spec, recurrent).astype(np.float64)
+    radius = float(np.max(np.abs(np.linalg.eigvals(matrix))))
+    singular = float(np.linalg.norm(matrix, ord=2))
+    return radius, singular
+
+
+# ---------------------------------------------------------------- the traced fast path
+def _activation(name: str):
+    from .tf_setup import tf
+    return {"tanh": tf.tanh, "relu": tf.nn.relu, "linear": tf.identity}[name]
+
+
+def _norm(tensor, axes=None):
+    """L2 norm that does not overflow while the entries themselves are finite."""
+    from .tf_setup import tf
+    peak = tf.reduce_max(tf.abs(tensor), axis=axes, keepdims=True)
+    usable = tf.logical_and(peak > 0, tf.math.is_finite(peak))
+    divisor = tf.where(usable, peak, tf.ones_like(peak))
+    total = divisor * tf.sqrt(tf.reduce_sum(tf.square(tensor / divisor), axis=axes,
+                                            keepdims=True))
+    return tf.reshape(total, [-1]) if axes is not None else tf.reshape(total, [])
+
+
+def cell_step(cell: str, activation: str):
+    """step(x_t, h, c, kernel, recurrent, bias) -> (h, c): Keras' cell equations."""
+    from .tf_setup import tf
+    phi = _activation(activation)
+    sigmoid = tf.sigmoid
+
+    def simple(x, h, c, kernel, recurrent, bias):
+        return phi(tf.matmul(x, kernel) + bias + tf.matmul(h, recurrent)), c
+
+    def lstm(x, h, c, kernel, recurrent, bias):
+        z = tf.matmul(x, kernel) + tf.matmul(h, recurrent) + bias
+        z_i, z_f, z_c, z_o = tf.split(z, 4, axis=1)
+        c = sigmoid(z_f) * c + sigmoid(z_i) * phi(z_c)
+        return sigmoid(z_o) * phi(c), c
+
+    def gru(x, h, c, kernel, recurrent, bias):
+        x_z, x_r, x_h = tf.split(tf.matmul(x, kernel) + bias[0], 3, axis=1)
+        r_z, r_r, r_h = tf.split(tf.matmul(h, recurrent) + bias[1], 3, axis=1)
+        update, reset = sigmoid(x_z + r_z), sigmoid(x_r + r_r)
+        candidate = phi(x_h + reset * r_h)
+        return update * h + (1 - update) * candidate, c
+
+    return {"simple": simple, "lstm": lstm, "gru": gru}[cell]
+
+
+def _build(cell: str, activation: str, dtype: str):
+    from .tf_setup import tf
+    step_fn = cell_step(cell, activation)
+    bias_shape = [None, None] if cell == "gru" else [None]
+    signature = [tf.TensorSpec([None, None, None], dtype), tf.TensorSpec([None, None], dtype),
+                 tf.TensorSpec([None, None], dtype), tf.TensorSpec(bias_shape, dtype),
+                 tf.TensorSpec([None, None], dtype)]
+
+    @tf.function(input_signature=signature)
+    def through_time(inputs, kernel, recurrent, bias, targets):
+        steps, batch, units = tf.shape(inputs)[0], tf.shape(inputs)[1], tf.shape(recurrent)[0]
+        probes = tf.zeros([steps, batch, units], dtype)
+        cell_probes = tf.zeros([steps, batch, units], dtype)
+        with tf.GradientTape() as tape:
+            tape.watch([probes, cell_probes])
+            probe_list = tf.TensorArray(dtype, size=steps, clear_after_read=False,
+                                        infer_shape=False).unstack(probes)
+            cell_probe_list = tf.TensorArray(dtype, size=steps, clear_after_read=False,
+                                             infer_shape=False).unstack(cell_probes)
+            state_norms = tf.TensorArray(dtype, size=steps, element_shape=[])
+            h = tf.zeros([batch, units], dtype)
+            c = tf.zeros([batch, units], dtype)
+            for t in tf.range(steps):
+                h, c = step_fn(inputs[t], h, c, kernel, recurrent, bias)
+                h = h + probe_list.read(t)
+                c = c + cell_probe_list.read(t)
+                state_norms = state_norms.write(t, _norm(h))
+            loss = tf.reduce_mean(tf.square(h - targets))
+        signal, cell_signal = tape.gradient(
+            loss, [probes, cell_probes], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return (_norm(signal, axes=[1, 2]), _norm(cell_signal, axes=[1, 2]),
+                state_norms.stack(), loss)
+
+    return through_time
+
+
+_traced: dict = {}
+_traced_lock = threading.Lock()
+
+
+def _traced_for(spec: ThroughTimeSpec):
+    key = (spec.cell, spec.activation, spec.dtype)
+    with _traced_lock:
+        if key not in _traced:
+            _traced[key] = _build(*key)
+        return _traced[key]
+
+
+def _table(spec, signal, cell_signal, state_norms, loss, recurrent) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "step": np.arange(1, spec.steps + 1),
+        "signal_grad_norm": np.asarray(signal, dtype=np.float64),
+        "cell_grad_norm": (np.asarray(cell_signal, dtype=np.float64)
+                           if spec.cell == "lstm" else np.nan),
+        "state_norm": np.asarray(state_norms, dtype=np.float64),
+    })
+    radius, singular = kernel_radii(spec, recurrent)
+    table.attrs.update(loss=float(loss), spectral_radius=radius,
+                       largest_singular_value=singular,
+                       recurrent_matrix=RECURRENT_MATRIX_LABEL[spec.cell])
+    return table
+
+
+def compute_through_time(spec: ThroughTimeSpec) -> pd.DataFrame:
+    """The per-step table for `spec`, computed now with the traced fast path."""
+    weights = make_weights(spec)
+    inputs, targets = make_data(spec)
+    signal, cell_signal, state_norms, loss = _traced_for(spec)(
+        inputs, weights["kernel"], weights["recurrent_kernel"], weights["bias"], targets)
+    return _table(spec, signal.numpy(), cell_signal.numpy(), state_norms.numpy(),
+                  loss.numpy(), weights["recurrent_kernel"])
+
+
+def keras_cell(spec: ThroughTimeSpec):
+    """The real keras.layers cell for `spec`, built and holding `make_weights(spec)`."""
+    from .tf_setup import keras
+    layers = keras.layers
+    if spec.cell == "simple":
+        cell = layers.SimpleRNNCell(spec.units, activation=spec.activation, dtype=spec.dtype)
+    elif spec.cell == "lstm":
+        cell = layers.LSTMCell(spec.units, activation=spec.activation, dtype=spec.dtype)
+    else:
+        cell = layers.GRUCell(spec.units, activation=spec.activation, dtype=spec.dtype)
+    cell.build((None, spec.features))
+    weights = make_weights(spec)
+    cell.set_weights([weights["kernel"], weights["recurrent_kernel"], weights["bias"]])
+    return cell
+
+
+def keras_reference_profile(spec: ThroughTimeSpec) -> pd.DataFrame:
+    """The same table, the obvious way: a real Keras cell called step by step, eagerly."""
+    from .tf_setup import tf
+    cell = keras_cell(spec)
+    inputs, targets = make_data(spec)
+    zeros = np.zeros((spec.batch_size, spec.units), dtype=spec.dtype)
+    probes = [tf.Variable(zeros) for _ in range(spec.steps)]
+    cell_probes = [tf.Variable(zeros) for _ in range(spec.steps)]
+    states = [tf.constant(zeros), tf.constant(zeros)] if spec.cell == "lstm" \
+        else [tf.constant(zeros)]
+    norms = []
+    with tf.GradientTape() as tape:
+        for t in range(spec.steps):
+            _, states = cell(tf.constant(inputs[t]), states)
+            states = list(states)
+            states[0] = states[0] + probes[t]
+            if spec.cell == "lstm":
+                states[1] = states[1] + cell_probes[t]
+            norms.append(float(np.linalg.norm(states[0].numpy().astype(np.float64))))
+        loss = tf.reduce_mean(tf.square(states[0] - targets))
+    grads = tape.gradient(loss, probes + cell_probes,
+                          unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    signal = [np.linalg.norm(g.numpy().astype(np.float64)) for g in grads[:spec.steps]]
+    cell_signal = [np.linalg.norm(g.numpy().astype(np.float64)) for g in grads[spec.steps:]]
+    return _table(spec, signal, cell_signal, norms, loss.numpy(),
+                  make_weights(spec)["recurrent_kernel"])
+
+
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_ENTRIES = 64
+
+
+def through_time(spec: ThroughTimeSpec | None = None, **settings) -> pd.DataFrame:
+    """One row per time step t = 1..T: step, signal_grad_norm = ||d(loss)/d(h_t)||,
+    cell_grad_norm = ||d(loss)/d(c_t)|| (LSTM only, else nan), state_norm = ||h_t||.
+
+    attrs: loss, spectral_radius, largest_singular_value, recurrent_matrix. Called with
+    keywords instead of a spec, they build one: through_time(cell="lstm", steps=100).
+    Cached (LRU); every call returns a fresh copy.
+    """
+    spec = spec if spec is not None else ThroughTimeSpec(**settings)
+    if not isinstance(spec, ThroughTimeSpec):
+        raise TypeError("through_time() takes a ThroughTimeSpec")
+    with _cache_lock:
+        if spec in _cache:
+            _cache.move_to_end(spec)
+            return _copy(_cache[spec])
+    table = compute_through_time(spec)
+    with _cache_lock:
+        _cache[spec] = table
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return _copy(table)
+
+
+def _copy(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def theory_line(table: pd.DataFrame, radius: float) -> np.ndarray:
+    """rho^(T-t) * ||d(loss)/d(h_T)||: exact for a linear cell with gain * orthogonal."""
+    steps = table["step"].to_numpy(dtype=np.float64)
+    last = float(table["signal_grad_norm"].iloc[-1])
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return last * np.power(radius, steps[-1] - steps)
+
+
+def step_ratio(table: pd.DataFrame) -> float:
+    """||d(loss)/d(h_1)|| / ||d(loss)/d(h_T)||."""
+    from .summary import gradient_ratio
+    return gradient_ratio(float(table["signal_grad_norm"].iloc[0]),
+                          float(table["signal_grad_norm"].iloc[-1]))
+
+
+def compare_cells(spec: ThroughTimeSpec) -> pd.DataFrame:
+    """SimpleRNN, LSTM and GRU at the same settings: one row per cell and step."""
+    frames = []
+    for cell in CELLS:
+        table = through_time(spec.replace(cell=cell))
+        table.insert(0, "cell", CELL_NAMES[cell])
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+FORGET_BIASES = (0.0, 1.0, 3.0, 5.0)
+
+
+def forget_bias_sweep(spec: ThroughTimeSpec, biases=FORGET_BIASES) -> pd.DataFrame:
+    """LSTM at each forget-gate bias: one row per bias and step."""
+    frames = []
+    for bias in biases:
+        table = through_time(spec.replace(cell="lstm", forget_bias=float(bias)))
+        table.insert(0, "forget_bias", float(bias))
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------- command line
+CLI_FIELDS = [f.name for f in dataclasses.fields(ThroughTimeSpec)]
+
+
+def add_arguments(parser) -> None:
+    from .cli import add_format_argument, flag
+    base = ThroughTimeSpec()
+    for name in CLI_FIELDS:
+        meta = {f.name: f for f in dataclasses.fields(ThroughTimeSpec)}[name].metadata
+        parser.add_argument(flag(name), dest=name, default=None, metavar=name.upper(),
+                            help=f"{meta['help']}; {describe(name)} "
+                                 f"(default {getattr(base, name)})")
+    add_format_argument(parser)
+
+
+def spec_from_args(args) -> ThroughTimeSpec:
+    from .cli import UsageError, flag
+    values = {}
+    for name in CLI_FIELDS:
+        raw = getattr(args, name, None)
+        if raw is None:
+            continue
+        try:
+            values[name] = check_value(name, raw)
+        except ValueError:
+            raise UsageError(f"{flag(name)} must be {describe(name)} (got {raw!r})") \
+                from None
+    return ThroughTimeSpec(**values)
+
+
+def run(args) -> pd.DataFrame:
+    spec = spec_from_args(args)  # validate before the slow TensorFlow import
+    table = through_time(spec)
+    table["spectral_radius"] = table.attrs["spectral_radius"]
+    table["largest_singular_value"] = table.attrs["largest_singular_value"]
+    return table
+
+
+
+# ---------------------------------------------------------------- clipping in action
+CLIPPING_TASK = (
+    "Task: remember the first number. Each sequence starts with +1 or -1, followed by "
+    "noise ~ N(0, 1); the target, read from the last state through a Dense(1) layer, is "
+    "that first number. Guessing 0 scores a mean squared error of 1.")
+
+
+@dataclass(frozen=True)
+class ClippingSpec:
+    """A short SGD training of SimpleRNN(tanh) + Dense(1), with and without clipping."""
+    sequence_length: int = _f(20, "time steps of every sequence", low=2, high=100, kind=int)
+    units: int = _f(32, "SimpleRNN units", low=2, high=128, kind=int)
+    gain: float = _f(1.5, "recurrent kernel = gain * orthogonal", low=0.1, high=3.0,
+                     kind=float)
+    learning_rate: float = _f(0.1, "plain SGD learning rate", low=0.0, high=10.0,
+                              kind=float, open_low=True)
+    clip_norm: float = _f(1.0, "clip the global gradient norm to this", low=0.0,
+                          high=1000.0, kind=float, open_low=True)
+    train_steps: int = _f(200, "SGD steps of each run", low=1, high=1000, kind=int)
+    batch_size: int = _f(32, "sequences per step", low=1, high=256, kind=int)
+    seed: int = _f(0, "random seed for weights and data", low=0, high=2 ** 31 - 1, kind=int)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, check_value(f.name, getattr(self, f.name),
+                                                         ClippingSpec))
+
+    def replace(self, **changes) -> "ClippingSpec":
+        return dataclasses.replace(self, **changes)
+
+
+def remember_first_task(spec: ClippingSpec):
+    """(inputs (steps, batch, length, 1), targets (steps, batch, 1)), float32."""
+    rng = np.random.default_rng(_seed(spec.seed, 11))
+    inputs = rng.standard_normal((spec.train_steps, spec.batch_size, spec.sequence_length, 1))
+    first = rng.choice([-1.0, 1.0], size=(spec.train_steps, spec.batch_size, 1))
+    inputs[:, :, 0, :] = first
+    return inputs.astype("float32"), first.astype("float32")
+
+
+def _clipping_model(spec: ClippingSpec):
+    from .tf_setup import keras
+    layers, init = keras.layers, keras.initializers
+    model = keras.Sequential([
+        keras.Input((spec.sequence_length, 1)),
+        layers.SimpleRNN(spec.units, activation="tanh",
+                         kernel_initializer=init.GlorotUniform(seed=_seed(spec.seed, 12)),
+                         recurrent_initializer=init.Orthogonal(gain=spec.gain,
+                                                               seed=_seed(spec.seed, 13))),
+        layers.Dense(1, kernel_initializer=init.GlorotUniform(seed=_seed(spec.seed, 14))),
+    ])
+    return model
+
+
+def train_clipping(spec: ClippingSpec, on_step=None) -> pd.DataFrame:
+    """Two runs from the same initial weights and batches: without and with clipping.
+
+    Every step: g = d(loss)/d(weights); with clipping, if ||g|| > clip_norm then
+    g <- clip_norm * g / ||g|| (global norm over all weights, Pascanu et al. 2013; Keras:
+    optimizer `global_clipnorm`); then w <- w - learning_rate * g.
+    Rows: run, step, loss, grad_norm_before, grad_norm_after, clipped.
+    `on_step(done, total)` is called after every step (for a progress bar).
+    """
+    from .tf_setup import tf
+    model = _clipping_model(spec)
+    initial = [np.array(w) for w in model.get_weights()]
+    inputs, targets = remember_first_task(spec)
+    variables = model.trainable_variables
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, 1], "float32"),
+                                  tf.TensorSpec([None, 1], "float32"),
+                                  tf.TensorSpec([], "float32"), tf.TensorSpec([], "float32")])
+    def train_step(x, y, threshold, learning_rate):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x) - y))
+        grads = tape.gradient(loss, variables)
+        norm = tf.linalg.global_norm(grads)
+        scale = tf.where(norm > threshold, threshold / norm, tf.ones_like(norm))
+        for variable, grad in zip(variables, grads):
+            variable.assign_sub(learning_rate * scale * grad)
+        return loss, norm, norm * scale
+
+    runs = [("without clipping", math.inf), (f"clipped at {spec.clip_norm:g}",
+                                             spec.clip_norm)]
+    rows, done, total = [], 0, 2 * spec.train_steps
+    for run_name, threshold in runs:
+        model.set_weights(initial)
+        for index in range(spec.train_steps):
+            loss, before, after = train_step(inputs[index], targets[index],
+                                             np.float32(threshold),
+                                             np.float32(spec.learning_rate))
+            before = float(before)
+            rows.append({"run": run_name, "step": index + 1, "loss": float(loss),
+                         "grad_norm_before": before, "grad_norm_after": float(after),
+                         "clipped": bool(before > threshold)})
+            done += 1
+            if on_step is not None:
+                on_step(done, total)
+    table = pd.DataFrame(rows)
+    table.attrs["clip_norm"] = spec.clip_norm
+    return table
+
+
+def clipping_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per run: fraction of steps clipped, final loss (mean of the last 10% of steps)."""
+    out = []
+    for run_name, group in table.groupby("run", sort=False):
+        tail = group["loss"].iloc[-max(1, len(group) // 10):]
+        out.append({"run": run_name, "clipped_fraction": float(group["clipped"].mean()),
+                    "final_loss": float(tail.mean()),
+                    "largest_grad_norm": float(group["grad_norm_before"].max()),
+                    "nonfinite_steps": int((~np.isfinite(group["loss"])).sum())})
+    return pd.DataFrame(out)
