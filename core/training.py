@@ -1,0 +1,514 @@
+"""core.train(model_spec, training_spec): train a Keras network, recording every layer.
+
+The network is built from real keras.layers (Dense -> BatchNormalization -> activation,
++ identity skip) with the same initial weights core.weights draws for the profile, and a
+softmax readout for the data set's classes. A custom training loop (one tf.function per
+run, traced here, never in a page) takes each step with tf.GradientTape and a Keras
+optimizer, and measures at the same time, per hidden layer: the weight gradient, the
+back-propagated signal dLoss/dh_l, the update-to-weight ratio, the weight norm and the
+dead and saturated fractions (definitions as in core.profile). Per step: the gradient
+norm over all weights before clipping, the norm of the whole update, and whether the
+optimizer clipped.
+
+TrainingSpec, like ModelSpec, is frozen and validated: every default and bound is here.
+This module imports TensorFlow only inside `train`, so the CLI validates flags first.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .datasets import DATASETS
+from .spec import ModelSpec
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+MOMENTUM = 0.9  # the "momentum" optimizer: keras.optimizers.SGD(momentum=0.9)
+# Training work budget: forward multiply-adds per example x batch size x steps
+# (depth x width^2 x batch x steps). 2**34 is about 10 s on two shared cores.
+MAX_TRAINING_WORK = 2 ** 34
+
+# The network trained by default: the dying-ReLU experiment of the Activations page.
+DEFAULT_MODEL = ModelSpec(depth=6, width=32, activation="relu", init="he_normal")
+# ModelSpec fields that training sets itself (from the data set and the TrainingSpec).
+MODEL_FIELDS_SET_BY_TRAINING = ("batch_size", "input_dim", "input_std", "seed")
+
+LAYER_COLUMNS = ["weight_grad_norm", "signal_grad_norm", "update_ratio", "weight_norm",
+                 "dead_fraction", "saturated_fraction", "activation_mean",
+                 "activation_std"]
+STEP_COLUMNS = ["loss", "l2_penalty", "batch_accuracy", "train_accuracy", "test_accuracy",
+                "global_grad_norm", "global_update_norm", "clipped"]
+COLUMNS = ["step", "layer"] + STEP_COLUMNS + LAYER_COLUMNS
+
+
+def _f(default, help, *, low=None, high=None, choices=None, kind=None, open_low=False):
+    return field(default=default, metadata=dict(help=help, low=low, high=high,
+                                                choices=choices, kind=kind, open_low=open_low))
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """How to train: data, optimizer, steps, clipping and L2. Clipping 0 means off."""
+    dataset: str = _f("digits", "training data", choices=DATASETS, kind=str)
+    optimizer: str = _f("sgd", "sgd (plain), momentum (SGD with momentum 0.9) or adam",
+                        choices=OPTIMIZERS, kind=str)
+    learning_rate: float = _f(0.05, "learning rate", low=0.0, high=10.0, kind=float,
+                              open_low=True)
+    steps: int = _f(300, "training steps (one batch each)", low=1, high=5000, kind=int)
+    batch_size: int = _f(64, "examples per step", low=1, high=1024, kind=int)
+    clipnorm: float = _f(0.0, "clip each weight's gradient to this norm (0 = off)",
+                         low=0.0, high=1e6, kind=float)
+    clipvalue: float = _f(0.0, "clip every gradient entry to [-c, c] (0 = off)",
+                          low=0.0, high=1e6, kind=float)
+    global_clipnorm: float = _f(0.0, "clip the gradient of all weights together to this "
+                                "norm (0 = off)", low=0.0, high=1e6, kind=float)
+    l2: float = _f(0.0, "L2 penalty l2 x sum of squared kernel weights (0 = off)",
+                   low=0.0, high=1.0, kind=float)
+    eval_every: int = _f(10, "measure train and test accuracy every this many steps",
+                         low=1, high=5000, kind=int)
+    seed: int = _f(0, "random seed for the weights, the split and the batch order",
+                   low=0, high=2 ** 31 - 1, kind=int)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _check(f, getattr(self, f.name)))
+        clipping = [name for name in ("clipnorm", "clipvalue", "global_clipnorm")
+                    if getattr(self, name) > 0]
+        if len(clipping) > 1:
+            raise ValueError(f"only one of clipnorm, clipvalue and global_clipnorm may be "
+                             f"set (Keras allows one); got {' and '.join(clipping)}")
+
+    @property
+    def clipping(self) -> str | None:
+        for name in ("clipnorm", "clipvalue", "global_clipnorm"):
+            if getattr(self, name) > 0:
+                return name
+        return None
+
+    def replace(self, **changes) -> "TrainingSpec":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainingSpec)}
+
+
+def describe(name: str) -> str:
+    meta = FIELDS[name].metadata
+    if meta["choices"]:
+        return "one of " + ", ".join(meta["choices"])
+    if meta["kind"] is int:
+        return f"an integer from {meta['low']} to {meta['high']}"
+    op = "above" if meta["open_low"] else "from"
+    return f"a number {op} {meta['low']:g} to {meta['high']:g}"
+
+
+def _check(f, value):
+    meta, name = f.metadata, f.name
+    problem = ValueError(f"{name} must be {describe(name)} (got {value!r})")
+    if meta["kind"] is str:
+        if value not in meta["choices"]:
+            raise problem
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise problem
+    if meta["kind"] is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise problem
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise problem
+    if value < meta["low"] or value > meta["high"] or (meta["open_low"] and
+                                                         value <= meta["low"]):
+        raise problem
+    return value
+
+
+def parse_value(name: str, text: str):
+    """One TrainingSpec field from text (a CLI flag or URL value); ValueError if bad."""
+    f = FIELDS[name]
+    try:
+        if f.metadata["kind"] is str:
+            return _check(f, str(text).strip())
+        number = float(text)
+        if f.metadata["kind"] is int and number.is_integer():
+            number = int(number)
+        return _check(f, number)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name} must be {describe(name)} (got {text!r})") from None
+
+
+def training_model_spec(model_spec: ModelSpec, training_spec: TrainingSpec,
+                        features: int) -> ModelSpec:
+    """The model spec as trained: input size from the data, seed from the training."""
+    return model_spec.replace(input_dim=features, seed=training_spec.seed,
+                              batch_size=training_spec.batch_size, input_std=1.0)
+
+
+def check_budget(model_spec: ModelSpec, training_spec: TrainingSpec,
+                 features: int = 64) -> int:
+    """Forward multiply-adds of the whole run; ValueError if over MAX_TRAINING_WORK."""
+    width_in = max(model_spec.width, features)
+    work = model_spec.depth * model_spec.width * width_in * training_spec.batch_size * \
+        training_spec.steps
+    if work > MAX_TRAINING_WORK:
+        raise ValueError(
+            f"depth x width^2 x batch_size x steps = {work:.3g} is over the training "
+            f"budget of {MAX_TRAINING_WORK:.3g}: reduce depth, width, batch_size or steps")
+    return work
+
+
+def train(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None):
+    """Train and return the long table (one row per step x hidden layer); see engine."""
+    return _run_training(model_spec, training_spec, on_step)
+
+
+# --- python -m core train ---------------------------------------------------------
+
+def _model_fields():
+    from .spec import FIELDS as MODEL_FIELDS
+    return [name for name in MODEL_FIELDS if name not in MODEL_FIELDS_SET_BY_TRAINING]
+
+
+def add_arguments(parser) -> None:
+    from .cli import add_format_argument, add_spec_arguments, flag
+    add_spec_arguments(parser, fields=_model_fields(), base=DEFAULT_MODEL)
+    base = TrainingSpec()
+    for name, f in FIELDS.items():
+        parser.add_argument(flag(name), dest=name, default=None, metavar=name.upper(),
+                            help=f"{f.metadata['help']}; {describe(name)} "
+                                 f"(default {getattr(base, name)})")
+    add_format_argument(parser)
+
+
+def training_spec_from_args(args) -> TrainingSpec:
+    from .cli import UsageError, flag
+    values = {}
+    for name in FIELDS:
+        raw = getattr(args, name, None)
+        if raw is None:
+            continue
+        try:
+            values[name] = parse_value(name, raw)
+        except ValueError:
+            raise UsageError(f"{flag(name)} must be {describe(name)} (got {raw!r})") \
+                from None
+    try:
+        return TrainingSpec(**values)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def run(args) -> pd.DataFrame:
+    import sys
+
+    from .cli import UsageError, spec_from_args
+    model_spec = spec_from_args(args, fields=_model_fields(), base=DEFAULT_MODEL)
+    training_spec = training_spec_from_args(args)
+    try:
+        check_budget(model_spec, training_spec)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    table = train(model_spec, training_spec)  # TensorFlow is imported only now
+    for line in describe_run(table):
+        print(line, file=sys.stderr)
+    return table
+
+
+def describe_run(table: pd.DataFrame) -> list[str]:
+    """One-line facts about a finished run: divergence, cancellation, accuracy."""
+    lines = []
+    divergence = table.attrs.get("divergence")
+    if divergence:
+        lines.append(divergence["message"])
+    if table.attrs.get("stopped") == "cancelled":
+        lines.append(f"cancelled after {table.attrs['steps_done']} steps")
+    return lines
+
+
+def _ratio(values) -> float:
+    """values[first layer] / values[last layer], nan when undefined."""
+    if not len(values):
+        return float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(values.iloc[0]) / np.float64(values.iloc[-1]))
+
+
+def summarize(table: pd.DataFrame) -> dict:
+    """Headline numbers of one run, all read from the recorded table."""
+    steps = table.groupby("step", sort=True).first()
+    per_step_dead = table.groupby("step")["dead_fraction"].mean()
+    evaluated = steps["test_accuracy"].dropna()
+    finite_loss = steps["loss"][np.isfinite(steps["loss"])]
+    last = table[table["step"] == table["step"].max()]
+    return {
+        "steps_done": int(table["step"].max()) if len(table) else 0,
+        "final_loss": float(finite_loss.iloc[-1]) if len(finite_loss) else float("nan"),
+        "min_loss": float(finite_loss.min()) if len(finite_loss) else float("nan"),
+        "final_test_accuracy": float(evaluated.iloc[-1]) if len(evaluated) else float("nan"),
+        "best_test_accuracy": float(evaluated.max()) if len(evaluated) else float("nan"),
+        "dead_first": float(per_step_dead.iloc[0]) if len(per_step_dead) else float("nan"),
+        "dead_last": float(per_step_dead.iloc[-1]) if len(per_step_dead) else float("nan"),
+        "dead_max": float(per_step_dead.max()) if len(per_step_dead) else float("nan"),
+        "clipped_fraction": float(steps["clipped"].mean()) if len(steps) else 0.0,
+        "grad_ratio_first_last": _ratio(last["weight_grad_norm"]),
+        "diverged_step": (table.attrs.get("divergence") or {}).get("step"),
+        "diverged_layer": (table.attrs.get("divergence") or {}).get("layer"),
+        "seconds": table.attrs.get("seconds", float("nan")),
+    }
+
+
+# --- the engine (TensorFlow from here on) -------------------------------------------
+class _Network:
+    """The trained network: keras.layers, plus a functional keras.Model over them."""
+
+    def __init__(self, spec: ModelSpec, classes: int):
+        from .profile import BN_EPSILON
+        from .tf_setup import keras
+        from .weights import layer_seed, make_weights
+        first, stack, biases, _ = make_weights(spec)
+        kernels = [first] + list(stack)
+        self.spec = spec
+        self.dense, self.norms, self.acts = [], [], []
+        inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
+        h = inputs
+        for layer in range(1, spec.depth + 1):
+            dense = keras.layers.Dense(spec.width, use_bias=not spec.no_bias,
+                                       dtype=spec.dtype, name=f"dense_{layer}")
+            norm = keras.layers.BatchNormalization(
+                epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}") \
+                if spec.batch_norm else None
+            if spec.activation == "leaky_relu":
+                act = keras.layers.LeakyReLU(negative_slope=spec.negative_slope,
+                                             dtype=spec.dtype, name=f"activation_{layer}")
+            else:
+                act = keras.layers.Activation(spec.activation, dtype=spec.dtype,
+                                              name=f"activation_{layer}")
+            z = dense(h)
+            a = act(norm(z) if norm is not None else z)
+            h = a + h if spec.residual and layer > 1 else a
+            dense.set_weights([kernels[layer - 1]] if spec.no_bias
+                              else [kernels[layer - 1], biases[layer - 1]])
+            self.dense.append(dense)
+            self.norms.append(norm)
+            self.acts.append(act)
+        self.readout = keras.layers.Dense(classes, dtype=spec.dtype, name="readout")
+        logits = self.readout(h)
+        readout_kernel = keras.initializers.GlorotUniform(seed=layer_seed(spec.seed, 0))(
+            (spec.width, classes), dtype=spec.dtype)
+        self.readout.set_weights([np.asarray(readout_kernel),
+                                  np.zeros(classes, spec.dtype)])
+        self.model = keras.Model(inputs, logits, name="gradient_lab_classifier")
+        self.kernels = [dense.kernel for dense in self.dense]
+
+    def forward(self, x, training: bool):
+        """logits, pre-activations z_l (after batch norm) and hidden outputs h_l."""
+        h, zs, hs = x, [], []
+        for layer, (dense, norm, act) in enumerate(zip(self.dense, self.norms, self.acts)):
+            z = dense(h)
+            if norm is not None:
+                z = norm(z, training=training)
+            a = act(z)
+            h = a + h if self.spec.residual and layer > 0 else a
+            zs.append(z)
+            hs.append(h)
+        return self.readout(h), zs, hs
+
+
+def make_optimizer(training_spec: TrainingSpec):
+    """The Keras optimizer for the spec, with its own clipping argument (if any)."""
+    from .tf_setup import keras
+    clip = {name: getattr(training_spec, name) for name in
+            ("clipnorm", "clipvalue", "global_clipnorm") if getattr(training_spec, name) > 0}
+    if training_spec.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=training_spec.learning_rate, **clip)
+    momentum = MOMENTUM if training_spec.optimizer == "momentum" else 0.0
+    return keras.optimizers.SGD(learning_rate=training_spec.learning_rate,
+                                momentum=momentum, **clip)
+
+
+def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
+    """One traced training step that also measures every layer (a tf.function)."""
+    from .activations import activation_fn, peak_slope, saturates
+    from .profile import SATURATION_MIN_Z, SATURATION_SLOPE, _norm
+    from .tf_setup import tf
+    spec = network.spec
+    dtype = spec.dtype
+    phi = activation_fn(spec.activation)
+    saturating, peak = saturates(spec.activation), peak_slope(spec.activation)
+    slope_value = tf.constant(spec.negative_slope, dtype)
+    variables = network.model.trainable_variables
+    l2 = training_spec.l2
+    clipping = training_spec.clipping
+    threshold = getattr(training_spec, clipping) if clipping else 0.0
+
+    def unit_stats(z):
+        z = tf.stop_gradient(z)
+        with tf.GradientTape() as inner:
+            inner.watch(z)
+            a = phi(z, slope_value)
+        slope = inner.gradient(a, z)
+        silent = tf.logical_and(tf.equal(a, 0), tf.equal(slope, 0))
+        dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=0), dtype))
+        if saturating:
+            flat = tf.logical_and(tf.abs(slope) < SATURATION_SLOPE * peak,
+                                  tf.abs(z) >= SATURATION_MIN_Z)
+            return dead, tf.reduce_mean(tf.cast(flat, dtype))
+        return dead, tf.zeros([], dtype)
+
+    features = network.spec.n_in
+    batch_signature = [tf.TensorSpec([None, features], dtype), tf.TensorSpec([None], tf.int32)]
+
+    @tf.function(input_signature=batch_signature)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            logits, zs, hs = network.forward(x, training=True)
+            data_loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=y, logits=logits))
+            penalty = tf.zeros([], dtype)
+            if l2 > 0:
+                penalty = l2 * tf.add_n([tf.reduce_sum(tf.square(k))
+                                         for k in network.kernels + [network.readout.kernel]])
+            loss = data_loss + penalty
+        grads = tape.gradient(loss, list(variables) + hs)
+        var_grads, signal_grads = grads[:len(variables)], grads[len(variables):]
+        grad_norms = tf.stack([_norm(g) for g in var_grads])
+        global_grad_norm = _norm(grad_norms)
+        if clipping == "global_clipnorm":
+            clipped = global_grad_norm > threshold
+        elif clipping == "clipnorm":
+            clipped = tf.reduce_any(grad_norms > threshold)
+        elif clipping == "clipvalue":
+            clipped = tf.reduce_any(tf.stack([tf.reduce_max(tf.abs(g)) for g in var_grads])
+                                    > threshold)
+        else:
+            clipped = tf.constant(False)
+        old = [tf.identity(v) for v in variables]
+        optimizer.apply(var_grads, variables)
+        update_norms = tf.stack([_norm(v - o) for v, o in zip(variables, old)])
+        global_update_norm = _norm(update_norms)
+        kernel_grads = {id(v): g for v, g in zip(variables, var_grads)}
+        old_values = {id(v): o for v, o in zip(variables, old)}
+        rows = []
+        for kernel, z, h, signal in zip(network.kernels, zs, hs, signal_grads):
+            before = old_values[id(kernel)]
+            dead, saturated = unit_stats(z)
+            h = tf.stop_gradient(h)
+            rows.append(tf.stack([
+                _norm(kernel_grads[id(kernel)]), _norm(signal),
+                _norm(kernel - before) / _norm(before), _norm(kernel),
+                dead, saturated, tf.reduce_mean(h), tf.math.reduce_std(h)]))
+        accuracy = tf.reduce_mean(tf.cast(tf.equal(
+            tf.argmax(logits, axis=1, output_type=tf.int32), y), dtype))
+        scalars = tf.stack([data_loss, penalty, accuracy, global_grad_norm,
+                            global_update_norm, tf.cast(clipped, dtype)])
+        return scalars, tf.stack(rows)
+
+    @tf.function(input_signature=batch_signature)
+    def accuracy(x, y):
+        logits, _, _ = network.forward(x, training=False)
+        return tf.reduce_mean(tf.cast(tf.equal(
+            tf.argmax(logits, axis=1, output_type=tf.int32), y), dtype))
+
+    return step, accuracy
+
+
+def batch_order(train_size: int, batch_size: int, steps: int, seed: int) -> np.ndarray:
+    """(steps, batch) example indices: reshuffled every epoch, from the seed."""
+    rng = np.random.default_rng([seed, 11])
+    needed = steps * batch_size
+    epochs = -(-needed // train_size)
+    order = np.concatenate([rng.permutation(train_size) for _ in range(epochs)])
+    return order[:needed].reshape(steps, batch_size)
+
+
+def _divergence(step: int, scalars: np.ndarray, rows: np.ndarray) -> dict | None:
+    """Where inf or nan first appeared in this step, or None if all is finite."""
+    loss, grad_norm = scalars[0], scalars[3]
+    if np.isfinite(loss) and np.isfinite(grad_norm) and np.isfinite(rows[:, :4]).all():
+        return None
+    forward_bad = np.flatnonzero(~np.isfinite(rows[:, 6]) | ~np.isfinite(rows[:, 7]))
+    signal_bad = np.flatnonzero(~np.isfinite(rows[:, 1]) | ~np.isfinite(rows[:, 0]))
+    if forward_bad.size:  # the forward pass overflowed first: lowest such layer
+        layer, where = int(forward_bad[0]) + 1, "activations (forward pass)"
+    elif not np.isfinite(loss):
+        layer, where = None, "loss"
+    elif signal_bad.size:  # backward: the first layer reached going down
+        layer, where = int(signal_bad[-1]) + 1, "gradients (backward pass)"
+    else:
+        layer, where = None, "gradients (readout)"
+    value = "nan" if np.isnan(loss) or np.isnan(grad_norm) else "inf"
+    at = f" at hidden layer {layer}" if layer else ""
+    return {"step": step, "layer": layer, "where": where, "value": value,
+            "message": f"diverged at step {step}: {value} in the {where}{at}; "
+                       f"training stopped, the steps before are kept"}
+
+
+def _run_training(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None):
+    from . import datasets
+    if not isinstance(model_spec, ModelSpec) or not isinstance(training_spec, TrainingSpec):
+        raise TypeError("train() takes a core.ModelSpec and a core.training.TrainingSpec")
+    started = time.perf_counter()
+    data = datasets.load(training_spec.dataset, training_spec.seed, model_spec.dtype)
+    spec = training_model_spec(model_spec, training_spec, data.features)
+    check_budget(spec, training_spec, data.features)
+    network = _Network(spec, data.classes)
+    optimizer = make_optimizer(training_spec)
+    step_fn, accuracy_fn = _build_step(network, optimizer, training_spec)
+    order = batch_order(len(data.y_train), training_spec.batch_size, training_spec.steps,
+                        training_spec.seed)
+    depth, steps = spec.depth, training_spec.steps
+    scalars_all = np.full((steps, 8), np.nan)
+    rows_all = np.full((steps, depth, len(LAYER_COLUMNS)), np.nan)
+    divergence, stopped, done = None, None, 0
+    for index in range(steps):
+        batch = order[index]
+        scalars, rows = step_fn(data.x_train[batch], data.y_train[batch])
+        scalars, rows = scalars.numpy().astype(np.float64), rows.numpy().astype(np.float64)
+        step = index + 1
+        scalars_all[index, [0, 1, 2, 5, 6, 7]] = scalars
+        rows_all[index] = rows
+        done = step
+        divergence = _divergence(step, scalars, rows)
+        if divergence is None and (step % training_spec.eval_every == 0 or step == steps
+                                   or step == 1):
+            scalars_all[index, 3] = float(accuracy_fn(data.x_train, data.y_train))
+            scalars_all[index, 4] = float(accuracy_fn(data.x_test, data.y_test))
+        if on_step is not None:
+            progress = {"step": step, "steps": steps,
+                        "seconds": time.perf_counter() - started,
+                        "loss": scalars[0], "dead_fraction": rows[:, 4].copy(),
+                        "test_accuracy": scalars_all[index, 4]}
+            if on_step(progress) is False:
+                stopped = "cancelled"
+                break
+        if divergence is not None:
+            stopped = "diverged"
+            break
+    table = _long_table(scalars_all[:done], rows_all[:done])
+    table.attrs.update(divergence=divergence, stopped=stopped, steps_done=done,
+                       seconds=time.perf_counter() - started, model_spec=spec.to_dict(),
+                       training_spec=training_spec.to_dict(), classes=data.classes,
+                       train_size=len(data.y_train), test_size=len(data.y_test))
+    return table
+
+
+def _long_table(scalars: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    steps, depth = rows.shape[0], rows.shape[1]
+    columns = {"step": np.repeat(np.arange(1, steps + 1), depth),
+               "layer": np.tile(np.arange(1, depth + 1), steps)}
+    for position, name in enumerate(STEP_COLUMNS):
+        columns[name] = np.repeat(scalars[:, position], depth)
+    for position, name in enumerate(LAYER_COLUMNS):
+        columns[name] = rows[:, :, position].reshape(-1)
+    table = pd.DataFrame(columns)
+    table["clipped"] = table["clipped"] > 0.5
+    return table
