@@ -1,0 +1,64 @@
+"""python -m core profile: same numbers as the API, one-line errors with exit status 2."""
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from core.profile import profile
+from core.spec import ModelSpec
+
+
+def run_cli(*args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_profile_csv_and_json_match_the_python_api():
+    flags = ["--depth", "6", "--width", "16", "--batch-size", "8", "--activation",
+             "leaky_relu", "--negative-slope", "0.2", "--init", "he_uniform",
+             "--batch-norm", "--residual", "--bias-stddev", "0.1", "--seed", "3"]
+    spec = ModelSpec(depth=6, width=16, batch_size=8, activation="leaky_relu",
+                     negative_slope=0.2, init="he_uniform", batch_norm=True, residual=True,
+                     bias_stddev=0.1, seed=3)
+    expected = profile(spec)
+    done = run_cli("profile", *flags)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(io.StringIO(done.stdout))
+    assert list(table.columns) == list(expected.columns)
+    np.testing.assert_allclose(table["signal_grad_norm"], expected["signal_grad_norm"],
+                               rtol=1e-6)
+    done = run_cli("profile", *flags, "--format", "json")
+    records = json.loads(done.stdout)
+    assert len(records) == 6
+    assert records[0]["weight_grad_norm"] == pytest.approx(
+        float(expected["weight_grad_norm"][0]), rel=1e-6)
+
+
+def test_overflow_is_written_as_inf_and_nan():
+    done = run_cli("profile", "--depth", "150", "--width", "4", "--batch-size", "4",
+                   "--activation", "linear", "--init", "identity", "--gain", "1.5",
+                   "--no-bias", "--format", "json")
+    values = [row["signal_grad_norm"] for row in json.loads(done.stdout)]
+    assert "inf" in values and "nan" in values
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--depth", "500"], "--depth"), (["--activation", "softmax"], "--activation"),
+    (["--gain", "abc"], "--gain"), (["--dtype", "float16"], "--dtype"),
+    (["--negative-slope", "nan"], "--negative-slope"),
+    (["--depth", "200", "--width", "1024"], "reduce depth"),
+    (["--bogus", "1"], "unrecognized"), (["--format", "xml"], "--format"),
+])
+def test_bad_flags_exit_2_with_one_line(args, flag):
+    done = run_cli("profile", *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and flag in lines[0], done.stderr
+    assert done.stdout == ""
