@@ -9,6 +9,7 @@ PAGES = {
     ],
     "Topics": [
         st.Page("pages/problem.py", title="The problem", icon="✖️"),
+        st.Page("pages/through_time.py", title="Through time (RNNs)", icon="🔁"),
         # topic pages: why, initialization, activations, remedies, through_time
     ],
 }

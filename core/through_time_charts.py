@@ -1,0 +1,83 @@
+"""Charts of the through-time page: pure functions from core.through_time's tables to Altair.
+
+Every gradient axis is logarithmic through core.charts.log_chart, so underflow (0) and
+overflow (inf, nan) stay visible as marked points at the plot's edges.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .charts import log_chart
+
+STEP_TITLE = "time step t (1 = first input, T = last state)"
+SIGNAL_TITLE = "‖d(loss)/d(h_t)‖ (L2 norm over the batch)"
+
+
+def signal_through_time(table: pd.DataFrame, *, title: str, theory: np.ndarray | None = None,
+                        radius: float | None = None):
+    """The measured signal per step; with `theory`, the dashed line rho^(T-t)."""
+    frames = [pd.DataFrame({"step": table["step"], "series": "measured ‖d(loss)/d(h_t)‖",
+                            "value": table["signal_grad_norm"], "kind": "measured"})]
+    if "cell_grad_norm" in table and table["cell_grad_norm"].notna().any():
+        frames.append(pd.DataFrame({"step": table["step"],
+                                    "series": "measured ‖d(loss)/d(c_t)‖ (LSTM cell state)",
+                                    "value": table["cell_grad_norm"], "kind": "measured"}))
+    if theory is not None:
+        frames.append(pd.DataFrame({"step": table["step"],
+                                    "series": f"theory ρ^(T−t)·‖d(loss)/d(h_T)‖, ρ = "
+                                              f"{radius:.3g}",
+                                    "value": theory, "kind": "theory"}))
+    subtitle = "measured with tf.GradientTape (solid)" + (
+        "; theory for a linear cell, Pascanu et al. 2013 (dashed)" if theory is not None
+        else "")
+    return log_chart(pd.concat(frames, ignore_index=True), x="step", x_title=STEP_TITLE,
+                     y_title=SIGNAL_TITLE, title=title, subtitle=subtitle, dash="kind")
+
+
+def compare_cells(table: pd.DataFrame, *, title: str):
+    """One line per cell (a core.through_time.compare_cells table)."""
+    long = pd.DataFrame({"step": table["step"], "series": table["cell"],
+                         "value": table["signal_grad_norm"]})
+    return log_chart(long, x="step", x_title=STEP_TITLE, y_title=SIGNAL_TITLE, title=title,
+                     subtitle="same inputs, loss and recurrent initializer for every cell")
+
+
+def forget_bias(table: pd.DataFrame, *, title: str):
+    """One line per LSTM forget-gate bias (a core.through_time.forget_bias_sweep table)."""
+    long = pd.DataFrame({"step": table["step"],
+                         "series": [f"forget bias {b:g}" + (" (Keras default)" if b == 1
+                                                            else "")
+                                    for b in table["forget_bias"]],
+                         "value": table["signal_grad_norm"]})
+    return log_chart(long, x="step", x_title=STEP_TITLE, y_title=SIGNAL_TITLE, title=title,
+                     subtitle="LSTM, the forget gate's initial bias changed, all else equal")
+
+
+def clipping_norms(table: pd.DataFrame, *, title: str):
+    """Global gradient norm per training step: before and after clipping, per run."""
+    frames = []
+    for run, group in table.groupby("run", sort=False):
+        if (group["grad_norm_before"] == group["grad_norm_after"]).all() or \
+                not group["clipped"].any():
+            frames.append(pd.DataFrame({"step": group["step"], "series": f"{run}",
+                                        "value": group["grad_norm_before"]}))
+        else:
+            frames.append(pd.DataFrame({"step": group["step"],
+                                        "series": f"{run}: before clipping",
+                                        "value": group["grad_norm_before"]}))
+            frames.append(pd.DataFrame({"step": group["step"],
+                                        "series": f"{run}: after clipping (applied)",
+                                        "value": group["grad_norm_after"]}))
+    return log_chart(pd.concat(frames, ignore_index=True), x="step",
+                     x_title="training step", y_title="global gradient norm ‖g‖",
+                     title=title, subtitle="‖g‖ over all weights, every SGD step")
+
+
+def clipping_losses(table: pd.DataFrame, *, title: str):
+    """Training loss per step, one line per run."""
+    long = pd.DataFrame({"step": table["step"], "series": table["run"],
+                         "value": table["loss"]})
+    return log_chart(long, x="step", x_title="training step",
+                     y_title="training loss (mean squared error)", title=title,
+                     subtitle="guessing 0 scores 1; nan = the weights overflowed")

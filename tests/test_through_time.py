@@ -1,0 +1,146 @@
+"""Gradient through time: closed form, Keras cells, forget bias, clipping, CLI, page."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, chart_specs
+from core import through_time as tt
+from core import through_time_charts as charts
+
+SMALL = dict(steps=12, units=8, features=4, batch_size=4)
+
+
+def test_spec_validates_with_field_names():
+    assert tt.ThroughTimeSpec(steps="40").steps == 40
+    with pytest.raises(ValueError, match="cell must be one of simple, lstm, gru"):
+        tt.ThroughTimeSpec(cell="transformer")
+    with pytest.raises(ValueError, match="steps must be an integer from 2 to 200"):
+        tt.ThroughTimeSpec(steps=201)
+    with pytest.raises(ValueError, match="gain"):
+        tt.ThroughTimeSpec(gain=float("nan"))
+
+
+@pytest.mark.parametrize("gain", [0.9, 1.1])
+def test_linear_orthogonal_ratio_is_gain_power(gain):
+    """Linear SimpleRNN, W_hh = gain x orthogonal: step 1 / step T = gain^(T-1) exactly."""
+    spec = tt.ThroughTimeSpec(cell="simple", activation="linear", recurrent_init="orthogonal",
+                              gain=gain, steps=60, units=16, dtype="float64")
+    table = tt.through_time(spec)
+    assert tt.step_ratio(table) == pytest.approx(gain ** 59, rel=1e-9)
+    assert table.attrs["spectral_radius"] == pytest.approx(gain, rel=1e-9)
+    assert table.attrs["largest_singular_value"] == pytest.approx(gain, rel=1e-9)
+    theory = tt.theory_line(table, table.attrs["spectral_radius"])
+    np.testing.assert_allclose(table["signal_grad_norm"], theory, rtol=1e-9)
+
+
+@pytest.mark.parametrize("cell", tt.CELLS)
+def test_fast_path_equals_real_keras_cell(cell):
+    spec = tt.ThroughTimeSpec(cell=cell, forget_bias=2.0, **SMALL)
+    fast, keras_table = tt.compute_through_time(spec), tt.keras_reference_profile(spec)
+    for column in ("signal_grad_norm", "state_norm"):
+        np.testing.assert_allclose(fast[column], keras_table[column], rtol=1e-4)
+    if cell == "lstm":
+        np.testing.assert_allclose(fast["cell_grad_norm"], keras_table["cell_grad_norm"],
+                                   rtol=1e-4)
+    assert fast.attrs["loss"] == pytest.approx(keras_table.attrs["loss"], rel=1e-5)
+
+
+def test_lstm_step_one_signal_grows_with_forget_bias():
+    spec = tt.ThroughTimeSpec(cell="lstm", steps=50)
+    sweep = tt.forget_bias_sweep(spec)
+    first = sweep[sweep["step"] == 1].set_index("forget_bias")["signal_grad_norm"]
+    assert list(first.index) == [0.0, 1.0, 3.0, 5.0]
+    assert np.all(np.diff(first.to_numpy()) > 0), first
+    ratios = [tt.step_ratio(group) for _, group in sweep.groupby("forget_bias")]
+    assert ratios[0] < 1e-9 < ratios[1] < 1e-3 < 0.01 < ratios[2] < ratios[3]
+
+
+def test_charts_are_log_axes_with_theory_dashed():
+    table = tt.through_time(tt.ThroughTimeSpec(activation="linear", gain=0.5, **SMALL))
+    chart = charts.signal_through_time(table, title="t", radius=0.5,
+                                       theory=tt.theory_line(table, 0.5)).to_dict()
+    layer = chart["layer"][0]
+    assert layer["encoding"]["y"]["scale"]["type"] == "log"
+    assert "strokeDash" in layer["encoding"]
+    cells = charts.compare_cells(tt.compare_cells(tt.ThroughTimeSpec(**SMALL)), title="c")
+    data = next(iter(cells.to_dict()["datasets"].values()))
+    assert {row["series"] for row in data} == {"SimpleRNN", "LSTM", "GRU"}
+
+
+def test_clipping_caps_the_norm_and_counts_clipped_steps():
+    spec = tt.ClippingSpec(sequence_length=8, units=8, gain=2.0, learning_rate=0.3,
+                           clip_norm=0.5, train_steps=15, batch_size=8)
+    calls = []
+    table = tt.train_clipping(spec, on_step=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (30, 30)
+    clipped_run = table[table["run"] == "clipped at 0.5"]
+    free_run = table[table["run"] == "without clipping"]
+    assert (clipped_run["grad_norm_after"] <= 0.5 * (1 + 1e-5)).all()
+    assert not free_run["clipped"].any()
+    first = table.groupby("run", sort=False)["grad_norm_before"].first()
+    assert first.iloc[0] == pytest.approx(first.iloc[1])  # same start, same batch
+    summary = tt.clipping_summary(table).set_index("run")
+    assert summary.loc["clipped at 0.5", "clipped_fraction"] == clipped_run["clipped"].mean()
+    charts.clipping_norms(table, title="n").to_dict()
+    charts.clipping_losses(table, title="l").to_dict()
+
+
+def _cli(*flags):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "core", "through-time", *flags],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+
+def test_cli_json_and_csv():
+    done = _cli("--cell", "gru", "--activation", "linear", "--recurrent-init", "identity",
+                "--gain", "0.9", "--steps", "6", "--units", "4", "--seed", "3",
+                "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [row["step"] for row in rows] == [1, 2, 3, 4, 5, 6]
+    assert {"signal_grad_norm", "spectral_radius", "largest_singular_value"} <= set(rows[0])
+    # Keras' Identity on a (units, 3 units) GRU kernel fills only the first gate block.
+    assert rows[0]["spectral_radius"] == 0.0
+    done = _cli("--cell", "simple", "--activation", "linear", "--recurrent-init",
+                "identity", "--gain", "0.9", "--steps", "5", "--units", "4")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("step,signal_grad_norm") and len(lines) == 6
+    first, last = (float(line.split(",")[1]) for line in (lines[1], lines[-1]))
+    assert first / last == pytest.approx(0.9 ** 4, rel=1e-5)
+    assert float(lines[1].split(",")[-2]) == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (("--cell", "transformer"), "--cell must be one of simple, lstm, gru"),
+    (("--steps", "500"), "--steps must be an integer from 2 to 200"),
+    (("--gain", "abc"), "--gain must be a number from 0 to 3"),
+    (("--format", "xml"), "--format"),
+])
+def test_cli_bad_flags_exit_2_with_one_line(flags, message):
+    done = _cli(*flags)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_page_renders_and_reacts(app):
+    at = app("pages/through_time.py", {"cell": "lstm", "forget_bias": "3", "steps": "20",
+                                       "units": "16", "gain": "9"})
+    assert any("gain" in warning.value for warning in at.warning)
+    assert at.selectbox(key="cell").value == "lstm"
+    specs = chart_specs(at)
+    assert len(specs) == 3
+    ratio = at.metric[0].value
+    at.select_slider(key="forget_bias").set_value(0.0).run()
+    assert not at.exception
+    assert at.metric[0].value != ratio
+    at.selectbox(key="activation").set_value("linear")
+    at.selectbox(key="cell").set_value("simple").run()
+    assert not at.exception
+    assert any("theory" in json.dumps(spec) for spec in chart_specs(at))
