@@ -336,33 +336,52 @@ def make_optimizer(training_spec: TrainingSpec):
 
 
 def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
-    """One traced training step that also measures every layer (a tf.function)."""
+    """One traced training step that also measures every layer (a tf.function).
+
+    The per-layer measurements are vectorized over layers (hidden layers all have the
+    same width), so their cost, and the tracing time, hardly grow with depth. Norms are
+    taken in float64, so that float32 gradients up to ~1e150 do not overflow.
+    """
     from .activations import activation_fn, peak_slope, saturates
-    from .profile import SATURATION_MIN_Z, SATURATION_SLOPE, _norm
+    from .profile import SATURATION_MIN_Z, SATURATION_SLOPE
     from .tf_setup import tf
     spec = network.spec
     dtype = spec.dtype
     phi = activation_fn(spec.activation)
     saturating, peak = saturates(spec.activation), peak_slope(spec.activation)
     slope_value = tf.constant(spec.negative_slope, dtype)
-    variables = network.model.trainable_variables
+    variables = list(network.model.trainable_variables)
+    kernel_index = [next(i for i, v in enumerate(variables) if v is kernel)
+                    for kernel in network.kernels]
+    penalized = network.kernels + [network.readout.kernel]
     l2 = training_spec.l2
     clipping = training_spec.clipping
     threshold = getattr(training_spec, clipping) if clipping else 0.0
 
-    def unit_stats(z):
+    def squares(tensors, axes=None):
+        """Sum of squares in float64: of one tensor, or per layer of a stack."""
+        return tf.reduce_sum(tf.square(tf.cast(tensors, tf.float64)), axis=axes)
+
+    def kernel_norms(kernels):
+        """Per-layer L2 norms of [first kernel, layers 2..depth kernels]."""
+        first = squares(kernels[0])[None]
+        if len(kernels) > 1:
+            first = tf.concat([first, squares(tf.stack(kernels[1:]), [1, 2])], 0)
+        return tf.sqrt(first)
+
+    def unit_stats(z):  # z: (depth, batch, width)
         z = tf.stop_gradient(z)
         with tf.GradientTape() as inner:
             inner.watch(z)
             a = phi(z, slope_value)
         slope = inner.gradient(a, z)
         silent = tf.logical_and(tf.equal(a, 0), tf.equal(slope, 0))
-        dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=0), dtype))
+        dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=1), tf.float64), [1])
         if saturating:
             flat = tf.logical_and(tf.abs(slope) < SATURATION_SLOPE * peak,
                                   tf.abs(z) >= SATURATION_MIN_Z)
-            return dead, tf.reduce_mean(tf.cast(flat, dtype))
-        return dead, tf.zeros([], dtype)
+            return dead, tf.reduce_mean(tf.cast(flat, tf.float64), [1, 2])
+        return dead, tf.zeros_like(dead)
 
     features = network.spec.n_in
     batch_signature = [tf.TensorSpec([None, features], dtype), tf.TensorSpec([None], tf.int32)]
@@ -375,17 +394,16 @@ def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
                 labels=y, logits=logits))
             penalty = tf.zeros([], dtype)
             if l2 > 0:
-                penalty = l2 * tf.add_n([tf.reduce_sum(tf.square(k))
-                                         for k in network.kernels + [network.readout.kernel]])
+                penalty = l2 * tf.add_n([tf.reduce_sum(tf.square(k)) for k in penalized])
             loss = data_loss + penalty
-        grads = tape.gradient(loss, list(variables) + hs)
+        grads = tape.gradient(loss, variables + hs)
         var_grads, signal_grads = grads[:len(variables)], grads[len(variables):]
-        grad_norms = tf.stack([_norm(g) for g in var_grads])
-        global_grad_norm = _norm(grad_norms)
+        grad_squares = tf.stack([squares(g) for g in var_grads])
+        global_grad_norm = tf.sqrt(tf.reduce_sum(grad_squares))
         if clipping == "global_clipnorm":
             clipped = global_grad_norm > threshold
         elif clipping == "clipnorm":
-            clipped = tf.reduce_any(grad_norms > threshold)
+            clipped = tf.reduce_any(tf.sqrt(grad_squares) > threshold)
         elif clipping == "clipvalue":
             clipped = tf.reduce_any(tf.stack([tf.reduce_max(tf.abs(g)) for g in var_grads])
                                     > threshold)
@@ -393,30 +411,32 @@ def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
             clipped = tf.constant(False)
         old = [tf.identity(v) for v in variables]
         optimizer.apply(var_grads, variables)
-        update_norms = tf.stack([_norm(v - o) for v, o in zip(variables, old)])
-        global_update_norm = _norm(update_norms)
-        kernel_grads = {id(v): g for v, g in zip(variables, var_grads)}
-        old_values = {id(v): o for v, o in zip(variables, old)}
-        rows = []
-        for kernel, z, h, signal in zip(network.kernels, zs, hs, signal_grads):
-            before = old_values[id(kernel)]
-            dead, saturated = unit_stats(z)
-            h = tf.stop_gradient(h)
-            rows.append(tf.stack([
-                _norm(kernel_grads[id(kernel)]), _norm(signal),
-                _norm(kernel - before) / _norm(before), _norm(kernel),
-                dead, saturated, tf.reduce_mean(h), tf.math.reduce_std(h)]))
+        new = [tf.identity(v) for v in variables]
+        global_update_norm = tf.sqrt(tf.add_n([squares(n - o) for n, o in zip(new, old)]))
+        old_kernels = [old[i] for i in kernel_index]
+        new_kernels = [new[i] for i in kernel_index]
+        weight_norm = kernel_norms(new_kernels)
+        update_ratio = kernel_norms([n - o for n, o in zip(new_kernels, old_kernels)]) / \
+            kernel_norms(old_kernels)
+        weight_grad = kernel_norms([var_grads[i] for i in kernel_index])
+        signal = tf.sqrt(squares(tf.stack(signal_grads), [1, 2]))
+        dead, saturated = unit_stats(tf.stack(zs))
+        hidden = tf.cast(tf.stop_gradient(tf.stack(hs)), tf.float64)
+        rows = tf.stack([weight_grad, signal, update_ratio, weight_norm, dead, saturated,
+                         tf.reduce_mean(hidden, [1, 2]), tf.math.reduce_std(hidden, [1, 2])],
+                        axis=1)
         accuracy = tf.reduce_mean(tf.cast(tf.equal(
-            tf.argmax(logits, axis=1, output_type=tf.int32), y), dtype))
-        scalars = tf.stack([data_loss, penalty, accuracy, global_grad_norm,
-                            global_update_norm, tf.cast(clipped, dtype)])
-        return scalars, tf.stack(rows)
+            tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.float64))
+        scalars = tf.stack([tf.cast(data_loss, tf.float64), tf.cast(penalty, tf.float64),
+                            accuracy, global_grad_norm, global_update_norm,
+                            tf.cast(clipped, tf.float64)])
+        return scalars, rows
 
     @tf.function(input_signature=batch_signature)
     def accuracy(x, y):
         logits, _, _ = network.forward(x, training=False)
         return tf.reduce_mean(tf.cast(tf.equal(
-            tf.argmax(logits, axis=1, output_type=tf.int32), y), dtype))
+            tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.float64))
 
     return step, accuracy
 
@@ -472,7 +492,7 @@ def _run_training(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=No
     for index in range(steps):
         batch = order[index]
         scalars, rows = step_fn(data.x_train[batch], data.y_train[batch])
-        scalars, rows = scalars.numpy().astype(np.float64), rows.numpy().astype(np.float64)
+        scalars, rows = scalars.numpy(), rows.numpy()
         step = index + 1
         scalars_all[index, [0, 1, 2, 5, 6, 7]] = scalars
         rows_all[index] = rows

@@ -1,0 +1,124 @@
+"""The training engine: specs, data, exact clipping, dying ReLU, divergence, CLI."""
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+
+import numpy as np
+import pytest
+
+from core import datasets
+from core.cli import main
+from core.spec import ModelSpec
+from core.training import (COLUMNS, MAX_TRAINING_WORK, TrainingSpec, check_budget,
+                           summarize, train)
+
+SMALL = ModelSpec(depth=3, width=16, activation="relu", init="he_normal")
+
+
+def per_step(table):
+    return table.groupby("step").first()
+
+
+@pytest.mark.parametrize("changes, field", [
+    (dict(dataset="mnist"), "dataset"), (dict(optimizer="rmsprop"), "optimizer"),
+    (dict(learning_rate=0.0), "learning_rate"), (dict(steps=0), "steps"),
+    (dict(batch_size=2.5), "batch_size"), (dict(clipnorm=-1.0), "clipnorm"),
+    (dict(l2=float("nan")), "l2"), (dict(seed=True), "seed")])
+def test_training_spec_rejects_bad_values_naming_the_field(changes, field):
+    with pytest.raises(ValueError, match=field):
+        TrainingSpec(**changes)
+
+
+def test_only_one_clipping_and_a_work_budget():
+    with pytest.raises(ValueError, match="only one of clipnorm"):
+        TrainingSpec(clipnorm=1.0, global_clipnorm=1.0)
+    assert TrainingSpec(global_clipnorm=1.0).clipping == "global_clipnorm"
+    with pytest.raises(ValueError, match="training budget"):
+        check_budget(ModelSpec(depth=100, width=256, batch_size=1),
+                     TrainingSpec(steps=5000, batch_size=1024))
+    assert check_budget(SMALL, TrainingSpec()) < MAX_TRAINING_WORK
+
+
+@pytest.mark.parametrize("name", datasets.DATASETS)
+def test_datasets_are_deterministic_stratified_splits(name):
+    data = datasets.load(name, seed=3)
+    again = datasets.load(name, seed=3)
+    np.testing.assert_array_equal(data.x_train, again.x_train)
+    total = len(data.y_train) + len(data.y_test)
+    assert abs(len(data.y_test) / total - datasets.TEST_FRACTION) < 0.01
+    assert data.classes == (10 if name == "digits" else 2)
+    assert set(np.unique(data.y_test)) == set(range(data.classes))
+    if name == "digits":
+        assert total == 1797 and data.features == 64 and data.x_train.max() <= 1.0
+
+
+def test_global_clipnorm_update_is_exactly_lr_times_clipped_norm():
+    lr, c = 0.1, 1.0
+    table = train(SMALL, TrainingSpec(learning_rate=lr, global_clipnorm=c, steps=25,
+                                      batch_size=32, eval_every=25))
+    assert list(table.columns) == COLUMNS
+    assert len(table) == 25 * SMALL.depth
+    steps = per_step(table)
+    expected = lr * np.minimum(steps["global_grad_norm"], c)
+    np.testing.assert_allclose(steps["global_update_norm"], expected, rtol=2e-5)
+    np.testing.assert_array_equal(steps["clipped"], steps["global_grad_norm"] > c)
+    assert 0 < steps["clipped"].mean() < 1  # both branches of min() were exercised
+
+
+def test_leaky_relu_is_never_dead_while_relu_dies_at_a_large_learning_rate():
+    model = ModelSpec(depth=6, width=32, activation="relu", init="he_normal")
+    spec = TrainingSpec(learning_rate=1.0, steps=40, eval_every=40)
+    relu = summarize(train(model, spec))
+    assert relu["dead_max"] > relu["dead_first"] + 0.3
+    leaky = train(model.replace(activation="leaky_relu", negative_slope=0.01), spec)
+    assert (leaky["dead_fraction"].fillna(0) == 0).all()
+
+
+def test_divergence_is_reported_not_raised():
+    model = ModelSpec(depth=4, width=16, activation="linear", init="random_normal",
+                      stddev=1.0)
+    table = train(model, TrainingSpec(learning_rate=5.0, steps=50, eval_every=50))
+    divergence = table.attrs["divergence"]
+    assert divergence is not None and table.attrs["stopped"] == "diverged"
+    assert table["step"].max() == divergence["step"] < 50
+    assert "diverged at step" in divergence["message"]
+    assert summarize(table)["diverged_step"] == divergence["step"]
+
+
+def test_on_step_reports_progress_and_can_cancel():
+    seen = []
+
+    def on_step(progress):
+        seen.append(progress["step"])
+        return progress["step"] < 3
+    table = train(SMALL, TrainingSpec(steps=10, eval_every=5), on_step=on_step)
+    assert seen == [1, 2, 3] and table.attrs["stopped"] == "cancelled"
+    assert table["step"].max() == 3
+
+
+def run_cli(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(["train", *argv])
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--learning-rate", "fast"], "--learning-rate"), (["--optimizer", "rmsprop"],
+                                                       "--optimizer"),
+    (["--dataset", "mnist"], "--dataset"), (["--depth", "0"], "--depth"),
+    (["--clipnorm", "1", "--clipvalue", "1"], "only one of"),
+    (["--steps", "5000", "--depth", "200", "--width", "1024"], "budget")])
+def test_cli_bad_flags_exit_2_with_one_line(argv, flag):
+    status, out, err = run_cli(*argv)
+    assert status == 2 and out == ""
+    assert flag in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_train_prints_the_long_table():
+    status, out, err = run_cli("--depth", "2", "--width", "8", "--steps", "3",
+                               "--dataset", "moons", "--optimizer", "adam", "--format",
+                               "json")
+    assert status == 0, err
+    records = json.loads(out)
+    assert len(records) == 6 and set(COLUMNS) <= set(records[0])
