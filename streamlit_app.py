@@ -9,8 +9,10 @@ PAGES = {
     ],
     "Topics": [
         st.Page("pages/problem.py", title="The problem", icon="✖️"),
+        st.Page("pages/why.py", title="Why it happens", icon="🔍"),
+        st.Page("pages/initialization.py", title="Initialization", icon="🎚️"),
         st.Page("pages/through_time.py", title="Through time (RNNs)", icon="🔁"),
-        # topic pages: why, initialization, activations, remedies, through_time
+        # topic pages: activations, remedies, through_time
     ],
 }
 

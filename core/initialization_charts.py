@@ -1,0 +1,165 @@
+"""Chart builders for the "Why it happens" and "Initialization" pages (pure Altair).
+
+Each takes a DataFrame from core.theory / core.initialization and returns an alt.Chart;
+none imports streamlit, so tests check them with `chart.to_dict()`.
+"""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .charts import PALETTE, format_value, log_chart
+
+LAYER_TITLE = "hidden layer l (1 = nearest the input)"
+
+
+def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
+    return alt.TitleParams(text, subtitle=subtitle or [], anchor="start")
+
+
+def activation_curves_chart(curves: pd.DataFrame, column: str = "value") -> alt.Chart:
+    """phi(z) (column="value") or phi'(z) (column="slope"), one colour per activation."""
+    names = list(dict.fromkeys(curves["activation"]))
+    y_title = "φ(z)" if column == "value" else "φ′(z)"
+    title = ("Activations φ(z)" if column == "value"
+             else "Their slopes φ′(z); dashed: 0.25, sigmoid's peak slope")
+    chart = alt.Chart(curves).mark_line(strokeWidth=2).encode(
+        x=alt.X("z:Q", title="pre-activation z"),
+        y=alt.Y(f"{column}:Q", title=y_title),
+        color=alt.Color("activation:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=names, range=PALETTE[:len(names)])),
+        tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("z:Q", format=".2f"),
+                 alt.Tooltip(f"{column}:Q", format=".4f", title=y_title)])
+    if column == "slope":
+        quarter = alt.Chart(pd.DataFrame({"y": [0.25]})).mark_rule(
+            strokeDash=[4, 4], color="#555").encode(y="y:Q")
+        chart = alt.layer(chart, quarter)
+    return chart.properties(title=_title(title, "computed by keras.activations and "
+                                                "tf.GradientTape"),
+                            height=260, width="container")
+
+
+def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
+    """Distribution of the outputs of every layer, one line per layer (their Fig. 3-4)."""
+    return alt.Chart(histograms).mark_line(interpolate="step-after").encode(
+        x=alt.X("bin_center:Q", title="activation value h"),
+        y=alt.Y("fraction:Q", title="share of outputs", axis=alt.Axis(format="%")),
+        color=alt.Color("layer:O", title="layer", scale=alt.Scale(scheme="viridis"),
+                        legend=alt.Legend(orient="bottom", columns=10)),
+        tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("bin_start:Q", format=".3f"),
+                 alt.Tooltip("bin_end:Q", format=".3f"),
+                 alt.Tooltip("fraction:Q", format=".2%", title="share")],
+    ).properties(title=_title(title), height=230, width="container")
+
+
+def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
+                  fraction: bool = False) -> alt.Chart:
+    """One line per initialization; `fraction` draws a 0-100% axis."""
+    names = list(dict.fromkeys(profiles["init"]))
+    y_scale = alt.Scale(domain=[0, 1]) if fraction else alt.Scale(zero=False)
+    return alt.Chart(profiles).mark_line(point=True).encode(
+        x=alt.X("layer:Q", title=LAYER_TITLE),
+        y=alt.Y(f"{column}:Q", title=y_title, scale=y_scale,
+                axis=alt.Axis(format="%" if fraction else "")),
+        color=alt.Color("init:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=names, range=PALETTE[:len(names)])),
+        tooltip=[alt.Tooltip("init:N"), alt.Tooltip("layer:Q"),
+                 alt.Tooltip(f"{column}:Q", format=".2%" if fraction else ".4g",
+                             title=y_title)],
+    ).properties(title=_title(title), height=240, width="container")
+
+
+def measured_and_theory(profiles: pd.DataFrame, measured: str, theory: str | None,
+                        label: str, group: str = "init") -> pd.DataFrame:
+    """Long rows for log_chart: each group's measured column, then its theory column."""
+    frames = []
+    for name, rows in profiles.groupby(group, sort=False):
+        frames.append(pd.DataFrame({"layer": rows["layer"], "series": f"{name}: {label}",
+                                    "value": rows[measured], "kind": "measured"}))
+        if theory and rows[theory].notna().any():
+            frames.append(pd.DataFrame({"layer": rows["layer"],
+                                        "series": f"{name}: theory",
+                                        "value": rows[theory], "kind": "theory"}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def heatmap_chart(grid: pd.DataFrame, clip: float = 10.0) -> alt.LayerChart:
+    """init x activation, coloured by log10(signal ratio); 0/inf/nan cells labelled."""
+    data = grid.copy()
+    values = data["ratio"].to_numpy(dtype=np.float64)
+    finite = np.isfinite(values) & (values > 0)
+    data["status"] = np.where(finite, "finite", np.where(
+        np.isnan(values), "nan", np.where(values == 0, "0 (underflow)", "inf (overflow)")))
+    data["colour"] = np.where(finite, np.clip(data["log10_ratio"], -clip, clip), np.nan)
+    data["label"] = [f"{v:+.1f}" if ok else s.split(" ")[0]
+                     for v, ok, s in zip(data["log10_ratio"], finite, data["status"])]
+    data["exact"] = [format_value(v) for v in values]
+    data["theory"] = [format_value(v) for v in data["theory_log10_ratio"]]
+    data["weight_ratio"] = [format_value(v) for v in data["weight_grad_ratio"]]
+    inits = list(dict.fromkeys(data["init"]))
+    activations = list(dict.fromkeys(data["activation"]))
+    base = alt.Chart(data).encode(
+        x=alt.X("activation:N", title="activation", sort=activations,
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("init:N", title="initialization", sort=inits),
+        tooltip=[alt.Tooltip("init:N"), alt.Tooltip("activation:N"),
+                 alt.Tooltip("exact:N", title="signal ratio layer 1 / layer L"),
+                 alt.Tooltip("log10_ratio:Q", format=".2f", title="log10 ratio (measured)"),
+                 alt.Tooltip("theory:N", title="log10 ratio (mean-field theory)"),
+                 alt.Tooltip("weight_ratio:N", title="weight-gradient ratio 1 / L"),
+                 alt.Tooltip("verdict:N"), alt.Tooltip("status:N")])
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.condition(
+            "isValid(datum.colour)",
+            alt.Color("colour:Q", title="log10 ratio",
+                      scale=alt.Scale(scheme="blueorange", domain=[-clip, clip],
+                                      domainMid=0)),
+            alt.value("#888888")))
+    text = base.mark_text(fontSize=13).encode(
+        text="label:N",
+        color=alt.condition(f"isValid(datum.colour) && abs(datum.colour) < {clip * 0.6}",
+                            alt.value("black"), alt.value("white")))
+    return (cells + text).properties(
+        title=_title("Signal ratio ‖dLoss/dh_1‖ / ‖dLoss/dh_L‖ (log10), measured",
+                     f"0 = healthy; negative = vanishing, positive = exploding; colour "
+                     f"clipped at ±{clip:g}; grey cells: 0, inf or nan as labelled"),
+        height=300, width="container")
+
+
+def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
+    """Signal ratio vs sigma_w: measured points, theory curve, the edge of chaos marked."""
+    long = pd.DataFrame({
+        "sigma_w": rows["sigma_w"],
+        "series": rows["activation"] + np.where(rows["kind"] == "theory", " (theory)",
+                                                " (measured)"),
+        "value": rows["ratio"], "kind": rows["kind"]})
+    chart = log_chart(long, x="sigma_w", x_title="weight scale σ_w (W ~ N(0, σ_w²/n))",
+                      y_title="signal ratio layer 1 / layer L", series="series",
+                      dash="kind", title=f"The Goldilocks zone at depth {depth}",
+                      subtitle="below 1: vanishing; above 1: exploding; vertical lines: "
+                               "theory's edge of chaos (χ = 1)")
+    marks = pd.DataFrame([{"sigma_w": v, "edge": f"{name}: σ_w = {v:.3g}"}
+                          for name, v in edges.items() if v])
+    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
+    if marks.empty:
+        return alt.layer(chart, one)
+    rules = alt.Chart(marks).mark_rule(strokeDash=[2, 2], color="#555").encode(
+        x="sigma_w:Q", tooltip=[alt.Tooltip("edge:N", title="edge of chaos (theory)")])
+    return alt.layer(chart, one, rules)
+
+
+def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
+    """Per-layer backward gain ||g_{l-1}|| / ||g_l||: the amplifier chain, one per init."""
+    long = measured_and_theory(profiles.dropna(subset=["measured_gain"]), "measured_gain",
+                               "theory_gain", "measured gain")
+    chart = log_chart(long, x="layer", x_title=LAYER_TITLE,
+                      y_title="gain ‖dLoss/dh_(l−1)‖ / ‖dLoss/dh_l‖", dash="kind",
+                      title="Each layer is an amplifier",
+                      subtitle="backward gain through layer l (measured, solid) vs "
+                               "theory √χ_l (dashed); 1 = the voice passes unchanged",
+                      height=260)
+    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
+    return alt.layer(chart, one)

@@ -1,0 +1,187 @@
+"""Mean-field theory of signal propagation (Poole et al. 2016; Schoenholz et al. 2017).
+
+For h_l = phi(z_l), z_l = W_l h_{l-1} + b_l with i.i.d. zero-mean weights:
+  forward   q_l = n_in Var(W_l) E[phi(z)^2 | z ~ N(0, q_{l-1})] + sigma_b^2
+  backward  ||dLoss/dh_{l-1}||^2 ~ chi_l ||dLoss/dh_l||^2,
+            chi_l = n Var(W_l) E[phi'(z_l)^2]   (square hidden layers, n = width)
+Expectations are Gauss-Hermite integrals over the pre-activation distribution. These are
+theory (infinite width); pages draw them beside what Keras measured, labelled as such.
+This module needs only numpy and scipy; `activation_curves` alone uses Keras.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.special import erf
+
+from .spec import ModelSpec
+
+SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
+# Probabilists' Gauss-Hermite nodes; an even count keeps z = 0 (ReLU's kink) off the grid.
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(160)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def phi(name: str, z, negative_slope: float = 0.01):
+    """The activation in numpy (same formulas as keras.activations; tests compare)."""
+    z = np.asarray(z, dtype=np.float64)
+    if name == "linear":
+        return z
+    if name == "sigmoid":
+        return _sigmoid(z)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, negative_slope * z)
+    if name == "elu":
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
+    if name == "selu":
+        return SELU_LAMBDA * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+    if name == "gelu":
+        return 0.5 * z * (1.0 + erf(z / math.sqrt(2.0)))
+    if name == "swish":
+        return z * _sigmoid(z)
+    if name == "softsign":
+        return z / (1.0 + np.abs(z))
+    raise ValueError(f"activation must be one of the app's activations (got {name!r})")
+
+
+def slope(name: str, z, negative_slope: float = 0.01):
+    """phi'(z) in numpy."""
+    z = np.asarray(z, dtype=np.float64)
+    if name == "linear":
+        return np.ones_like(z)
+    if name == "sigmoid":
+        s = _sigmoid(z)
+        return s * (1.0 - s)
+    if name == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if name == "relu":
+        return (z > 0).astype(np.float64)
+    if name == "leaky_relu":
+        return np.where(z > 0, 1.0, negative_slope)
+    if name == "elu":
+        return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))
+    if name == "selu":
+        return SELU_LAMBDA * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0)))
+    if name == "gelu":
+        return 0.5 * (1.0 + erf(z / math.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / math.sqrt(
+            2.0 * math.pi)
+    if name == "swish":
+        s = _sigmoid(z)
+        return s + z * s * (1.0 - s)
+    if name == "softsign":
+        return 1.0 / (1.0 + np.abs(z)) ** 2
+    raise ValueError(f"activation must be one of the app's activations (got {name!r})")
+
+
+def gaussian_mean(fn, q: float) -> float:
+    """E[fn(z)] for z ~ N(0, q), by Gauss-Hermite quadrature."""
+    return float(np.sum(_WEIGHTS * fn(math.sqrt(max(q, 0.0)) * _NODES)))
+
+
+def weight_variance(spec: ModelSpec, n_in: int, n_out: int) -> float:
+    """Var(W) of one (n_in, n_out) kernel under spec.init, as Keras draws it.
+
+    Keras' truncated normals are rescaled so the variance after truncation is scale/n.
+    Orthogonal and identity are not i.i.d.; W W^T = gain^2 I makes them act like
+    Var(W) = gain^2 / max(n_in, n_out) in these formulas (exact for linear nets).
+    """
+    init = spec.init
+    if init == "random_normal":
+        return spec.stddev ** 2
+    if init == "random_uniform":
+        return spec.limit ** 2 / 3.0
+    if init in ("orthogonal", "identity"):
+        return spec.gain ** 2 / max(n_in, n_out)
+    if init == "variance_scaling":
+        return spec.scale / n_in
+    scale, mode, _ = _SCALING[init]
+    fan = {"fan_in": n_in, "fan_out": n_out, "fan_avg": (n_in + n_out) / 2.0}[mode]
+    return scale / fan
+
+
+# Same table as core.weights.VARIANCE_SCALING, without importing TensorFlow.
+_SCALING = {
+    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
+    "glorot_uniform": (1.0, "fan_avg", "uniform"),
+    "he_normal": (2.0, "fan_in", "truncated_normal"),
+    "he_uniform": (2.0, "fan_in", "uniform"),
+    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
+    "lecun_uniform": (1.0, "fan_in", "uniform"),
+    "he_avg_normal": (2.0, "fan_avg", "untruncated_normal"),
+}
+
+
+def has_theory(spec: ModelSpec) -> bool:
+    """The plain mean-field recursion covers nets without batch norm or skips."""
+    return not (spec.batch_norm or spec.residual)
+
+
+def mean_field(spec: ModelSpec) -> pd.DataFrame:
+    """Theory per hidden layer: q (Var z_l), activation_std, chi, sigma_w2 = n Var(W).
+
+    chi of layer 1 is nan: the signal is only measured for hidden layers 1..L, so the
+    backward steps are through layers 2..L.
+    """
+    bias_var = 0.0 if spec.no_bias else spec.bias_stddev ** 2
+    act, a = spec.activation, spec.negative_slope
+    rows, second_moment = [], spec.input_std ** 2
+    for layer in range(1, spec.depth + 1):
+        n_in = spec.n_in if layer == 1 else spec.width
+        var_w = weight_variance(spec, n_in, spec.width)
+        q = n_in * var_w * second_moment + bias_var
+        mean = gaussian_mean(lambda z: phi(act, z, a), q)
+        second_moment = gaussian_mean(lambda z: phi(act, z, a) ** 2, q)
+        slope2 = gaussian_mean(lambda z: slope(act, z, a) ** 2, q)
+        chi = spec.width * var_w * slope2 if layer > 1 else math.nan
+        rows.append((layer, q, math.sqrt(max(second_moment - mean ** 2, 0.0)), mean,
+                     chi, n_in * var_w))
+    return pd.DataFrame(rows, columns=["layer", "preactivation_var", "activation_std",
+                                       "activation_mean", "chi", "sigma_w2"])
+
+
+def predicted_signal(theory: pd.DataFrame, top_signal: float) -> np.ndarray:
+    """||dLoss/dh_l|| predicted from the measured top-layer value and the chi's."""
+    chi = theory["chi"].to_numpy(dtype=np.float64)
+    log_gain = 0.5 * np.log(np.where(chi > 0, chi, np.nan))  # per step l -> l-1
+    # log g_l = log g_L + sum_{k=l+1}^{L} log sqrt(chi_k)
+    tail = np.concatenate([np.cumsum(log_gain[:0:-1])[::-1], [0.0]])
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return top_signal * np.exp(tail)
+
+
+def log10_ratio(theory: pd.DataFrame) -> float:
+    """Theory's log10 of the signal ratio layer 1 / layer L."""
+    chi = theory["chi"].to_numpy(dtype=np.float64)[1:]
+    if len(chi) == 0:
+        return 0.0
+    if np.any(chi <= 0):
+        return -math.inf
+    return float(0.5 * np.sum(np.log10(chi)))
+
+
+def activation_curves(names, low: float = -5.0, high: float = 5.0, points: int = 201,
+                      negative_slope: float = 0.01) -> pd.DataFrame:
+    """phi(z) and phi'(z) computed by keras.activations and tf.GradientTape."""
+    from .activations import activation_fn
+    from .tf_setup import tf
+    z = tf.constant(np.linspace(low, high, points), dtype=tf.float64)
+    frames = []
+    for name in names:
+        fn = activation_fn(name)
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            value = fn(z, tf.constant(negative_slope, tf.float64))
+        frames.append(pd.DataFrame({"z": z.numpy(), "activation": name,
+                                    "value": value.numpy(),
+                                    "slope": tape.gradient(value, z).numpy()}))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,147 @@
+"""Initialization: the formulas, side-by-side runs, matched pairs and the Goldilocks zone."""
+import streamlit as st
+
+from core import initialization as init_core
+from core import initialization_charts as charts
+from core.charts import log_chart
+from core.spec import ACTIVATIONS, INITS, ModelSpec
+from pages import ui
+
+LAYER = "hidden layer l (1 = nearest the input)"
+st.title("🎚️ Initialization")
+st.markdown(
+    "Each layer multiplies the signal by a factor set by the spread of its weights and "
+    "the slope of its activation. Initialization picks the spread so that this factor "
+    "is close to 1 in both directions: the *Goldilocks zone*. Every chart below comes "
+    "from real Keras networks; formulas are labelled as theory.")
+
+DEFAULTS = {"n_in": 128, "n_out": 128, "activation": "relu", "depth": 30,
+            "inits": ["glorot_normal", "he_normal"], "grid_depth": 50, "sweep_depth": 30}
+ui.check_query_params({"n_in": ui.int_param(1, 1024), "n_out": ui.int_param(1, 1024),
+                       "activation": ui.choice_param(ACTIVATIONS),
+                       "depth": ui.int_param(2, 100), "inits": ui.choice_param(INITS),
+                       "grid_depth": ui.int_param(10, 100),
+                       "sweep_depth": ui.int_param(5, 60)}, DEFAULTS)
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing each initializer with Keras...")
+def formula_table(n_in: int, n_out: int):
+    return init_core.formula_table(n_in, n_out)
+
+
+@st.cache_data(max_entries=32, show_spinner="Profiling the networks in Keras...")
+def compare(activation: str, depth: int, inits: tuple):
+    spec = ModelSpec(depth=depth, width=128, batch_size=128, activation=activation)
+    return init_core.compare(spec, inits)
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring 36 networks (first time: ~10 s)...")
+def grid(depth: int):
+    table = init_core.grid(depth=depth, width=128)
+    return table, table.attrs["seconds"]
+
+
+@st.cache_data(max_entries=8, show_spinner="Sweeping σ_w for tanh and ReLU...")
+def sweep(depth: int):
+    return init_core.sweep(depth=depth, width=128)
+
+
+st.header("1. The formulas")
+row = st.columns(2)
+n_in = row[0].number_input("n_in (fan-in)", 1, 1024, 128, key="n_in", bind="query-params")
+n_out = row[1].number_input("n_out (fan-out)", 1, 1024, 128, key="n_out",
+                            bind="query-params")
+formulas = formula_table(int(n_in), int(n_out))
+for _, f in formulas.iterrows():
+    left, right = st.columns([3, 2])
+    name = f.initializer.replace("_", r"\_")
+    left.latex(rf"\texttt{{{name}}}:\ {f.latex}")
+    right.markdown(f"σ = **{f.theory_std:.4g}** (formula) · Keras drew "
+                   f"{f.keras_std:.4g} · for {f.derived_for}")
+st.caption(
+    f"σ (formula) is the weights' standard deviation for n_in = {n_in}, n_out = {n_out}; "
+    "'Keras drew' is the measured std of one matrix drawn by that Keras initializer. "
+    "Leaky He uses slope a = 0.01. The course notes give He as √2·√(2/(n_in+n_out)) "
+    "(`he_avg_normal` here): that averages the fans, while Keras' `he_normal` uses "
+    "Var(W) = 2/n_in (a truncated normal rescaled to that variance). They agree only "
+    "when n_in = n_out; set them apart above to see the difference.")
+
+st.header("2. Side by side")
+row = st.columns([2, 2, 4])
+activation = row[0].selectbox("Activation", ACTIVATIONS, index=ACTIVATIONS.index("relu"),
+                              key="activation", bind="query-params")
+depth = row[1].slider("Depth", 2, 100, DEFAULTS["depth"], key="depth", bind="query-params")
+inits = row[2].multiselect("Initializations (2 to 4)", INITS, default=DEFAULTS["inits"],
+                           max_selections=4, key="inits", bind="query-params")
+if not inits:
+    st.warning("Pick at least one initialization.", icon="⚠️")
+    st.stop()
+profiles = compare(activation, depth, tuple(inits))
+left, right = st.columns(2)
+left.altair_chart(log_chart(
+    charts.measured_and_theory(profiles, "activation_std", "theory_activation_std",
+                               "measured"),
+    x="layer", x_title=LAYER, y_title="std of the layer's outputs h_l", dash="kind",
+    title="Forward: activation std per layer", subtitle="width 128, batch 128; dashed: "
+    "mean-field theory"), width="stretch")
+right.altair_chart(log_chart(
+    charts.measured_and_theory(profiles, "signal_grad_norm", "theory_signal", "measured"),
+    x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)", dash="kind",
+    title="Backward: signal per layer", subtitle="measured with tf.GradientTape; dashed: "
+    "theory from the top layer's value"), width="stretch")
+ui.download_csv(profiles, f"init_side_by_side_{activation}_L{depth}.csv",
+                key="download_side")
+
+st.subheader("The amplifier chain")
+st.markdown(
+    "The course notes compare a deep network to a chain of microphone amplifiers: each "
+    "knob set too low and nobody hears the voice, too high and it distorts. Here each "
+    "layer is an amplifier for the backward signal, and its gain is the ratio of the "
+    "signal it passes down to the signal it receives. A gain of 1 at every layer carries "
+    "the voice through unchanged; 0.9 over 30 layers leaves 0.9²⁹ ≈ 0.05 of it (theory).")
+st.altair_chart(charts.gain_chart(profiles), width="stretch")
+
+st.header("3. Matched pairs")
+grid_depth = st.slider("Depth of every network in the grid", 10, 100,
+                       DEFAULTS["grid_depth"], step=10, key="grid_depth",
+                       bind="query-params")
+table, seconds = grid(grid_depth)
+st.altair_chart(charts.heatmap_chart(table), width="stretch")
+st.caption(f"36 Keras networks, depth {grid_depth}, width 128, batch 32, seed 0: measured "
+           f"in {seconds:.1f} s. Each cell is log10 of ‖dLoss/dh_1‖ / ‖dLoss/dh_L‖; 0 "
+           f"means the first layer receives as much signal as the last. Hover for the "
+           f"exact value and the mean-field theory.")
+st.markdown(
+    "The good pairs are the ones each formula was derived for: Glorot with tanh, He with "
+    "the ReLU family, LeCun with SELU. No initialization rescues sigmoid: its slope is at "
+    "most 0.25, so each layer divides the signal by about 4 (16 in variance) unless the "
+    "weights "
+    "are so large that the units saturate (the N(0, 1) case on the previous page).")
+ui.download_csv(table, f"init_grid_L{grid_depth}.csv", key="download_grid")
+
+st.header("4. The Goldilocks zone")
+sweep_depth = st.slider("Depth", 5, 60, DEFAULTS["sweep_depth"], step=5, key="sweep_depth",
+                        bind="query-params")
+rows = sweep(sweep_depth)
+edges = {name: init_core.critical_sigma(name) for name in init_core.SWEEP_ACTIVATIONS}
+st.altair_chart(charts.sweep_chart(rows, edges, sweep_depth), width="stretch")
+found = []
+for name in init_core.SWEEP_ACTIVATIONS:
+    measured = init_core.crossing(rows, name, "measured")
+    found.append(f"**{name}**: theory's edge of chaos σ_w = {edges[name]:.3g}; the measured "
+                 f"ratio crosses 1 at σ_w ≈ "
+                 f"{'not in range' if measured is None else f'{measured:.3g}'}")
+st.markdown(" · ".join(found))
+st.caption(
+    "W ~ N(0, σ_w²/n), zero biases, width 128, batch 64. Left of the edge the signal "
+    "vanishes (ordered phase), right of it it explodes (chaotic phase). tanh's edge is "
+    "σ_w = 1 (Glorot and LeCun for square layers); ReLU's is √2 (He). At finite depth "
+    "tanh's crossing sits a little above 1, because near the edge its variance decays "
+    "only slowly toward the fixed point.")
+ui.download_csv(rows, f"init_sweep_L{sweep_depth}.csv", key="download_sweep")
+
+st.info("**Takeaway.** Match the initialization to the activation: Glorot for tanh and "
+        "sigmoid, He for ReLU and its relatives, LeCun for SELU. Then each layer's gain "
+        "starts near 1, and the signal reaches the first layer at the size it left the "
+        "last.", icon="💡")
+ui.page_link("pages/activations.py", label="Next: Activations", icon="⚡")

@@ -1,0 +1,182 @@
+"""Why it happens: saturating slopes, Glorot & Bengio's experiment, variance propagation."""
+import pandas as pd
+import streamlit as st
+
+from core import initialization_charts as charts
+from core import summary
+from core.charts import log_chart
+from core.initialization import with_theory
+from core.spec import ACTIVATIONS, INITS, ModelSpec
+from pages import ui
+
+CURVES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
+WIDTHS = (64, 128, 256)
+LAYER = "hidden layer l (1 = nearest the input)"
+
+st.title("🔍 Why it happens")
+st.markdown(
+    "Back-propagation multiplies the gradient, layer after layer, by the weights **and** by "
+    "the slope of the activation. Two things decide whether that product vanishes or "
+    "explodes: how flat the activation is where the units sit, and how large the weights "
+    "are. Below, real Keras networks show both, and the mean-field theory (labelled "
+    "*theory*) is drawn beside what was measured.")
+
+DEFAULTS = {"gb_activation": "sigmoid", "gb_depth": 8, "activation": "tanh",
+            "init": "random_normal", "depth": 30, "width": 128}
+ui.check_query_params({"gb_activation": ui.choice_param(("sigmoid", "tanh")),
+                       "gb_depth": ui.int_param(2, 20),
+                       "activation": ui.choice_param(ACTIVATIONS),
+                       "init": ui.choice_param(INITS), "depth": ui.int_param(2, 100),
+                       "width": ui.choice_param(WIDTHS)}, DEFAULTS)
+
+
+@st.cache_data(max_entries=2, show_spinner="Evaluating the Keras activations...")
+def activation_curves():
+    from core.theory import activation_curves as compute
+    return compute(CURVES)
+
+
+@st.cache_data(max_entries=16, show_spinner="Running Glorot & Bengio's three networks...")
+def glorot_bengio(activation: str, depth: int):
+    from core.initialization import glorot_bengio as compute, glorot_bengio_summary
+    histograms, profiles = compute(activation, depth)
+    return histograms, profiles, glorot_bengio_summary(profiles)
+
+
+st.header("1. Activations and their slopes")
+curves = activation_curves()
+left, right = st.columns(2)
+left.altair_chart(charts.activation_curves_chart(curves, "value"), width="stretch")
+right.altair_chart(charts.activation_curves_chart(curves, "slope"), width="stretch")
+st.markdown(
+    "Sigmoid's slope is at most 0.25 (at z = 0) and tanh's at most 1; both go flat in the "
+    "tails (*saturation*). ReLU's slope is exactly 1 for z > 0 and 0 below; Leaky ReLU "
+    "keeps a small slope (0.01 here) on the left; ELU and SELU curve smoothly below zero.")
+st.latex(r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))\le\tfrac14\quad\Longrightarrow\quad"
+         r"\prod_{l=1}^{L}\sigma'(z_l)\le 0.25^{L}\qquad\text{(theory)}")
+
+st.header("2. Glorot & Bengio's experiment, live")
+st.markdown(
+    "Glorot & Bengio (2010) blamed the sigmoid together with weights drawn from N(0, 1). "
+    "Here are their networks at initialization: width 100, inputs from N(0, 1), and three "
+    "initializations: N(0, 1), the then-standard U[−1/√n, 1/√n] and their normalized "
+    "(Glorot) initialization.")
+row = st.columns(2)
+gb_activation = row[0].radio("Activation", ("sigmoid", "tanh"), key="gb_activation",
+                             bind="query-params", horizontal=True)
+gb_depth = row[1].slider("Hidden layers", 2, 20, DEFAULTS["gb_depth"], key="gb_depth",
+                         bind="query-params")
+histograms, gb_profiles, gb_summary = glorot_bengio(gb_activation, gb_depth)
+columns = st.columns(3)
+for column, name in zip(columns, dict.fromkeys(histograms["init"])):
+    column.altair_chart(charts.histogram_chart(histograms[histograms["init"] == name],
+                                               f"{gb_activation}, {name}"), width="stretch")
+left, right = st.columns(2)
+left.altair_chart(charts.by_init_chart(gb_profiles, "saturated_fraction",
+                                       "Saturated units per layer", "saturated units",
+                                       fraction=True), width="stretch")
+right.altair_chart(log_chart(
+    charts.measured_and_theory(gb_profiles, "signal_grad_norm", None, "signal ‖dL/dh_l‖"),
+    x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)",
+    title="Back-propagated signal per layer", subtitle="measured with tf.GradientTape"),
+    width="stretch")
+st.dataframe(gb_summary, hide_index=True, width="stretch")
+st.caption("Saturated: a unit's pre-activation sits on a flat tail of the activation "
+           "(slope below 5% of its peak, |z| ≥ 2). Ratios are layer 1 / last layer; the "
+           "signal is ‖dLoss/dh_l‖, the weight gradient ‖dLoss/dW_l‖.")
+
+normal = gb_summary.iloc[0]
+uniform = gb_summary.iloc[1]
+last = gb_depth
+if gb_activation == "sigmoid":
+    st.info(
+        f"**The notes vs the measurement.** The notes say that with N(0, 1) weights the "
+        f"variance grows layer after layer until the top layers saturate. Measured here, "
+        f"the pre-activations are already wide at layer 1 (std "
+        f"{ui.format_number(normal['pre-activation std, layer 1'])}, of order √n) and "
+        f"stay so (std {ui.format_number(normal[f'pre-activation std, layer {last}'])} "
+        f"at layer {last}); the outputs pile up at 0 and 1 with an activation std of "
+        f"{ui.format_number(normal['activation std, layer 1'])} at layer 1 and "
+        f"{ui.format_number(normal[f'activation std, layer {last}'])} at layer {last}: "
+        f"no growth. The back-propagated signal barely changes (ratio layer 1 / layer "
+        f"{last}: {ui.format_number(normal['signal ratio 1 / L'])}) while the weight "
+        f"gradient at layer 1 is {ui.format_number(normal['weight-gradient ratio 1 / L'])}"
+        f"× that at layer {last}. With U[−0.1, 0.1] the outputs collapse toward 0.5 "
+        f"(mean {ui.format_number(uniform[f'activation mean, layer {last}'])}, std "
+        f"{ui.format_number(uniform[f'activation std, layer {last}'])} at layer {last}) "
+        f"and the signal ratio is {ui.format_number(uniform['signal ratio 1 / L'])}: it "
+        f"vanishes because sigmoid's slope is at most 0.25. The top-layer "
+        f"saturation of their Figure 2 appears **during training**.", icon="🔎")
+else:
+    st.info(
+        f"tanh is zero-centred: its outputs have mean near 0 (measured "
+        f"{ui.format_number(normal[f'activation mean, layer {last}'])} at layer {last} "
+        f"with N(0, 1) weights) where sigmoid's sit at 0.5, so the next layer's inputs "
+        f"are not all positive. With the standard init the signal ratio is "
+        f"{ui.format_number(uniform['signal ratio 1 / L'])}; with Glorot's "
+        f"{ui.format_number(gb_summary.iloc[2]['signal ratio 1 / L'])}.", icon="🔎")
+ui.page_link("pages/training.py", label="Watch saturation appear during training "
+             "(Training lab)", icon="🏋️")
+
+st.header("3. Variance propagation, with theory overlaid")
+st.markdown(
+    "Each layer multiplies the squared backward signal by "
+    "χ = n·Var(W)·E[φ′(z)²], the mean over the pre-activation distribution of the "
+    "squared slope. χ < 1 vanishes, χ > 1 explodes. The core computes χ for every layer "
+    "by numerical integration (Gauss–Hermite), following the forward variance.")
+st.latex(r"q_l = n\,\mathrm{Var}(W)\,\mathbb{E}\!\left[\phi(z)^2\right]_{z\sim\mathcal N(0,"
+         r"q_{l-1})},\qquad \chi_l = n\,\mathrm{Var}(W)\,\mathbb{E}\!\left[\phi'(z)^2\right]"
+         r"_{z\sim\mathcal N(0,q_l)},\qquad \|\delta_{l-1}\| \approx \sqrt{\chi_l}\,"
+         r"\|\delta_l\|\quad\text{(theory)}")
+row = st.columns(4)
+activation = row[0].selectbox("Activation", ACTIVATIONS, key="activation",
+                              index=ACTIVATIONS.index("tanh"), bind="query-params")
+init = row[1].selectbox("Initialization", INITS, index=INITS.index("random_normal"),
+                        key="init", bind="query-params")
+depth = row[2].slider("Depth", 2, 100, DEFAULTS["depth"], key="depth", bind="query-params")
+width = row[3].select_slider("Width", WIDTHS, value=128, key="width", bind="query-params")
+spec = ModelSpec(depth=depth, width=width, batch_size=128, activation=activation, init=init)
+table = with_theory(spec, ui.profile(spec)).assign(init=init)
+result = summary.summarize(table)
+weights = summary.summarize(table, "weight_grad_norm")
+metrics = st.columns(3)
+metrics[0].metric("Signal ratio layer 1 / L (measured)", ui.format_number(result["ratio"]))
+theory_ratio = table["theory_signal"].iloc[0] / table["theory_signal"].iloc[-1]
+metrics[1].metric("Signal ratio (theory)", ui.format_number(theory_ratio),
+                  help="Mean-field prediction; not available with batch norm or skips.")
+metrics[2].metric("Weight-gradient ratio 1 / L (measured)", ui.format_number(weights["ratio"]))
+for line in summary.describe_problems(result):
+    st.warning(line, icon="⚠️")
+long = charts.measured_and_theory(table, "signal_grad_norm", "theory_signal",
+                                  "signal ‖dL/dh_l‖")
+long = long.assign(series=long["series"].str.replace(f"{init}: ", ""))
+weight_rows = charts.measured_and_theory(table, "weight_grad_norm", None, "weight "
+                                         "gradient ‖dL/dW_l‖")
+long = pd.concat([long, weight_rows.assign(series="weight gradient ‖dL/dW_l‖")],
+                 ignore_index=True)
+st.altair_chart(log_chart(long, x="layer", x_title=LAYER, y_title="L2 norm", dash="kind",
+                          title=f"Gradients per layer: {activation}, {init}, {depth} × "
+                                f"{width}", subtitle="measured in Keras (solid) vs "
+                                "mean-field theory √χ products (dashed)"), width="stretch")
+st.markdown(
+    "**Why the weight gradient can look flat while the signal vanishes.** The weight "
+    "gradient of layer *l* is the outer product of its input and its backward signal, "
+    "∂L/∂W_l = h_{l−1}ᵀ·δ_l. Going down toward the input, δ_l shrinks, but h_{l−1} grows "
+    "when the forward signal shrinks going up: the two factors cancel (Glorot & Bengio "
+    "2010, eq. 14). A chart of weight gradients alone at initialization hides the "
+    "vanishing signal, so both are drawn here.")
+ui.download_csv(table, f"why_{activation}_{init}_L{depth}_n{width}.csv", key="download_why")
+ui.keras_code_expander(spec)
+
+st.header("4. The same multiplication through time")
+st.markdown(
+    "A recurrent network applies the same weight matrix at every time step, so the "
+    "gradient through T steps is a product of T Jacobians: it vanishes or explodes with "
+    "the sequence length exactly as here with depth (Pascanu et al. 2013).")
+ui.page_link("pages/through_time.py", label="Recurrent networks: gradients through time",
+             icon="🔁")
+st.info("**Takeaway.** The gradient shrinks when the activation's slope is small where "
+        "units sit (saturation) or when the weights are too small; it grows when they are "
+        "too large. The per-layer factor χ says which, and initialization sets it.",
+        icon="💡")
+ui.page_link("pages/initialization.py", label="Next: Initialization", icon="🎚️")
