@@ -65,39 +65,43 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
               height: int = 320, subtitle: str | None = None) -> alt.Chart:
     """Lines on a log y axis, one per `series`, with 0/inf/nan pinned and marked.
 
-    `dash`: a column whose value "theory" draws that row's series dashed.
+    `dash`: a column whose value "theory" marks rows drawn as a dashed line on top of
+    the measured ones (theory rows get no point markers).
     """
     data, domain = pin_for_log(long, value)
     names = list(dict.fromkeys(data[series]))
     color = alt.Color(f"{series}:N", title=None,
                       scale=alt.Scale(domain=names, range=PALETTE[:len(names)] or PALETTE),
-                      legend=alt.Legend(orient="bottom", labelLimit=400))
+                      legend=alt.Legend(orient="top", direction="vertical", labelLimit=500))
     y = alt.Y("plotted:Q", title=y_title,
               scale=alt.Scale(type="log", domain=domain, clamp=True),
               axis=alt.Axis(format=".0e", tickCount=8))
     tooltip = [alt.Tooltip(f"{series}:N", title="series"),
                alt.Tooltip(f"{x}:Q", title=x_title),
-               alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
+               alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N", title="value")]
     base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title), y=y, color=color,
                                   tooltip=tooltip)
     finite = alt.datum.status == "finite"
+    measured = base.transform_filter(alt.datum[dash] != "theory") if dash else base
+    present = [status for status in STATUS_SHAPES
+               if status in set(data["status"]) and status != "finite"]
+    shape_legend = alt.Legend(orient="bottom", title=None) if present else None
+    shown = ["finite"] + present
+    layers = [
+        measured.transform_filter(finite).mark_line(strokeWidth=2.5),
+        measured.mark_point(filled=True).encode(
+            shape=alt.Shape("status:N", legend=shape_legend,
+                            scale=alt.Scale(domain=shown,
+                                            range=[STATUS_SHAPES[s] for s in shown])),
+            size=alt.condition(finite, alt.value(18), alt.value(110)),
+            opacity=alt.condition(finite, alt.value(0.6), alt.value(1.0))),
+    ]
     if dash:
-        stroke = alt.StrokeDash(f"{dash}:N", title=None,
-                                scale=alt.Scale(domain=["measured", "theory"],
-                                                range=[[1, 0], [6, 4]]))
-        lines = base.transform_filter(finite).mark_line(strokeWidth=2).encode(
-            strokeDash=stroke)
-    else:
-        lines = base.transform_filter(finite).mark_line(strokeWidth=2)
-    points = base.mark_point(filled=True, size=60).encode(
-        shape=alt.Shape("status:N", title="value",
-                        scale=alt.Scale(domain=list(STATUS_SHAPES),
-                                        range=list(STATUS_SHAPES.values()))),
-        opacity=alt.condition(finite, alt.value(0.5), alt.value(1.0)))
-    if dash:
-        points = points.transform_filter(alt.datum[dash] != "theory")
+        layers.append(base.transform_filter(alt.datum[dash] == "theory")
+                      .transform_filter(finite)
+                      .mark_line(strokeWidth=2, strokeDash=[6, 4]))
     heading = alt.TitleParams(title, subtitle=subtitle or [], anchor="start")
-    return (lines + points).properties(title=heading, height=height, width="container")
+    return alt.layer(*layers).properties(title=heading, height=height, width="container")
 
 
 def long_format(df: pd.DataFrame, x: str, columns: dict[str, str],

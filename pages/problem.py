@@ -52,7 +52,7 @@ result = summary.summarize(table)
 metrics = st.columns(3)
 metrics[0].metric("Output size ‖h_L‖", ui.format_number(result["output_norm"]),
                   help="L2 norm of the last hidden layer's output over the batch.")
-metrics[1].metric("Gradient ratio layer 1 / layer L", ui.format_number(result["ratio"]),
+metrics[1].metric("Gradient ratio layer 1 / layer L", ui.format_ratio(result),
                   help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖. Theory: a^(L−1).")
 metrics[2].metric("Verdict", result["verdict"].capitalize(),
                   help="Vanishing below 1e-2, exploding above 1e2 or on overflow.")
@@ -91,7 +91,8 @@ random_spec = ModelSpec(depth=depth, width=128, batch_size=128, activation=activ
                         init="random_normal", stddev=stddev, dtype=dtype)
 random_table = ui.profile(random_spec)
 random_result = summary.summarize(random_table)
-st.metric("Gradient ratio layer 1 / layer L", ui.format_number(random_result["ratio"]),
+st.metric("Gradient ratio layer 1 / layer L, random weights",
+          ui.format_ratio(random_result),
           help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖")
 for line in summary.describe_problems(random_result):
     st.warning(line, icon="⚠️")

@@ -17,6 +17,24 @@ from core.spec import ModelSpec
 Validator = Callable[[str], object]
 
 
+def _use_the_router() -> None:
+    """Make sure streamlit_app.py's st.navigation routes every page.
+
+    Streamlit 1.67 starts in its legacy mode when a folder named pages/ sits beside the
+    main script: until some session has run the router, a deep link such as /problem
+    runs the page file alone (no st.navigation, no page config). The first page to
+    import this module in that state switches the legacy mode off and reruns, so the
+    router runs and shows the intended page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_use_the_router()
+
+
 def int_param(low: int, high: int) -> Validator:
     def check(text: str):
         number = float(text)
@@ -118,3 +136,11 @@ def page_link(path: str, label: str, icon: str) -> None:
         st.page_link(path, label=label, icon=icon)
     except st.errors.StreamlitAPIException:
         st.markdown(f"{icon} {label}")
+
+
+def format_ratio(result: dict) -> str:
+    """A summary's gradient ratio, or what stopped it from being a number."""
+    ratio = result["ratio"]
+    if math.isnan(ratio):
+        return "overflow" if result["verdict"] == "exploding" else "undefined"
+    return format_number(ratio)

@@ -17,11 +17,14 @@ def test_log_chart_pins_zero_inf_and_nan_with_labels():
     spec = log_chart(data, x="layer", x_title="hidden layer", y_title="norm",
                      title="Signal", dash="kind").to_dict()
     assert spec["title"]["text"] == "Signal"
-    line, points = spec["layer"]
+    line, points, theory = spec["layer"]
     assert line["encoding"]["y"]["scale"]["type"] == "log"
     assert line["encoding"]["x"]["title"] == "hidden layer"
     assert points["encoding"]["shape"]["field"] == "status"
+    assert points["encoding"]["shape"]["scale"]["domain"] == [
+        "finite", "overflow (inf)", "not a number (nan)", "underflow (0)"]
     assert {t["field"] for t in points["encoding"]["tooltip"]} >= {"exact", "status"}
+    assert theory["mark"]["strokeDash"] == [6, 4]
 
 
 def test_log_chart_with_no_finite_value_still_draws():
