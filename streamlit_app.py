@@ -17,3 +17,7 @@ PAGES = {
 }
 
 st.navigation(PAGES).run()
+
+from pages import ui  # noqa: E402
+
+ui.share_link()

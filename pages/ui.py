@@ -144,3 +144,15 @@ def format_ratio(result: dict) -> str:
     if math.isnan(ratio):
         return "overflow" if result["verdict"] == "exploding" else "undefined"
     return format_number(ratio)
+
+
+def share_link() -> None:
+    """A copyable link to this exact view (page + every control), in the sidebar."""
+    from urllib.parse import urlencode
+    base = st.context.url or ""
+    query = urlencode([(key, value) for key in st.query_params.keys()
+                       for value in st.query_params.get_all(key)])
+    with st.sidebar:
+        st.caption("Link to this view (same settings, same seed): copy it with the "
+                   "button at the right of the box.")
+        st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)

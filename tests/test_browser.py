@@ -134,6 +134,8 @@ def test_changing_a_control_changes_the_chart(server, page):
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
     assert "gain=0.5" in page.url
+    link = page.locator("[data-testid=stSidebar] [data-testid=stCode]").inner_text()
+    assert "/problem?" in link and "gain=0.5" in link
 
 
 def test_bad_url_parameter_warns_and_page_still_works(server, page):
