@@ -532,3 +532,127 @@ def _long_table(scalars: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
     table = pd.DataFrame(columns)
     table["clipped"] = table["clipped"] > 0.5
     return table
+
+
+# --- the Activations page's curves -------------------------------------------------
+ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu",
+                      "swish")
+
+
+def activation_curves(names, negative_slope: float = 0.01, low: float = -5.0,
+                      high: float = 5.0, points: int = 401) -> pd.DataFrame:
+    """phi(z) and phi'(z) on a grid, phi from keras.activations, phi' by tf.GradientTape.
+
+    Leaky ReLU is keras.layers.LeakyReLU(negative_slope) itself.
+    """
+    from .tf_setup import keras, tf
+    z = tf.constant(np.linspace(low, high, points), tf.float64)
+    frames = []
+    for name in names:
+        if name == "leaky_relu":
+            fn = keras.layers.LeakyReLU(negative_slope=negative_slope, dtype="float64")
+        else:
+            fn = getattr(keras.activations, name)
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            value = fn(z)
+        slope = tape.gradient(value, z)
+        frames.append(pd.DataFrame({"activation": name, "z": z.numpy(),
+                                    "value": np.asarray(value), "derivative": slope.numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def curve_facts(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per activation, read off the measured curves: peak slope, slopes at both ends."""
+    rows = []
+    for name, curve in curves.groupby("activation", sort=False):
+        slope = curve["derivative"].to_numpy()
+        z = curve["z"].to_numpy()
+        zero = z[slope == 0]
+        rows.append({"activation": name, "peak slope": float(slope.max()),
+                     f"slope at z = {z[0]:g}": float(slope[0]),
+                     f"slope at z = {z[-1]:g}": float(slope[-1]),
+                     "output range on the grid": f"{curve['value'].min():.3g} to "
+                                                  f"{curve['value'].max():.3g}",
+                     "slope exactly 0 for": (f"z <= {zero.max():g}" if zero.size else
+                                             "no z on the grid")})
+    return pd.DataFrame(rows)
+
+
+def keras_leaky_relu_defaults() -> dict:
+    """Keras' default negative slopes, read from the installed Keras' signatures."""
+    import inspect
+
+    from .tf_setup import keras
+    layer = inspect.signature(keras.layers.LeakyReLU.__init__).parameters["negative_slope"]
+    function = inspect.signature(keras.activations.leaky_relu).parameters["negative_slope"]
+    return {"keras.layers.LeakyReLU": layer.default,
+            "keras.activations.leaky_relu": function.default}
+
+
+# --- the Remedies page's experiments -------------------------------------------------
+# scenario -> (description, baseline model, baseline training, remedies). A remedy is
+# (label, model changes, training changes): applied one at a time to the baseline, on
+# the same seed and data.
+SCENARIOS = {
+    "vanishing": (
+        "10 sigmoid layers of 64 units with the 'standard' init U[-1/sqrt(n), 1/sqrt(n)] "
+        "(n = 64), plain SGD at learning rate 0.1, 400 steps of 64 digits",
+        ModelSpec(depth=10, width=64, activation="sigmoid", init="random_uniform",
+                  limit=0.125),
+        TrainingSpec(learning_rate=0.1, steps=400, eval_every=20),
+        [("ReLU + He init", dict(activation="relu", init="he_normal"), {}),
+         ("tanh + Glorot init", dict(activation="tanh", init="glorot_uniform"), {}),
+         ("Glorot init (still sigmoid)", dict(init="glorot_uniform"), {}),
+         ("batch normalization", dict(batch_norm=True), {}),
+         ("residual connections", dict(residual=True), {})]),
+    "exploding": (
+        "10 ReLU layers of 64 units with N(0, 0.3^2) weights (He would be 0.18), plain "
+        "SGD at learning rate 0.05, 400 steps of 64 digits",
+        ModelSpec(depth=10, width=64, activation="relu", init="random_normal", stddev=0.3),
+        TrainingSpec(learning_rate=0.05, steps=400, eval_every=20),
+        [("He init", dict(init="he_normal"), {}),
+         ("global_clipnorm = 1", {}, dict(global_clipnorm=1.0)),
+         ("clipnorm = 1", {}, dict(clipnorm=1.0)),
+         ("clipvalue = 0.1", {}, dict(clipvalue=0.1)),
+         ("L2 = 0.01", {}, dict(l2=0.01)),
+         ("batch normalization", dict(batch_norm=True), {})]),
+}
+BASELINE = "baseline"
+
+
+def scenario_runs(scenario: str, remedies=None, seed: int = 0) -> dict:
+    """label -> (ModelSpec, TrainingSpec): the baseline and the chosen remedies."""
+    _, model, training, options = SCENARIOS[scenario]
+    training = training.replace(seed=seed)
+    runs = {BASELINE: (model, training)}
+    for label, model_changes, training_changes in options:
+        if remedies is None or label in remedies:
+            runs[label] = (model.replace(**model_changes), training.replace(**training_changes))
+    return runs
+
+
+def compare_runs(tables: dict) -> pd.DataFrame:
+    """One row per run: what each remedy changed, all read from the recorded tables."""
+    rows = []
+    for label, table in tables.items():
+        result = summarize(table)
+        first = table[table["step"] == 1]
+        rows.append({
+            "run": label,
+            "test accuracy": result["final_test_accuracy"],
+            "final loss": result["final_loss"],
+            "diverged at step": result["diverged_step"],
+            "weight-grad ratio layer 1 / top, step 1": _ratio(first["weight_grad_norm"]),
+            "signal ratio layer 1 / top, step 1": _ratio(first["signal_grad_norm"]),
+            "steps clipped": result["clipped_fraction"],
+            "most dead units": result["dead_max"],
+            "seconds": result["seconds"],
+        })
+    return pd.DataFrame(rows)
+
+
+GLOROT_FIGURE_2 = (
+    ModelSpec(depth=4, width=256, activation="sigmoid", init="random_uniform",
+              limit=0.0625),
+    TrainingSpec(learning_rate=0.1, batch_size=10, steps=1500, eval_every=50))

@@ -1,0 +1,234 @@
+"""Charts of training runs: pure functions from core.train tables to Altair charts.
+
+Tables are long (one row per step x layer). Long runs are binned to at most
+`MAX_COLUMNS` steps for heatmaps (the mean over each bin, and the bin's last step).
+Values that a log axis cannot show (0, inf, nan) are kept visible, as in core.charts.
+"""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .charts import PALETTE, STATUS_SHAPES, log_chart, pin_for_log
+
+MAX_COLUMNS = 150
+LAYER_AXIS = "hidden layer (1 = nearest the input)"
+
+
+def bin_steps(table: pd.DataFrame, columns, max_steps: int = MAX_COLUMNS) -> pd.DataFrame:
+    """Mean of `columns` over bins of consecutive steps, per layer (nan/inf propagate)."""
+    steps = int(table["step"].max()) if len(table) else 0
+    width = max(1, math.ceil(steps / max_steps))
+    data = table[["step", "layer", *columns]].copy()
+    data["bin"] = (data["step"] - 1) // width
+    binned = data.groupby(["bin", "layer"], as_index=False).agg(
+        step_start=("step", "min"), step=("step", "max"),
+        **{column: (column, lambda values: float(np.mean(values.to_numpy(np.float64))))
+           for column in columns})
+    binned["step_start"] = binned["step_start"] - 0.5
+    binned["step_end"] = binned["step"] + 0.5
+    return binned
+
+
+def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: str,
+                       log10: bool = False, domain=None, scheme: str = "viridis",
+                       subtitle: str | None = None, height: int | None = None) -> alt.Chart:
+    """Layers (rows, layer 1 at the bottom) x steps (columns), coloured by `column`.
+
+    With log10, the colour is log10(value); cells whose value is 0, inf or nan are drawn
+    black and say so in their tooltip instead of disappearing.
+    """
+    data = bin_steps(table, [column])
+    values = data[column].to_numpy(np.float64)
+    if log10:
+        bad = ~np.isfinite(values) | (values <= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            data["shown"] = np.where(bad, np.nan, np.log10(np.where(bad, 1.0, values)))
+    else:
+        bad = ~np.isfinite(values)
+        data["shown"] = np.where(bad, np.nan, values)
+    data["status"] = np.where(np.isnan(values), "not a number (nan)",
+                              np.where(np.isinf(values), "overflow (inf)",
+                                       np.where(values == 0, "zero", "finite")))
+    data["exact"] = [f"{v:.4g}" for v in values]
+    depth = int(data["layer"].max()) if len(data) else 1
+    x = alt.X("step_start:Q", title="training step", scale=alt.Scale(nice=False))
+    y = alt.Y("layer:O", title=LAYER_AXIS, sort="descending")
+    tooltip = [alt.Tooltip("layer:O"), alt.Tooltip("step:Q", title="up to step"),
+               alt.Tooltip("exact:N", title=column), alt.Tooltip("status:N")]
+    scale = alt.Scale(scheme=scheme, domain=domain) if domain else alt.Scale(scheme=scheme)
+    finite = alt.Chart(data).transform_filter(alt.datum.status == "finite" if log10 else
+                                              "isFinite(datum.shown)").mark_rect().encode(
+        x=x, x2="step_end:Q", y=y,
+        color=alt.Color("shown:Q", title=legend, scale=scale,
+                        legend=alt.Legend(orient="right")),
+        tooltip=tooltip)
+    marked = alt.Chart(data).transform_filter(
+        "!isFinite(datum.shown)").mark_rect(color="#000000").encode(
+        x=x, x2="step_end:Q", y=y, tooltip=tooltip)
+    return (finite + marked).properties(
+        title=alt.TitleParams(title, subtitle=subtitle or [], anchor="start"),
+        height=height or max(120, 22 * depth), width="container")
+
+
+def per_step(tables: dict, column: str) -> pd.DataFrame:
+    """Long (step, series, value) of a step-level column for several runs."""
+    frames = []
+    for label, table in tables.items():
+        steps = table.groupby("step", as_index=False)[column].first()
+        frames.append(pd.DataFrame({"step": steps["step"], "series": label,
+                                    "value": steps[column].astype(np.float64)}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["step", "series", "value"])
+
+
+def thin(long: pd.DataFrame, max_points: int = 300) -> pd.DataFrame:
+    """Keep at most ~max_points steps per series (every k-th step, and the last)."""
+    steps = long["step"].to_numpy()
+    top = int(steps.max()) if len(steps) else 0
+    every = max(1, math.ceil(top / max_points))
+    return long[(steps % every == 0) | (steps == top) | (steps == 1)]
+
+
+def loss_chart(tables: dict, title: str = "Training loss (cross-entropy of each batch)"
+               ) -> alt.Chart:
+    return log_chart(thin(per_step(tables, "loss")), x="step", x_title="training step",
+                     y_title="loss (log scale)", title=title,
+                     subtitle="measured at every step; nan/inf marked at the top edge")
+
+
+def accuracy_chart(tables: dict, column: str = "test_accuracy",
+                   title: str = "Accuracy on the held-out test set") -> alt.Chart:
+    data = per_step(tables, column).dropna()
+    names = list(tables)
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=alt.Color("series:N", title=None,
+                        scale=alt.Scale(domain=names, range=_colors(len(names))),
+                        legend=alt.Legend(orient="bottom", labelLimit=300)),
+        tooltip=[alt.Tooltip("series:N", title="run"), alt.Tooltip("step:Q"),
+                 alt.Tooltip("value:Q", format=".1%", title="accuracy")],
+    ).properties(title=alt.TitleParams(title, anchor="start"), height=260,
+                 width="container")
+
+
+def _colors(count: int) -> list:
+    return (PALETTE * (count // len(PALETTE) + 1))[:max(count, 1)]
+
+
+def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
+                log: bool = True, guide: float | None = None, guide_label: str = "",
+                subtitle: str | None = None, max_points: int = 300) -> alt.Chart:
+    """One line per hidden layer over the steps (colour: layer, viridis)."""
+    data = thin(table[["step", "layer", column]].rename(columns={column: "value"}),
+                max_points)
+    tooltip = [alt.Tooltip("layer:O"), alt.Tooltip("step:Q")]
+    color = alt.Color("layer:O", title="layer", scale=alt.Scale(scheme="viridis"),
+                      legend=alt.Legend(orient="right"))
+    if log:
+        data, domain = pin_for_log(data)
+        if guide is not None:
+            domain = [min(domain[0], guide / 10), max(domain[1], guide * 10)]
+        y = alt.Y("plotted:Q", title=y_title, scale=alt.Scale(type="log", domain=domain,
+                                                              clamp=True),
+                  axis=alt.Axis(format=".0e"))
+        tooltip += [alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
+        lines = alt.Chart(data).transform_filter(alt.datum.status == "finite").mark_line(
+            strokeWidth=1.5).encode(x=alt.X("step:Q", title="training step"), y=y,
+                                    color=color, tooltip=tooltip)
+        marks = alt.Chart(data).transform_filter(alt.datum.status != "finite").mark_point(
+            filled=True, size=60).encode(
+            x="step:Q", y=y, color=color, tooltip=tooltip,
+            shape=alt.Shape("status:N", title="value",
+                            scale=alt.Scale(domain=list(STATUS_SHAPES),
+                                            range=list(STATUS_SHAPES.values()))))
+        chart = lines + marks
+    else:
+        y = alt.Y("value:Q", title=y_title)
+        tooltip.append(alt.Tooltip("value:Q", format=".4g", title=y_title))
+        chart = alt.Chart(data).mark_line(strokeWidth=1.5).encode(
+            x=alt.X("step:Q", title="training step"), y=y, color=color, tooltip=tooltip)
+    if guide is not None:
+        field = "plotted" if log else "value"
+        rule = alt.Chart(pd.DataFrame({field: [guide], "label": [guide_label]})).mark_rule(
+            strokeDash=[6, 4], color="#D55E00").encode(
+            y=alt.Y(f"{field}:Q"), tooltip=alt.Tooltip("label:N", title="guide"))
+        chart = chart + rule
+    return chart.properties(title=alt.TitleParams(title, subtitle=subtitle or [],
+                                                  anchor="start"),
+                            height=280, width="container")
+
+
+def update_ratio_chart(table: pd.DataFrame, title: str) -> alt.Chart:
+    return layer_lines(table, "update_ratio", title=title,
+                       y_title="‖ΔW‖ / ‖W‖ per step (log)", guide=1e-3,
+                       guide_label="1e-3: a common rule of thumb for a healthy rate",
+                       subtitle="update-to-weight ratio of each layer's kernel; dashed: "
+                                "1e-3 guide line")
+
+
+def clipping_chart(tables: dict, learning_rate: float) -> alt.Chart:
+    """Global gradient norm before clipping vs the norm actually applied (plain SGD)."""
+    frames = []
+    for label, table in tables.items():
+        before = per_step({label: table}, "global_grad_norm")
+        before["series"] = f"{label}: before clipping"
+        after = per_step({label: table}, "global_update_norm")
+        after["value"] = after["value"] / learning_rate
+        after["series"] = f"{label}: applied (update / learning rate)"
+        frames += [before, after]
+    return log_chart(thin(pd.concat(frames, ignore_index=True)), x="step",
+                     x_title="training step", y_title="gradient norm over all weights",
+                     title="Gradient norm before clipping and as applied",
+                     subtitle="plain SGD: the update is learning rate x the clipped "
+                              "gradient, so update / learning rate is its norm")
+
+
+def first_step_profile(tables: dict, column: str, *, title: str, y_title: str
+                       ) -> alt.Chart:
+    """A per-layer column at step 1 (the network at initialization), per run."""
+    frames = [pd.DataFrame({"layer": t.loc[t["step"] == 1, "layer"], "series": label,
+                            "value": t.loc[t["step"] == 1, column].astype(np.float64)})
+              for label, t in tables.items()]
+    return log_chart(pd.concat(frames, ignore_index=True), x="layer", x_title=LAYER_AXIS,
+                     y_title=y_title, title=title, subtitle="measured at step 1")
+
+
+def weight_norm_chart(tables: dict) -> alt.Chart:
+    """sqrt(sum over layers of ‖W_l‖²): the size of all hidden kernels, per step."""
+    frames = []
+    for label, table in tables.items():
+        total = table.assign(square=table["weight_norm"].astype(np.float64) ** 2).groupby(
+            "step", as_index=False)["square"].sum()
+        frames.append(pd.DataFrame({"step": total["step"], "series": label,
+                                    "value": np.sqrt(total["square"])}))
+    return log_chart(thin(pd.concat(frames, ignore_index=True)), x="step",
+                     x_title="training step", y_title="‖all hidden kernels‖",
+                     title="Weight norm over training",
+                     subtitle="L2 norm of every hidden layer's kernel together")
+
+
+def activation_mean_chart(table: pd.DataFrame, title: str) -> alt.Chart:
+    """Mean output of each hidden layer over training (Glorot & Bengio's Figure 2)."""
+    return layer_lines(table, "activation_mean", title=title, log=False,
+                       y_title="mean activation of the layer (batch x units)",
+                       subtitle="measured on each training batch", max_points=400)
+
+
+def activation_curves_chart(curves: pd.DataFrame, column: str, title: str) -> alt.Chart:
+    names = list(dict.fromkeys(curves["activation"]))
+    return alt.Chart(curves).mark_line(strokeWidth=2).encode(
+        x=alt.X("z:Q", title="pre-activation z"),
+        y=alt.Y(f"{column}:Q", title="φ(z)" if column == "value" else "φ′(z)"),
+        color=alt.Color("activation:N", title=None,
+                        scale=alt.Scale(domain=names, range=_colors(len(names))),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("z:Q", format=".2f"),
+                 alt.Tooltip(f"{column}:Q", format=".4g")],
+    ).properties(title=alt.TitleParams(title, anchor="start"), height=300,
+                 width="container")
