@@ -558,12 +558,19 @@ def train_clipping(spec: ClippingSpec, on_step=None) -> pd.DataFrame:
 
 
 def clipping_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per run: fraction of steps clipped, final loss (mean of the last 10% of steps)."""
+    """Per run: fraction of steps clipped, final loss (mean of the last 10% of steps),
+    largest finite gradient norm, and the first step whose loss or gradient was inf/nan."""
     out = []
     for run_name, group in table.groupby("run", sort=False):
         tail = group["loss"].iloc[-max(1, len(group) // 10):]
+        norms = group["grad_norm_before"].to_numpy(dtype=np.float64)
+        broken = ~(np.isfinite(group["loss"].to_numpy(dtype=np.float64)) & np.isfinite(norms))
+        finite_norms = norms[np.isfinite(norms)]
         out.append({"run": run_name, "clipped_fraction": float(group["clipped"].mean()),
                     "final_loss": float(tail.mean()),
-                    "largest_grad_norm": float(group["grad_norm_before"].max()),
-                    "nonfinite_steps": int((~np.isfinite(group["loss"])).sum())})
+                    "largest_finite_grad_norm": float(finite_norms.max())
+                    if finite_norms.size else math.nan,
+                    "nonfinite_steps": int(broken.sum()),
+                    "first_nonfinite_step": int(group["step"].to_numpy()[broken][0])
+                    if broken.any() else None})
     return pd.DataFrame(out)

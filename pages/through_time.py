@@ -167,14 +167,17 @@ if "clipping_result" in st.session_state:
     for column, record in zip(columns, summary.to_dict(orient="records")):
         column.metric(f"{record['run']}: final loss", ui.format_number(record["final_loss"]),
                       help="Mean training loss over the last 10% of steps.")
-        column.markdown(f"Steps clipped: **{record['clipped_fraction']:.0%}** · largest "
-                        f"‖g‖: {ui.format_number(record['largest_grad_norm'])} · steps "
-                        f"with nan/inf loss: {record['nonfinite_steps']}")
-    left, right = st.columns(2)
-    left.altair_chart(charts.clipping_norms(clip_table, title="Gradient norm per step"),
-                      width="stretch")
-    right.altair_chart(charts.clipping_losses(clip_table, title="Training loss"),
-                       width="stretch")
+        broke = record["nonfinite_steps"] > 0
+        column.markdown(
+            f"Steps clipped: **{record['clipped_fraction']:.0%}** · largest finite ‖g‖: "
+            f"{ui.format_number(record['largest_finite_grad_norm'])}" +
+            (f" · **overflow at step {record['first_nonfinite_step']:.0f}**: from there on "
+             f"the loss or the gradient is inf/nan ({record['nonfinite_steps']} steps)"
+             if broke else " · no overflow"))
+    st.altair_chart(charts.clipping_norms(clip_table, title="Gradient norm per step"),
+                    width="stretch")
+    st.altair_chart(charts.clipping_losses(clip_table, title="Training loss"),
+                    width="stretch")
     ui.download_csv(clip_table, "clipping_runs.csv", key="download_clipping")
 
 st.info(

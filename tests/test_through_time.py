@@ -32,6 +32,9 @@ def test_linear_orthogonal_ratio_is_gain_power(gain):
                               gain=gain, steps=60, units=16, dtype="float64")
     table = tt.through_time(spec)
     assert tt.step_ratio(table) == pytest.approx(gain ** 59, rel=1e-9)
+    # traced once for this (cell, activation, dtype), then reused for every setting
+    tt.through_time(spec.replace(steps=30, units=8, seed=4))
+    assert tt._traced_for(spec).experimental_get_tracing_count() == 1
     assert table.attrs["spectral_radius"] == pytest.approx(gain, rel=1e-9)
     assert table.attrs["largest_singular_value"] == pytest.approx(gain, rel=1e-9)
     theory = tt.theory_line(table, table.attrs["spectral_radius"])
@@ -64,9 +67,10 @@ def test_charts_are_log_axes_with_theory_dashed():
     table = tt.through_time(tt.ThroughTimeSpec(activation="linear", gain=0.5, **SMALL))
     chart = charts.signal_through_time(table, title="t", radius=0.5,
                                        theory=tt.theory_line(table, 0.5)).to_dict()
-    layer = chart["layer"][0]
-    assert layer["encoding"]["y"]["scale"]["type"] == "log"
-    assert "strokeDash" in layer["encoding"]
+    assert chart["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+    assert "strokeDash" in json.dumps(chart)  # the theory line is dashed
+    rows = next(iter(chart["datasets"].values()))
+    assert any(row["series"].startswith("theory ρ^(T−t)") for row in rows)
     cells = charts.compare_cells(tt.compare_cells(tt.ThroughTimeSpec(**SMALL)), title="c")
     data = next(iter(cells.to_dict()["datasets"].values()))
     assert {row["series"] for row in data} == {"SimpleRNN", "LSTM", "GRU"}
@@ -96,7 +100,7 @@ def _cli(*flags):
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
 
 
-def test_cli_json_and_csv():
+def test_cli_json_and_csv(capsys):
     done = _cli("--cell", "gru", "--activation", "linear", "--recurrent-init", "identity",
                 "--gain", "0.9", "--steps", "6", "--units", "4", "--seed", "3",
                 "--format", "json")
@@ -106,10 +110,11 @@ def test_cli_json_and_csv():
     assert {"signal_grad_norm", "spectral_radius", "largest_singular_value"} <= set(rows[0])
     # Keras' Identity on a (units, 3 units) GRU kernel fills only the first gate block.
     assert rows[0]["spectral_radius"] == 0.0
-    done = _cli("--cell", "simple", "--activation", "linear", "--recurrent-init",
-                "identity", "--gain", "0.9", "--steps", "5", "--units", "4")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
+    from core.cli import main  # in-process: one subprocess is enough for the slow import
+    assert main(["through-time", "--cell", "simple", "--activation", "linear",
+                 "--recurrent-init", "identity", "--gain", "0.9", "--steps", "5",
+                 "--units", "4"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("step,signal_grad_norm") and len(lines) == 6
     first, last = (float(line.split(",")[1]) for line in (lines[1], lines[-1]))
     assert first / last == pytest.approx(0.9 ** 4, rel=1e-5)
@@ -144,3 +149,17 @@ def test_page_renders_and_reacts(app):
     at.selectbox(key="cell").set_value("simple").run()
     assert not at.exception
     assert any("theory" in json.dumps(spec) for spec in chart_specs(at))
+
+
+def test_page_trains_with_and_without_clipping(app):
+    at = app("pages/through_time.py", {"steps": "10", "units": "8"})
+    assert "clipping_result" not in at.session_state
+    at.select_slider(key="clip_train_steps").set_value(50)
+    next(b for b in at.button if b.label == "Train both runs").click().run()
+    assert not at.exception
+    spec, table = at.session_state["clipping_result"]
+    assert spec.train_steps == 50 and len(table) == 100
+    assert len(chart_specs(at)) == 5
+    assert any("Steps clipped" in m.value for m in at.markdown)
+    at.slider(key="steps").set_value(12).run()  # results survive a rerun
+    assert "clipping_result" in at.session_state and len(chart_specs(at)) == 5
