@@ -145,10 +145,10 @@ def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
                           for name, v in edges.items() if v])
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
     if marks.empty:
-        return alt.layer(chart, one)
+        return _lift_title(chart, one)
     rules = alt.Chart(marks).mark_rule(strokeDash=[2, 2], color="#555").encode(
         x="sigma_w:Q", tooltip=[alt.Tooltip("edge:N", title="edge of chaos (theory)")])
-    return alt.layer(chart, one, rules)
+    return _lift_title(chart, one, rules)
 
 
 def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
@@ -162,4 +162,12 @@ def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
                                "theory √χ_l (dashed); 1 = the voice passes unchanged",
                       height=260)
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
-    return alt.layer(chart, one)
+    return _lift_title(chart, one)
+
+
+def _lift_title(chart: alt.LayerChart, *extra) -> alt.LayerChart:
+    """Layer reference marks over a log_chart, keeping its title on the outer chart."""
+    title, height = chart.title, chart.height
+    chart.title = alt.Undefined
+    return alt.layer(chart, *extra).properties(title=title, height=height,
+                                               width="container")

@@ -1,0 +1,70 @@
+"""AppTest for the "Why it happens" and "Initialization" pages, with widget changes."""
+import json
+
+from tests.conftest import chart_specs
+
+WHY = "pages/why.py"
+INIT = "pages/initialization.py"
+# Small settings keep the first render of the Initialization page cheap.
+SMALL_INIT = {"grid_depth": "10", "sweep_depth": "5", "depth": "8"}
+
+
+def metric(at, label_start):
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def test_why_page_renders_and_reacts(app):
+    at = app(WHY, {"depth": "12"})
+    assert at.title[0].value.startswith("🔍")
+    assert len(chart_specs(at)) >= 6
+    assert "notes vs the measurement" in at.info[0].value
+    first = metric(at, "Signal ratio layer 1 / L (measured)")
+    theory = metric(at, "Signal ratio (theory)")
+    assert first != "nan" and theory != "nan"
+
+    at.radio(key="gb_activation").set_value("tanh").run()
+    assert not at.exception
+    assert "zero-centred" in at.info[0].value
+
+    at.selectbox(key="activation").set_value("relu").run()
+    at.selectbox(key="init").set_value("he_normal").run()
+    assert not at.exception
+    assert metric(at, "Signal ratio layer 1 / L (measured)") != first
+    titles = [spec.get("title", {}).get("text", "") for spec in chart_specs(at)]
+    assert any("relu, he_normal" in title for title in titles)
+
+
+def test_why_page_warns_on_bad_url(app):
+    at = app(WHY, {"depth": "abc", "gb_activation": "relu"})
+    text = " ".join(w.value for w in at.warning)
+    assert "depth" in text and "gb_activation" in text
+
+
+def test_initialization_page_renders_and_reacts(app):
+    at = app(INIT, SMALL_INIT)
+    assert at.title[0].value.startswith("🎚️")
+    assert any("Keras drew" in m.value for m in at.markdown)
+    assert any("Goldilocks" in spec.get("title", {}).get("text", "")
+               for spec in chart_specs(at))
+    assert any("36 Keras networks, depth 10" in c.value for c in at.caption)
+    count = len(chart_specs(at))
+
+    at.number_input(key="n_in").set_value(64).run()
+    assert not at.exception
+    at.multiselect(key="inits").select("lecun_normal").run()
+    assert not at.exception
+    specs = json.dumps(chart_specs(at))  # colour domains list the series names
+    assert "lecun_normal: measured" in specs
+    at.selectbox(key="activation").set_value("tanh").run()
+    at.slider(key="sweep_depth").set_value(10).run()
+    assert not at.exception
+    assert len(chart_specs(at)) == count
+    assert any("edge of chaos" in m.value for m in at.markdown)
+
+
+def test_initialization_page_empty_selection_and_bad_url(app):
+    at = app(INIT, {**SMALL_INIT, "n_in": "-3"})
+    assert any("n_in" in w.value for w in at.warning)
+    at.multiselect(key="inits").set_value([]).run()
+    assert not at.exception
+    assert any("at least one" in w.value for w in at.warning)
