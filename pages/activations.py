@@ -1,0 +1,169 @@
+"""Activations: each activation and its slope; dying ReLU, live, and its fixes."""
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import training as engine
+from core import training_charts as charts
+from core.datasets import TEST_FRACTION
+from pages import ui
+
+st.title("〰️ Activations: slopes, saturation and dying ReLU")
+st.markdown(
+    "Back-propagation multiplies the gradient by the activation's slope φ′(z) at every "
+    "layer. Where that slope is small the gradient fades (sigmoid and tanh saturate); "
+    "where it is exactly zero nothing passes at all. A ReLU unit whose input is negative "
+    "for every example is **dead**: it gets no gradient, so it never recovers. Below, "
+    "every curve and every number is computed by Keras: φ by `keras.activations`, φ′ by "
+    "`tf.GradientTape`, and the training runs by a Keras network on real data.")
+
+SLOPES = [0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3]
+RATES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+STEPS = [100, 200, 300, 500, 1000]
+DEFAULTS = {"negative_slope": 0.01, "activation": "relu", "learning_rate": 0.5,
+            "steps": 300, "seed": 0}
+ui.check_query_params({"negative_slope": ui.choice_param(SLOPES),
+                       "activation": ui.choice_param(engine.ACTIVATION_CHOICES),
+                       "learning_rate": ui.choice_param(RATES),
+                       "steps": ui.choice_param(STEPS), "seed": ui.int_param(0, 9999)},
+                      DEFAULTS)
+
+
+@st.cache_data(max_entries=16, show_spinner="Differentiating every activation...")
+def curves(negative_slope: float) -> pd.DataFrame:
+    return engine.activation_curves(engine.ACTIVATION_CHOICES, negative_slope)
+
+
+st.header("Each activation and its derivative")
+negative_slope = st.select_slider(
+    "Leaky ReLU: slope for negative inputs", SLOPES, value=DEFAULTS["negative_slope"],
+    key="negative_slope", bind="query-params",
+    help="0 turns Leaky ReLU back into ReLU.")
+table = curves(negative_slope)
+left, right = st.columns(2)
+left.altair_chart(charts.activation_curves_chart(table, "value", "φ(z): keras.activations"),
+                  width="stretch")
+right.altair_chart(charts.activation_curves_chart(
+    table, "derivative", "φ′(z): by tf.GradientTape"), width="stretch")
+st.dataframe(engine.curve_facts(table), hide_index=True, key="curve_facts",
+             column_config={"peak slope": st.column_config.NumberColumn(format="%.4g")})
+defaults = engine.keras_leaky_relu_defaults()
+st.markdown(
+    f"- **Sigmoid** has a peak slope of 0.25, so every sigmoid layer divides the gradient "
+    f"by at least 4; sigmoid and tanh slopes fall toward 0 on both tails (saturation).\n"
+    f"- **ReLU** has slope 1 for z > 0 and exactly 0 for z ≤ 0: no saturation on the "
+    f"right, a dead zone on the left.\n"
+    f"- **Leaky ReLU** keeps a small slope on the left, so no unit can die. Defaults "
+    f"differ: `keras.layers.LeakyReLU` uses {defaults['keras.layers.LeakyReLU']:g}, "
+    f"`keras.activations.leaky_relu` {defaults['keras.activations.leaky_relu']:g} (read "
+    f"from the installed Keras); the literature's usual value is 0.01 (the course notes' "
+    f"0.001 is unusually small).\n"
+    f"- **ELU** and **SELU** curve smoothly to a negative floor; SELU is "
+    f"self-normalizing with `lecun_normal` weights (Klambauer et al. 2017). **GELU** "
+    f"and **swish** are smooth and even dip slightly below zero slope on the left.")
+
+st.header("Dying ReLU, live")
+st.markdown(
+    "A 6-layer network of 32 units (`he_normal`, or `lecun_normal` for SELU, "
+    "`glorot_uniform` for sigmoid and tanh) learns the 8×8 handwritten digits "
+    f"({1 - TEST_FRACTION:.0%} to train on, {TEST_FRACTION:.0%} held out to test) with "
+    "plain SGD, batches of 64. A large learning rate throws units "
+    "into the dead zone. The heatmap shows, at every step, the share of each layer's "
+    "units that were dead on the whole batch (zero output and zero slope for every "
+    "example). Try the three learning rates: at the small one the network learns; at "
+    "the larger ones units die and accuracy collapses, or the loss becomes nan.")
+with st.form("dying_relu"):
+    row = st.columns(4)
+    activation = row[0].selectbox("Activation", engine.ACTIVATION_CHOICES,
+                                  index=engine.ACTIVATION_CHOICES.index("relu"),
+                                  key="activation", bind="query-params")
+    learning_rate = row[1].select_slider("Learning rate", RATES,
+                                         value=DEFAULTS["learning_rate"],
+                                         key="learning_rate", bind="query-params")
+    steps = row[2].select_slider("Steps", STEPS, value=DEFAULTS["steps"], key="steps",
+                                 bind="query-params")
+    seed = row[3].number_input("Seed", 0, 9999, DEFAULTS["seed"], key="seed",
+                               bind="query-params")
+    buttons = st.columns(3)
+    one = buttons[0].form_submit_button("Train this network", type="primary")
+    three = buttons[1].form_submit_button(
+        f"Train at learning rates {', '.join(f'{r:g}' for r in engine.DYING_RELU_RATES)}")
+    every = buttons[2].form_submit_button("Train every activation at this rate")
+
+runs = st.session_state.setdefault("activation_runs", {})
+plans = []
+if one:
+    plans = [(activation, learning_rate)]
+elif three:
+    plans = [(activation, rate) for rate in engine.DYING_RELU_RATES]
+elif every:
+    plans = [(name, learning_rate) for name in engine.ACTIVATION_CHOICES]
+for name, rate in plans:
+    model = engine.activation_experiment(name, negative_slope, int(seed))
+    spec = engine.TrainingSpec(learning_rate=rate, steps=steps, seed=int(seed))
+    label = engine.run_label(model, spec)
+    bar = st.progress(0.0, text=f"{label}: starting (building and tracing the network)")
+    live, seen, last_draw = st.empty(), [], [0.0]
+
+    def on_step(progress, bar=bar, live=live, seen=seen, last_draw=last_draw,
+                label=label):
+        seen.append(progress["dead_fraction"])
+        now = time.perf_counter()
+        if now - last_draw[0] > 0.4 or progress["step"] == progress["steps"]:
+            last_draw[0] = now
+            bar.progress(progress["step"] / progress["steps"],
+                         text=f"{label}: {engine.progress_text(progress)}")
+            dead = np.array(seen)
+            partial = pd.DataFrame({"step": np.repeat(np.arange(1, len(dead) + 1),
+                                                      dead.shape[1]),
+                                    "layer": np.tile(np.arange(1, dead.shape[1] + 1),
+                                                     len(dead)),
+                                    "dead_fraction": dead.reshape(-1)})
+            live.altair_chart(charts.layer_step_heatmap(
+                partial, "dead_fraction", title=f"Dead units while training: {label}",
+                legend="dead fraction", domain=[0, 1], scheme="reds"), width="stretch")
+    result = engine.train(model, spec, on_step=on_step)
+    bar.empty()
+    live.empty()
+    runs.pop(label, None)
+    runs[label] = result
+    while len(runs) > 10:
+        runs.pop(next(iter(runs)))
+
+if not runs:
+    st.info("Press **Train this network** (about 5 seconds). Defaults: ReLU at learning "
+            "rate 0.5, where units die.", icon="▶️")
+else:
+    labels = list(runs)
+    shown = st.selectbox("Run to inspect", labels, index=len(labels) - 1, key="shown_run")
+    result = runs[shown]
+    if result.attrs.get("divergence"):
+        st.error(result.attrs["divergence"]["message"].capitalize(), icon="💥")
+    st.altair_chart(charts.layer_step_heatmap(
+        result, "dead_fraction", title=f"Dead units per layer and step: {shown}",
+        legend="dead fraction", domain=[0, 1], scheme="reds",
+        subtitle="share of the layer's units with zero output and zero slope for every "
+                 "example of the batch"), width="stretch")
+    st.subheader("All runs of this session")
+    st.dataframe(engine.dying_relu_summary(runs), hide_index=True, key="dying_summary",
+                 column_config={c: st.column_config.NumberColumn(format="percent")
+                                for c in ("dead at step 1", "dead at the end", "most dead",
+                                          "test accuracy")})
+    left, right = st.columns(2)
+    left.altair_chart(charts.loss_chart(runs), width="stretch")
+    right.altair_chart(charts.accuracy_chart(runs), width="stretch")
+    ui.download_csv(result, f"activations_{shown.replace(' ', '_')}.csv",
+                    key="download_run")
+    if st.button("Clear these runs", key="clear_runs"):
+        runs.clear()
+        st.rerun()
+
+st.info(
+    "**Takeaway.** An activation's slope is a factor in every gradient. Sigmoid's is at "
+    "most 0.25 and tanh's vanishes on both tails; ReLU's is 1 or exactly 0, and a large "
+    "learning rate can push whole layers into the 0 for good. Leaky ReLU, ELU, SELU, "
+    "GELU and swish all keep a non-zero slope for negative inputs, so their units "
+    "cannot die.", icon="💡")
+ui.page_link("pages/remedies.py", label="Next: Remedies", icon="🩹")
