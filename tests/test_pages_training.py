@@ -1,0 +1,31 @@
+"""The Activations and Remedies pages, run as a user would, with short trainings."""
+from conftest import chart_specs
+
+
+def button(at, label_start):
+    return next(b for b in at.button if b.label.startswith(label_start))
+
+
+def test_activations_page_shows_curves_and_a_short_run(app):
+    at = app("pages/activations.py")
+    assert len(chart_specs(at)) == 2  # phi and phi' before any training
+    facts = at.dataframe[0].value
+    relu = facts[facts["activation"] == "relu"].iloc[0]
+    assert relu["slope exactly 0 for"] == "z <= 0"
+    at.select_slider(key="steps").set_value(100)
+    button(at, "Train this network").click().run()
+    assert not at.exception, at.exception
+    runs = at.session_state["activation_runs"]
+    (label, table), = runs.items()
+    assert label.startswith("relu, lr 0.5") and table["step"].max() <= 100
+    specs = chart_specs(at)
+    assert len(specs) == 5  # curves x2, dead-fraction heatmap, loss, accuracy
+    assert "Dead units" in str(specs[2]["title"])
+    # A finished run survives a widget change (and the rerun it causes).
+    at.select_slider(key="negative_slope").set_value(0.1).run()
+    assert not at.exception and label in at.session_state["activation_runs"]
+
+
+def test_activations_page_warns_about_bad_url_values(app):
+    at = app("pages/activations.py", {"learning_rate": "fast"})
+    assert any("learning_rate" in w.value for w in at.warning)
