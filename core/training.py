@@ -632,6 +632,16 @@ def scenario_runs(scenario: str, remedies=None, seed: int = 0) -> dict:
     return runs
 
 
+def outcome(result: dict, classes: int = 10) -> str:
+    """A measured verdict: diverged, did not learn (under twice chance), or learned."""
+    if result["diverged_step"] is not None:
+        return f"diverged at step {result['diverged_step']}"
+    accuracy = result["final_test_accuracy"]
+    if not accuracy >= 2.0 / classes:
+        return f"did not learn (chance is {1 / classes:.0%})"
+    return f"learned ({accuracy:.0%} on test)"
+
+
 def compare_runs(tables: dict) -> pd.DataFrame:
     """One row per run: what each remedy changed, all read from the recorded tables."""
     rows = []
@@ -640,6 +650,7 @@ def compare_runs(tables: dict) -> pd.DataFrame:
         first = table[table["step"] == 1]
         rows.append({
             "run": label,
+            "outcome": outcome(result, table.attrs.get("classes", 10)),
             "test accuracy": result["final_test_accuracy"],
             "final loss": result["final_loss"],
             "diverged at step": result["diverged_step"],

@@ -21,7 +21,7 @@ st.markdown(
 
 SLOPES = [0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3]
 RATES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
-STEPS = [100, 200, 300, 500, 1000]
+STEPS = [100, 200, 300, 400, 500, 1000]
 DEFAULTS = {"negative_slope": 0.01, "activation": "relu", "learning_rate": 0.5,
             "steps": 300, "seed": 0}
 ui.check_query_params({"negative_slope": ui.choice_param(SLOPES),

@@ -29,3 +29,25 @@ def test_activations_page_shows_curves_and_a_short_run(app):
 def test_activations_page_warns_about_bad_url_values(app):
     at = app("pages/activations.py", {"learning_rate": "fast"})
     assert any("learning_rate" in w.value for w in at.warning)
+
+
+def test_remedies_page_trains_a_baseline_and_a_remedy(app):
+    at = app("pages/remedies.py")
+    at.radio(key="scenario").set_value("exploding").run()
+    at.multiselect(key="remedies_exploding").set_value(["global_clipnorm = 1",
+                                                        "batch normalization"])
+    at.select_slider(key="steps").set_value(100)
+    button(at, "Train the baseline").click().run()
+    assert not at.exception, at.exception
+    tables = at.session_state["remedy_runs"]
+    assert list(tables) == ["baseline", "global_clipnorm = 1", "batch normalization"]
+    summary = at.dataframe[0].value.set_index("run")
+    assert summary.loc["baseline", "outcome"].startswith("diverged at step")
+    assert summary.loc["global_clipnorm = 1", "steps clipped"] > 0
+    titles = " ".join(str(spec.get("title")) for spec in chart_specs(at))
+    for expected in ("Training loss", "log10", "Update-to-weight", "before clipping",
+                     "signal"):
+        assert expected in titles
+    # Changing the scenario keeps the finished runs on screen.
+    at.radio(key="scenario").set_value("vanishing").run()
+    assert not at.exception and "remedy_runs" in at.session_state
