@@ -2,7 +2,8 @@
 
 Prints, measured in this one process, for each cell (SimpleRNN, LSTM, GRU):
 - naive: the real keras.layers cell called step by step in eager mode under a
-  GradientTape, with a probe on every state (core.through_time.keras_reference_profile);
+  GradientTape, differentiated with respect to every state it returned
+  (core.through_time.keras_reference_profile);
 - ours, trace: the first call for that cell type (traces the tf.function once);
 - ours, unseen: configurations never computed before (new seeds, gains, forget biases),
   reusing the trace: this is what a user waits for after moving a slider;

@@ -11,7 +11,9 @@ tf.while_loop and whose weights are tensor arguments, so a new configuration (st
 units, gain, seed, forget bias...) reuses the trace. It computes the Keras cells'
 equations (fused "implementation 2" for LSTM, reset_after=True for GRU); the tests check
 it against `keras_reference_profile`, which calls the real keras.layers cells step by
-step in eager mode (the slow, obvious way; also the benchmark's baseline).
+step in eager mode and differentiates with respect to the states they return (the slow,
+obvious way; also the benchmark's baseline). For the LSTM, the carry c_t is probed too
+(before h_t = o_t * phi(c_t) is computed): cell_grad_norm is the total d(loss)/d(c_t).
 """
 from __future__ import annotations
 
@@ -202,21 +204,25 @@ def _norm(tensor, axes=None):
 
 
 def cell_step(cell: str, activation: str):
-    """step(x_t, h, c, kernel, recurrent, bias) -> (h, c): Keras' cell equations."""
+    """step(x_t, h, c, kernel, recurrent, bias, c_probe) -> (h, c): Keras' cell equations.
+
+    LSTM: `c_probe` is added to the new carry c_t before h_t = o * phi(c_t) is computed,
+    so the gradient with respect to it is the total d(loss)/d(c_t). Other cells ignore it.
+    """
     from .tf_setup import tf
     phi = _activation(activation)
     sigmoid = tf.sigmoid
 
-    def simple(x, h, c, kernel, recurrent, bias):
+    def simple(x, h, c, kernel, recurrent, bias, c_probe):
         return phi(tf.matmul(x, kernel) + bias + tf.matmul(h, recurrent)), c
 
-    def lstm(x, h, c, kernel, recurrent, bias):
+    def lstm(x, h, c, kernel, recurrent, bias, c_probe):
         z = tf.matmul(x, kernel) + tf.matmul(h, recurrent) + bias
         z_i, z_f, z_c, z_o = tf.split(z, 4, axis=1)
-        c = sigmoid(z_f) * c + sigmoid(z_i) * phi(z_c)
+        c = sigmoid(z_f) * c + sigmoid(z_i) * phi(z_c) + c_probe
         return sigmoid(z_o) * phi(c), c
 
-    def gru(x, h, c, kernel, recurrent, bias):
+    def gru(x, h, c, kernel, recurrent, bias, c_probe):
         x_z, x_r, x_h = tf.split(tf.matmul(x, kernel) + bias[0], 3, axis=1)
         r_z, r_r, r_h = tf.split(tf.matmul(h, recurrent) + bias[1], 3, axis=1)
         update, reset = sigmoid(x_z + r_z), sigmoid(x_r + r_r)
@@ -249,9 +255,9 @@ def _build(cell: str, activation: str, dtype: str):
             h = tf.zeros([batch, units], dtype)
             c = tf.zeros([batch, units], dtype)
             for t in tf.range(steps):
-                h, c = step_fn(inputs[t], h, c, kernel, recurrent, bias)
+                h, c = step_fn(inputs[t], h, c, kernel, recurrent, bias,
+                               cell_probe_list.read(t))
                 h = h + probe_list.read(t)
-                c = c + cell_probe_list.read(t)
                 state_norms = state_norms.write(t, _norm(h))
             loss = tf.reduce_mean(tf.square(h - targets))
         signal, cell_signal = tape.gradient(
@@ -320,25 +326,21 @@ def keras_reference_profile(spec: ThroughTimeSpec) -> pd.DataFrame:
     from .tf_setup import tf
     cell = keras_cell(spec)
     inputs, targets = make_data(spec)
-    zeros = np.zeros((spec.batch_size, spec.units), dtype=spec.dtype)
-    probes = [tf.Variable(zeros) for _ in range(spec.steps)]
-    cell_probes = [tf.Variable(zeros) for _ in range(spec.steps)]
-    states = [tf.constant(zeros), tf.constant(zeros)] if spec.cell == "lstm" \
-        else [tf.constant(zeros)]
-    norms = []
-    with tf.GradientTape() as tape:
+    zeros = tf.constant(np.zeros((spec.batch_size, spec.units), dtype=spec.dtype))
+    states = [zeros, zeros] if spec.cell == "lstm" else [zeros]
+    hidden, carries = [], []
+    with tf.GradientTape(persistent=True) as tape:
         for t in range(spec.steps):
             _, states = cell(tf.constant(inputs[t]), states)
-            states = list(states)
-            states[0] = states[0] + probes[t]
-            if spec.cell == "lstm":
-                states[1] = states[1] + cell_probes[t]
-            norms.append(float(np.linalg.norm(states[0].numpy().astype(np.float64))))
+            hidden.append(states[0])  # the very tensors the cell and the loss consume,
+            carries.append(states[-1])  # so their gradients are d(loss)/d(h_t), d(c_t)
         loss = tf.reduce_mean(tf.square(states[0] - targets))
-    grads = tape.gradient(loss, probes + cell_probes,
-                          unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    signal = [np.linalg.norm(g.numpy().astype(np.float64)) for g in grads[:spec.steps]]
-    cell_signal = [np.linalg.norm(g.numpy().astype(np.float64)) for g in grads[spec.steps:]]
+    zero = tf.UnconnectedGradients.ZERO
+    signal = [np.linalg.norm(g.numpy().astype(np.float64))
+              for g in tape.gradient(loss, hidden, unconnected_gradients=zero)]
+    cell_signal = [np.linalg.norm(g.numpy().astype(np.float64))
+                   for g in tape.gradient(loss, carries, unconnected_gradients=zero)]
+    norms = [float(np.linalg.norm(h.numpy().astype(np.float64))) for h in hidden]
     return _table(spec, signal, cell_signal, norms, loss.numpy(),
                   make_weights(spec)["recurrent_kernel"])
 

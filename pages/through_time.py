@@ -19,6 +19,7 @@ st.markdown(
 
 DEFAULTS = tt.ThroughTimeSpec()
 BIASES = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
+STDDEVS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 
 
 def bias_param():
@@ -34,7 +35,8 @@ VALIDATORS = {"cell": ui.choice_param(tt.CELLS), "activation": ui.choice_param(t
               "recurrent_init": ui.choice_param(tt.RECURRENT_INITS),
               "gain": ui.float_param(0.0, 2.0), "steps": ui.int_param(2, 200),
               "units": ui.choice_param((8, 16, 32, 64, 128)),
-              "forget_bias": bias_param(), "seed": ui.int_param(0, 9999)}
+              "forget_bias": bias_param(), "stddev": ui.choice_param(
+                  ["{:g}".format(value) for value in STDDEVS]), "seed": ui.int_param(0, 9999)}
 ui.check_query_params(VALIDATORS, {name: getattr(DEFAULTS, name) for name in VALIDATORS})
 
 
@@ -61,7 +63,7 @@ gain = row[3].slider("Recurrent gain", 0.0, 2.0, DEFAULTS.gain, step=0.01, key="
                      bind="query-params", help="orthogonal and identity: the recurrent "
                                                "kernel is gain × Q (or gain × I).",
                      disabled=recurrent_init not in ("orthogonal", "identity"))
-row = st.columns(4)
+row = st.columns(5)
 steps = row[0].slider("Time steps T", 2, 200, DEFAULTS.steps, key="steps",
                       bind="query-params")
 units = row[1].select_slider("Units", (8, 16, 32, 64, 128), DEFAULTS.units, key="units",
@@ -71,11 +73,15 @@ forget_bias = row[2].select_slider(
     key="forget_bias",
     bind="query-params", disabled=cell != "lstm",
     help="Keras' LSTM starts its forget-gate bias at 1 (unit_forget_bias=True).")
-seed = row[3].number_input("Seed", 0, 9999, DEFAULTS.seed, key="seed", bind="query-params")
+stddev = row[3].select_slider(
+    "random_normal σ", STDDEVS, DEFAULTS.stddev, format_func="{:g}".format, key="stddev",
+    bind="query-params", disabled=recurrent_init != "random_normal",
+    help="random_normal: recurrent weights ~ N(0, σ²); Keras' default σ is 0.05.")
+seed = row[4].number_input("Seed", 0, 9999, DEFAULTS.seed, key="seed", bind="query-params")
 
 spec = tt.ThroughTimeSpec(cell=cell, activation=activation, recurrent_init=recurrent_init,
-                          gain=gain, steps=steps, units=units, forget_bias=forget_bias,
-                          seed=int(seed))
+                          gain=gain, stddev=stddev, steps=steps, units=units,
+                          forget_bias=forget_bias, seed=int(seed))
 result = measure(spec)
 table, attrs = result["table"], result["attrs"]
 ratio = tt.step_ratio(table)
