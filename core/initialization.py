@@ -120,24 +120,48 @@ def compare(base: ModelSpec, inits) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _cell_signals(spec: ModelSpec, weights, data) -> tuple:
+    """(signal_grad_norm, weight_grad_norm, last activation std) of one grid cell.
+
+    The same traced Keras/TensorFlow step as core.profile.compute_profile, fed with
+    weights drawn once per initializer: make_weights does not depend on the activation,
+    so the six cells of a row share one draw (drawing is ~half of a cell's time).
+    Tests check the result equals core.profile on the same spec.
+    """
+    from .profile import _step_for
+    first, stack, biases, readout = weights
+    x, targets = data
+    stats, signal, weight_grad, _, _, _ = _step_for(spec)(
+        x, first, stack, biases, readout, targets,
+        np.asarray(spec.negative_slope, dtype=spec.dtype))
+    return signal.numpy(), weight_grad.numpy(), float(stats.numpy()[-1, 1])
+
+
 def grid(depth: int = 50, width: int = 128, batch_size: int = GRID_BATCH, seed: int = 0,
          inits=GRID_INITS, activations=GRID_ACTIVATIONS) -> pd.DataFrame:
-    """Signal ratio layer 1 / layer L for every (init, activation): one profile per cell."""
-    from .profile import profile
-    from .summary import summarize
+    """Signal ratio layer 1 / layer L for every (init, activation), measured in Keras."""
+    from .summary import gradient_ratio, verdict_of
+    from .weights import make_data, make_weights
     start = time.perf_counter()
     rows = []
     for init in inits:
+        weights = data = None
         for activation in activations:
             spec = _spec(activation, init, depth, width, batch_size, seed)
-            table = profile(spec)
-            signal = summarize(table)
-            weight = summarize(table, "weight_grad_norm")
-            rows.append(dict(init=init, activation=activation, ratio=signal["ratio"],
-                             log10_ratio=signal["log10_ratio"], verdict=signal["verdict"],
-                             weight_grad_ratio=weight["ratio"],
-                             theory_log10_ratio=theory.log10_ratio(theory.mean_field(spec)),
-                             last_activation_std=float(table["activation_std"].iloc[-1])))
+            if weights is None:
+                weights, data = make_weights(spec), make_data(spec)
+            signal, weight_grad, last_std = _cell_signals(spec, weights, data)
+            ratio = gradient_ratio(float(signal[0]), float(signal[-1]))
+            rows.append(dict(
+                init=init, activation=activation, ratio=ratio,
+                log10_ratio=math.log10(ratio) if 0 < ratio < math.inf else (
+                    math.inf if ratio == math.inf else math.nan),
+                verdict=verdict_of(ratio, bool((~np.isfinite(signal)).any()),
+                                   bool((signal == 0).any())),
+                weight_grad_ratio=gradient_ratio(float(weight_grad[0]),
+                                                 float(weight_grad[-1])),
+                theory_log10_ratio=theory.log10_ratio(theory.mean_field(spec)),
+                last_activation_std=last_std))
     out = pd.DataFrame(rows)
     out.attrs["seconds"] = time.perf_counter() - start
     return out

@@ -38,6 +38,22 @@ def test_grid_small_matched_pairs():
     np.testing.assert_allclose(cell.log10_ratio, cell.theory_log10_ratio, atol=1.0)
 
 
+def test_grid_cells_equal_core_profile():
+    from core.profile import profile
+    from core.summary import summarize
+    table = init_core.grid(depth=6, width=32, batch_size=8, seed=4,
+                           inits=("orthogonal",), activations=("elu", "tanh"))
+    for _, row in table.iterrows():
+        spec = ModelSpec(depth=6, width=32, batch_size=8, seed=4, init="orthogonal",
+                         activation=row.activation)
+        expected = profile(spec)
+        assert row.ratio == pytest.approx(summarize(expected)["ratio"], rel=1e-6)
+        assert row.weight_grad_ratio == pytest.approx(
+            summarize(expected, "weight_grad_norm")["ratio"], rel=1e-6)
+        assert row.last_activation_std == pytest.approx(
+            expected.activation_std.iloc[-1], rel=1e-6)
+
+
 def test_sweep_crosses_at_the_edge_of_chaos():
     rows = init_core.sweep(depth=15, width=128, batch_size=32, activations=("relu",),
                            sigmas=(1.0, 1.2, 1.35, 1.5, 1.7), theory_points=41)
