@@ -12,6 +12,8 @@ from .charts import log_chart
 
 STEP_TITLE = "time step t (1 = first input, T = last state)"
 SIGNAL_TITLE = "‖d(loss)/d(h_t)‖ (L2 norm over the batch)"
+# Streamlit fits legends and titles inside the chart's height: leave room for the plot.
+HEIGHT = 460
 
 
 def signal_through_time(table: pd.DataFrame, *, title: str, theory: np.ndarray | None = None,
@@ -32,14 +34,15 @@ def signal_through_time(table: pd.DataFrame, *, title: str, theory: np.ndarray |
         "; theory for a linear cell, Pascanu et al. 2013 (dashed)" if theory is not None
         else "")
     return log_chart(pd.concat(frames, ignore_index=True), x="step", x_title=STEP_TITLE,
-                     y_title=SIGNAL_TITLE, title=title, subtitle=subtitle, dash="kind")
+                     y_title=SIGNAL_TITLE, title=title, height=HEIGHT, subtitle=subtitle,
+                     dash="kind")
 
 
 def compare_cells(table: pd.DataFrame, *, title: str):
     """One line per cell (a core.through_time.compare_cells table)."""
     long = pd.DataFrame({"step": table["step"], "series": table["cell"],
                          "value": table["signal_grad_norm"]})
-    return log_chart(long, x="step", x_title=STEP_TITLE, y_title=SIGNAL_TITLE, title=title,
+    return log_chart(long, x="step", x_title=STEP_TITLE, y_title=SIGNAL_TITLE, title=title, height=HEIGHT,
                      subtitle="same inputs, loss and recurrent initializer for every cell")
 
 
@@ -50,7 +53,7 @@ def forget_bias(table: pd.DataFrame, *, title: str):
                                                             else "")
                                     for b in table["forget_bias"]],
                          "value": table["signal_grad_norm"]})
-    return log_chart(long, x="step", x_title=STEP_TITLE, y_title=SIGNAL_TITLE, title=title,
+    return log_chart(long, x="step", x_title=STEP_TITLE, y_title=SIGNAL_TITLE, title=title, height=HEIGHT,
                      subtitle="LSTM, the forget gate's initial bias changed, all else equal")
 
 
@@ -71,7 +74,8 @@ def clipping_norms(table: pd.DataFrame, *, title: str):
                                         "value": group["grad_norm_after"]}))
     return log_chart(pd.concat(frames, ignore_index=True), x="step",
                      x_title="training step", y_title="global gradient norm ‖g‖",
-                     title=title, subtitle="‖g‖ over all weights, every SGD step")
+                     title=title, height=HEIGHT,
+                     subtitle="‖g‖ over all weights, every SGD step")
 
 
 def clipping_losses(table: pd.DataFrame, *, title: str):
@@ -80,4 +84,4 @@ def clipping_losses(table: pd.DataFrame, *, title: str):
                          "value": table["loss"]})
     return log_chart(long, x="step", x_title="training step",
                      y_title="training loss (mean squared error)", title=title,
-                     subtitle="guessing 0 scores 1; nan = the weights overflowed")
+                     height=HEIGHT, subtitle="guessing 0 scores 1; nan = the weights overflowed")

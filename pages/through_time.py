@@ -177,8 +177,9 @@ if "clipping_result" in st.session_state:
         column.markdown(
             f"Steps clipped: **{record['clipped_fraction']:.0%}** · largest finite ‖g‖: "
             f"{ui.format_number(record['largest_finite_grad_norm'])}" +
-            (f" · **overflow at step {record['first_nonfinite_step']:.0f}**: from there on "
-             f"the loss or the gradient is inf/nan ({record['nonfinite_steps']} steps)"
+            (f" · **overflow from step {record['first_nonfinite_step']:.0f}**: the loss or "
+             f"‖g‖ is inf/nan at {record['nonfinite_steps']} of {clip_spec.train_steps} "
+             f"steps"
              if broke else " · no overflow"))
     st.altair_chart(charts.clipping_norms(clip_table, title="Gradient norm per step"),
                     width="stretch")
