@@ -16,6 +16,7 @@ from .charts import PALETTE, STATUS_SHAPES, log_chart, pin_for_log
 
 MAX_COLUMNS = 150
 LAYER_AXIS = "hidden layer (1 = nearest the input)"
+SHORT_LAYER_AXIS = "layer (1 = input side)"
 
 
 def bin_steps(table: pd.DataFrame, columns, max_steps: int = MAX_COLUMNS) -> pd.DataFrame:
@@ -38,6 +39,8 @@ def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: 
                        subtitle: str | None = None, height: int | None = None) -> alt.Chart:
     """Layers (rows, layer 1 at the bottom) x steps (columns), coloured by `column`.
 
+    height: pixels per layer row (a band step: a fixed chart height squashes the rows).
+
     With log10, the colour is log10(value); cells whose value is 0, inf or nan are drawn
     black and say so in their tooltip instead of disappearing.
     """
@@ -55,8 +58,9 @@ def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: 
                                        np.where(values == 0, "zero", "finite")))
     data["exact"] = [f"{v:.4g}" for v in values]
     depth = int(data["layer"].max()) if len(data) else 1
-    x = alt.X("step_start:Q", title="training step", scale=alt.Scale(nice=False))
-    y = alt.Y("layer:O", title=LAYER_AXIS, sort="descending")
+    x = alt.X("step_start:Q", title="training step", scale=alt.Scale(nice=False),
+              axis=alt.Axis(format="d"))
+    y = alt.Y("layer:O", title=SHORT_LAYER_AXIS, sort="descending")
     tooltip = [alt.Tooltip("layer:O"), alt.Tooltip("step:Q", title="up to step"),
                alt.Tooltip("exact:N", title=column), alt.Tooltip("status:N")]
     scale = alt.Scale(scheme=scheme, domain=domain) if domain else alt.Scale(scheme=scheme)
@@ -71,7 +75,7 @@ def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: 
         x=x, x2="step_end:Q", y=y, tooltip=tooltip)
     return (finite + marked).properties(
         title=alt.TitleParams(title, subtitle=subtitle or [], anchor="start"),
-        height=height or max(120, 22 * depth), width="container")
+        height=alt.Step(height or (20 if depth <= 12 else 14)), width="container")
 
 
 def per_step(tables: dict, column: str) -> pd.DataFrame:
@@ -93,11 +97,39 @@ def thin(long: pd.DataFrame, max_points: int = 300) -> pd.DataFrame:
     return long[(steps % every == 0) | (steps == top) | (steps == 1)]
 
 
+def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
+                   subtitle: str | None = None, height: int = 300) -> alt.Chart:
+    """One line per run over the steps on a log axis; 0/inf/nan pinned to an edge and
+    drawn as a large marker (triangle down: 0, triangle up: inf, diamond: nan)."""
+    data, domain = pin_for_log(long)
+    names = list(dict.fromkeys(data["series"]))
+    color = alt.Color("series:N", title=None,
+                      scale=alt.Scale(domain=names, range=_colors(len(names))),
+                      legend=alt.Legend(orient="right", labelLimit=320))
+    y = alt.Y("plotted:Q", title=y_title,
+              scale=alt.Scale(type="log", domain=domain, clamp=True),
+              axis=alt.Axis(format=".0e"))
+    tooltip = [alt.Tooltip("series:N", title="run"), alt.Tooltip("step:Q"),
+               alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
+    base = alt.Chart(data).encode(x=alt.X("step:Q", title="training step"), y=y,
+                                  color=color, tooltip=tooltip)
+    lines = base.transform_filter(alt.datum.status == "finite").mark_line(strokeWidth=2)
+    marks = base.transform_filter(alt.datum.status != "finite").mark_point(
+        filled=True, size=120, opacity=1).encode(
+        shape=alt.Shape("status:N", scale=alt.Scale(domain=list(STATUS_SHAPES),
+                                                    range=list(STATUS_SHAPES.values())),
+                        legend=None))
+    return (lines + marks).properties(
+        title=alt.TitleParams(title, subtitle=subtitle or [], anchor="start"),
+        height=height, width="container")
+
+
 def loss_chart(tables: dict, title: str = "Training loss (cross-entropy of each batch)"
                ) -> alt.Chart:
-    return log_chart(thin(per_step(tables, "loss")), x="step", x_title="training step",
-                     y_title="loss (log scale)", title=title,
-                     subtitle="measured at every step; nan/inf marked at the top edge")
+    return runs_log_chart(thin(per_step(tables, "loss")), title=title,
+                          y_title="loss (log scale)",
+                          subtitle="measured at every step; a nan or inf loss is a "
+                                   "marker at the top edge")
 
 
 def accuracy_chart(tables: dict, column: str = "test_accuracy",
@@ -110,7 +142,7 @@ def accuracy_chart(tables: dict, column: str = "test_accuracy",
                 axis=alt.Axis(format="%")),
         color=alt.Color("series:N", title=None,
                         scale=alt.Scale(domain=names, range=_colors(len(names))),
-                        legend=alt.Legend(orient="bottom", labelLimit=300)),
+                        legend=alt.Legend(orient="right", labelLimit=320)),
         tooltip=[alt.Tooltip("series:N", title="run"), alt.Tooltip("step:Q"),
                  alt.Tooltip("value:Q", format=".1%", title="accuracy")],
     ).properties(title=alt.TitleParams(title, anchor="start"), height=260,
@@ -127,9 +159,10 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
     """One line per hidden layer over the steps (colour: layer, viridis)."""
     data = thin(table[["step", "layer", column]].rename(columns={column: "value"}),
                 max_points)
-    tooltip = [alt.Tooltip("layer:O"), alt.Tooltip("step:Q")]
-    color = alt.Color("layer:O", title="layer", scale=alt.Scale(scheme="viridis"),
-                      legend=alt.Legend(orient="right"))
+    tooltip = [alt.Tooltip("layer:Q"), alt.Tooltip("step:Q")]
+    color = alt.Color("layer:Q", title="layer", scale=alt.Scale(scheme="viridis"),
+                      legend=alt.Legend(orient="right", format="d", gradientLength=120))
+    detail = alt.Detail("layer:N")
     if log:
         data, domain = pin_for_log(data)
         if guide is not None:
@@ -140,7 +173,7 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
         tooltip += [alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
         lines = alt.Chart(data).transform_filter(alt.datum.status == "finite").mark_line(
             strokeWidth=1.5).encode(x=alt.X("step:Q", title="training step"), y=y,
-                                    color=color, tooltip=tooltip)
+                                    color=color, detail=detail, tooltip=tooltip)
         marks = alt.Chart(data).transform_filter(alt.datum.status != "finite").mark_point(
             filled=True, size=60).encode(
             x="step:Q", y=y, color=color, tooltip=tooltip,
@@ -152,7 +185,8 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
         y = alt.Y("value:Q", title=y_title)
         tooltip.append(alt.Tooltip("value:Q", format=".4g", title=y_title))
         chart = alt.Chart(data).mark_line(strokeWidth=1.5).encode(
-            x=alt.X("step:Q", title="training step"), y=y, color=color, tooltip=tooltip)
+            x=alt.X("step:Q", title="training step"), y=y, color=color, detail=detail,
+            tooltip=tooltip)
     if guide is not None:
         field = "plotted" if log else "value"
         rule = alt.Chart(pd.DataFrame({field: [guide], "label": [guide_label]})).mark_rule(
@@ -182,11 +216,11 @@ def clipping_chart(tables: dict, learning_rate: float) -> alt.Chart:
         after["value"] = after["value"] / learning_rate
         after["series"] = f"{label}: applied (update / learning rate)"
         frames += [before, after]
-    return log_chart(thin(pd.concat(frames, ignore_index=True)), x="step",
-                     x_title="training step", y_title="gradient norm over all weights",
-                     title="Gradient norm before clipping and as applied",
-                     subtitle="plain SGD: the update is learning rate x the clipped "
-                              "gradient, so update / learning rate is its norm")
+    return runs_log_chart(thin(pd.concat(frames, ignore_index=True)),
+                          y_title="gradient norm over all weights",
+                          title="Gradient norm before clipping and as applied",
+                          subtitle="plain SGD: the update is learning rate x the clipped "
+                                   "gradient, so update / learning rate is its norm")
 
 
 def first_step_profile(tables: dict, column: str, *, title: str, y_title: str
@@ -207,17 +241,17 @@ def weight_norm_chart(tables: dict) -> alt.Chart:
             "step", as_index=False)["square"].sum()
         frames.append(pd.DataFrame({"step": total["step"], "series": label,
                                     "value": np.sqrt(total["square"])}))
-    return log_chart(thin(pd.concat(frames, ignore_index=True)), x="step",
-                     x_title="training step", y_title="‖all hidden kernels‖",
-                     title="Weight norm over training",
-                     subtitle="L2 norm of every hidden layer's kernel together")
+    return runs_log_chart(thin(pd.concat(frames, ignore_index=True)),
+                          y_title="‖all hidden kernels‖", title="Weight norm over training",
+                          subtitle="L2 norm of every hidden layer's kernel together")
 
 
 def activation_mean_chart(table: pd.DataFrame, title: str) -> alt.Chart:
     """Mean output of each hidden layer over training (Glorot & Bengio's Figure 2)."""
     return layer_lines(table, "activation_mean", title=title, log=False,
-                       y_title="mean activation of the layer (batch x units)",
-                       subtitle="measured on each training batch", max_points=400)
+                       y_title="mean activation",
+                       subtitle="mean output of each hidden layer over the training "
+                                "batch", max_points=400)
 
 
 def activation_curves_chart(curves: pd.DataFrame, column: str, title: str) -> alt.Chart:
@@ -227,7 +261,7 @@ def activation_curves_chart(curves: pd.DataFrame, column: str, title: str) -> al
         y=alt.Y(f"{column}:Q", title="φ(z)" if column == "value" else "φ′(z)"),
         color=alt.Color("activation:N", title=None,
                         scale=alt.Scale(domain=names, range=_colors(len(names))),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", columns=4)),
         tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("z:Q", format=".2f"),
                  alt.Tooltip(f"{column}:Q", format=".4g")],
     ).properties(title=alt.TitleParams(title, anchor="start"), height=300,

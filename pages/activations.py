@@ -151,9 +151,8 @@ else:
                  column_config={c: st.column_config.NumberColumn(format="percent")
                                 for c in ("dead at step 1", "dead at the end", "most dead",
                                           "test accuracy")})
-    left, right = st.columns(2)
-    left.altair_chart(charts.loss_chart(runs), width="stretch")
-    right.altair_chart(charts.accuracy_chart(runs), width="stretch")
+    st.altair_chart(charts.loss_chart(runs), width="stretch")
+    st.altair_chart(charts.accuracy_chart(runs), width="stretch")
     ui.download_csv(result, f"activations_{shown.replace(' ', '_')}.csv",
                     key="download_run")
     if st.button("Clear these runs", key="clear_runs"):

@@ -80,9 +80,8 @@ else:
             format="%.2e"),
         "signal ratio layer 1 / top, step 1": st.column_config.NumberColumn(format="%.2e"),
         "seconds": st.column_config.NumberColumn(format="%.1f")})
-    left, right = st.columns(2)
-    left.altair_chart(charts.loss_chart(tables), width="stretch")
-    right.altair_chart(charts.accuracy_chart(tables), width="stretch")
+    st.altair_chart(charts.loss_chart(tables), width="stretch")
+    st.altair_chart(charts.accuracy_chart(tables), width="stretch")
 
     st.subheader("Inside the network, layer by layer")
     labels = list(tables)
