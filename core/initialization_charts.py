@@ -39,7 +39,7 @@ def activation_curves_chart(curves: pd.DataFrame, column: str = "value") -> alt.
         chart = alt.layer(chart, quarter)
     return chart.properties(title=_title(title, "computed by keras.activations and "
                                                 "tf.GradientTape"),
-                            height=260, width="container")
+                            height=340, width="container")
 
 
 def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
@@ -47,12 +47,14 @@ def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
     return alt.Chart(histograms).mark_line(interpolate="step-after").encode(
         x=alt.X("bin_center:Q", title="activation value h"),
         y=alt.Y("fraction:Q", title="share of outputs", axis=alt.Axis(format="%")),
-        color=alt.Color("layer:O", title="layer", scale=alt.Scale(scheme="viridis"),
-                        legend=alt.Legend(orient="bottom", columns=10)),
+        color=alt.Color("layer:Q", title="layer", scale=alt.Scale(scheme="viridis"),
+                        legend=alt.Legend(orient="right", gradientLength=120)),
+        detail="layer:O",
         tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("bin_start:Q", format=".3f"),
                  alt.Tooltip("bin_end:Q", format=".3f"),
                  alt.Tooltip("fraction:Q", format=".2%", title="share")],
-    ).properties(title=_title(title), height=230, width="container")
+    ).properties(title=_title(title, "outputs h_l of every layer, one line per layer"),
+                 height=300, width="container")
 
 
 def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
@@ -69,7 +71,7 @@ def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
         tooltip=[alt.Tooltip("init:N"), alt.Tooltip("layer:Q"),
                  alt.Tooltip(f"{column}:Q", format=".2%" if fraction else ".4g",
                              title=y_title)],
-    ).properties(title=_title(title), height=240, width="container")
+    ).properties(title=_title(title), height=360, width="container")
 
 
 def measured_and_theory(profiles: pd.DataFrame, measured: str, theory: str | None,
@@ -92,10 +94,11 @@ def heatmap_chart(grid: pd.DataFrame, clip: float = 10.0) -> alt.LayerChart:
     values = data["ratio"].to_numpy(dtype=np.float64)
     finite = np.isfinite(values) & (values > 0)
     data["status"] = np.where(finite, "finite", np.where(
-        np.isnan(values), "nan", np.where(values == 0, "0 (underflow)", "inf (overflow)")))
+        np.isnan(values), "ratio nan", np.where(values == 0, "ratio 0 (underflow)",
+                                                "ratio inf (overflow)")))
     data["colour"] = np.where(finite, np.clip(data["log10_ratio"], -clip, clip), np.nan)
-    data["label"] = [f"{v:+.1f}" if ok else s.split(" ")[0]
-                     for v, ok, s in zip(data["log10_ratio"], finite, data["status"])]
+    data["label"] = [f"{v:+.1f}" if ok else status
+                     for v, ok, status in zip(data["log10_ratio"], finite, data["status"])]
     data["exact"] = [format_value(v) for v in values]
     data["theory"] = [format_value(v) for v in data["theory_log10_ratio"]]
     data["weight_ratio"] = [format_value(v) for v in data["weight_grad_ratio"]]
@@ -111,22 +114,23 @@ def heatmap_chart(grid: pd.DataFrame, clip: float = 10.0) -> alt.LayerChart:
                  alt.Tooltip("theory:N", title="log10 ratio (mean-field theory)"),
                  alt.Tooltip("weight_ratio:N", title="weight-gradient ratio 1 / L"),
                  alt.Tooltip("verdict:N"), alt.Tooltip("status:N")])
-    cells = base.mark_rect(stroke="white").encode(
-        color=alt.condition(
-            "isValid(datum.colour)",
-            alt.Color("colour:Q", title="log10 ratio",
-                      scale=alt.Scale(scheme="blueorange", domain=[-clip, clip],
-                                      domainMid=0)),
-            alt.value("#888888")))
+    valid = "isValid(datum.colour)"
+    cells = base.transform_filter(valid).mark_rect(stroke="white").encode(
+        color=alt.Color("colour:Q", title="log10 ratio",
+                        scale=alt.Scale(scheme="blueorange", domain=[-clip, clip],
+                                        domainMid=0)))
+    # 0, inf and nan cannot be coloured on a log scale: grey cells, labelled.
+    broken = base.transform_filter(f"!({valid})").mark_rect(
+        stroke="white", color="#6b6b6b")
     text = base.mark_text(fontSize=13).encode(
         text="label:N",
-        color=alt.condition(f"isValid(datum.colour) && abs(datum.colour) < {clip * 0.6}",
+        color=alt.condition(f"{valid} && abs(datum.colour) < {clip * 0.6}",
                             alt.value("black"), alt.value("white")))
-    return (cells + text).properties(
+    return alt.layer(cells, broken, text).properties(
         title=_title("Signal ratio ‖dLoss/dh_1‖ / ‖dLoss/dh_L‖ (log10), measured",
                      f"0 = healthy; negative = vanishing, positive = exploding; colour "
                      f"clipped at ±{clip:g}; grey cells: 0, inf or nan as labelled"),
-        height=300, width="container")
+        height=360, width="container")
 
 
 def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
@@ -140,7 +144,7 @@ def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
                       y_title="signal ratio layer 1 / layer L", series="series",
                       dash="kind", title=f"The Goldilocks zone at depth {depth}",
                       subtitle="below 1: vanishing; above 1: exploding; vertical lines: "
-                               "theory's edge of chaos (χ = 1)")
+                               "theory's edge of chaos (χ = 1)", height=440)
     marks = pd.DataFrame([{"sigma_w": v, "edge": f"{name}: σ_w = {v:.3g}"}
                           for name, v in edges.items() if v])
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
@@ -160,7 +164,7 @@ def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
                       title="Each layer is an amplifier",
                       subtitle="backward gain through layer l (measured, solid) vs "
                                "theory √χ_l (dashed); 1 = the voice passes unchanged",
-                      height=260)
+                      height=420)
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
     return _lift_title(chart, one)
 

@@ -78,7 +78,8 @@ left.altair_chart(charts.by_init_chart(gb_profiles, "saturated_fraction",
 right.altair_chart(log_chart(
     charts.measured_and_theory(gb_profiles, "signal_grad_norm", None, "signal ‖dL/dh_l‖"),
     x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)",
-    title="Back-propagated signal per layer", subtitle="measured with tf.GradientTape"),
+    title="Back-propagated signal per layer", subtitle="measured with tf.GradientTape",
+    height=360),
     width="stretch")
 st.dataframe(gb_summary, hide_index=True, width="stretch")
 st.caption("Saturated: a unit's pre-activation sits on a flat tail of the activation "
@@ -157,7 +158,8 @@ long = pd.concat([long, weight_rows.assign(series="weight gradient ‖dL/dW_l‖
 st.altair_chart(log_chart(long, x="layer", x_title=LAYER, y_title="L2 norm", dash="kind",
                           title=f"Gradients per layer: {activation}, {init}, {depth} × "
                                 f"{width}", subtitle="measured in Keras (solid) vs "
-                                "mean-field theory √χ products (dashed)"), width="stretch")
+                                "mean-field theory √χ products (dashed)", height=420),
+                width="stretch")
 st.markdown(
     "**Why the weight gradient can look flat while the signal vanishes.** The weight "
     "gradient of layer *l* is the outer product of its input and its backward signal, "

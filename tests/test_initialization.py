@@ -100,9 +100,10 @@ def test_heatmap_labels_non_finite_cells():
     spec = charts.heatmap_chart(fake_grid()).to_dict()
     values = spec["datasets"][next(iter(spec["datasets"]))]
     labels = {row["label"] for row in values}
-    assert {"inf", "0", "nan", "+0.0"} <= labels
+    assert {"ratio inf (overflow)", "ratio 0 (underflow)", "ratio nan", "+0.0"} <= labels
     assert spec["title"]["text"].startswith("Signal ratio")
     assert "tooltip" in json.dumps(spec)
+    assert "#6b6b6b" in json.dumps(spec)  # non-finite cells are drawn grey, not dropped
 
 
 def test_sweep_and_gain_charts_have_titles_and_marks():
