@@ -237,8 +237,9 @@ def weight_norm_chart(tables: dict) -> alt.Chart:
     """sqrt(sum over layers of ‖W_l‖²): the size of all hidden kernels, per step."""
     frames = []
     for label, table in tables.items():
+        # A plain numpy sum: pandas' sum would skip nan and turn a diverged step into 0.
         total = table.assign(square=table["weight_norm"].astype(np.float64) ** 2).groupby(
-            "step", as_index=False)["square"].sum()
+            "step", as_index=False)["square"].agg(lambda v: float(np.sum(v.to_numpy())))
         frames.append(pd.DataFrame({"step": total["step"], "series": label,
                                     "value": np.sqrt(total["square"])}))
     return runs_log_chart(thin(pd.concat(frames, ignore_index=True)),

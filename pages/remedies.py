@@ -16,15 +16,17 @@ st.markdown(
     "handwritten digits (chance is 10%).")
 
 STEPS = [100, 200, 300, 400, 500, 1000]
-SCENARIO_NAMES = {"vanishing": "Vanishing: deep sigmoid, 'standard' init",
-                  "exploding": "Exploding: deep ReLU, weights too large"}
+SCENARIO_NAMES = {"vanishing": "deep sigmoid, 'standard' init",
+                  "exploding": "deep ReLU, weights too large"}
 DEFAULTS = {"scenario": "vanishing", "steps": 400, "seed": 0}
 ui.check_query_params({"scenario": ui.choice_param(engine.SCENARIOS),
                        "steps": ui.choice_param(STEPS), "seed": ui.int_param(0, 9999)},
                       DEFAULTS)
 
-scenario = st.radio("Baseline", list(engine.SCENARIOS), format_func=SCENARIO_NAMES.get,
-                    key="scenario", bind="query-params", horizontal=True)
+# No format_func: a bound radio writes its *label* to the URL, so labels are the keys.
+scenario = st.radio("Baseline that fails", list(engine.SCENARIOS), key="scenario",
+                    bind="query-params", horizontal=True,
+                    captions=[SCENARIO_NAMES[name] for name in engine.SCENARIOS])
 description, _, _, options = engine.SCENARIOS[scenario]
 st.caption(f"Baseline: {description}.")
 with st.form("remedies"):
