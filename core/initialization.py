@@ -28,7 +28,7 @@ SWEEP_SIGMAS = tuple(np.round(np.geomspace(0.5, 3.0, 13), 3))
 
 # Keras name -> (formula for Var(W) or the limit, LaTeX, what it was derived for)
 FORMULAS = {
-    "N(0, 1)": (r"W \sim \mathcal{N}(0,\,1)", "nothing: the notes' bad example"),
+    "N(0, 1)": (r"W \sim \mathcal{N}(0,\,1)", "no activation: the bad example of the notes and of Glorot & Bengio"),
     "random_normal": (r"W \sim \mathcal{N}(0,\,0.05^2)", "Keras' RandomNormal default"),
     "standard uniform": (r"W \sim U\left[-\tfrac{1}{\sqrt{n_{in}}},\,\tfrac{1}{\sqrt{n_{in}}}"
                          r"\right],\ \mathrm{Var}(W)=\tfrac{1}{3\,n_{in}}",

@@ -63,7 +63,7 @@ def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
     names = list(dict.fromkeys(profiles["init"]))
     y_scale = alt.Scale(domain=[0, 1]) if fraction else alt.Scale(zero=False)
     return alt.Chart(profiles).mark_line(point=True).encode(
-        x=alt.X("layer:Q", title=LAYER_TITLE),
+        x=alt.X("layer:Q", title=LAYER_TITLE, axis=alt.Axis(tickMinStep=1)),
         y=alt.Y(f"{column}:Q", title=y_title, scale=y_scale,
                 axis=alt.Axis(format="%" if fraction else "")),
         color=alt.Color("init:N", title=None, legend=alt.Legend(orient="bottom"),

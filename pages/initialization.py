@@ -35,7 +35,8 @@ def compare(activation: str, depth: int, inits: tuple):
     return init_core.compare(spec, inits)
 
 
-@st.cache_data(max_entries=8, show_spinner="Measuring 36 Keras networks (first visit: up to ~10 s)...")
+@st.cache_data(max_entries=8,
+               show_spinner="Measuring 36 Keras networks (first visit: up to ~10 s)...")
 def grid(depth: int):
     table = init_core.grid(depth=depth, width=128)
     return table, table.attrs["seconds"]

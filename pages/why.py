@@ -161,13 +161,18 @@ st.altair_chart(log_chart(long, x="layer", x_title=LAYER, y_title="L2 norm", das
                                 "mean-field theory √χ products (dashed)", height=420),
                 width="stretch")
 st.markdown(
-    "**Why the weight gradient can look flat while the signal vanishes.** The weight "
-    "gradient of layer *l* is the outer product of its input and its backward signal, "
-    "∂L/∂W_l = h_{l−1}ᵀ·δ_l. Going down toward the input, δ_l shrinks, but h_{l−1} grows "
-    "when the forward signal shrinks going up: the two factors cancel (Glorot & Bengio "
-    "2010, eq. 14). A chart of weight gradients alone at initialization hides the "
-    "vanishing signal, so both are drawn here.")
-ui.download_csv(table, f"why_{activation}_{init}_L{depth}_n{width}.csv", key="download_why")
+    "**Why the weight gradient can look flat while the signal vanishes.** A layer's weight "
+    "gradient is its input times its backward signal:")
+st.latex(r"\frac{\partial L}{\partial W_l}=h_{l-1}^{\top}\,\delta_l,\qquad"
+         r"\delta_l=\frac{\partial L}{\partial z_l}")
+st.markdown(
+    "Toward the input, `δ_l` shrinks layer after layer; but when the forward signal shrinks "
+    "too (as with small weights), the lower layers' inputs `h_{l−1}` are larger by about "
+    "the same factor, and the product stays nearly constant (Glorot & Bengio 2010, eq. "
+    "14). A chart of weight gradients alone at initialization hides the vanishing "
+    "signal, so both are drawn here.")
+ui.download_csv(table, f"why_{activation}_{init}_L{depth}_n{width}.csv",
+                key="download_why")
 ui.keras_code_expander(spec)
 
 st.header("4. The same multiplication through time")
