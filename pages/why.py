@@ -116,8 +116,8 @@ else:
         f"are not all positive. With the standard init the signal ratio is "
         f"{ui.format_number(uniform['signal ratio 1 / L'])}; with Glorot's "
         f"{ui.format_number(gb_summary.iloc[2]['signal ratio 1 / L'])}.", icon="🔎")
-ui.page_link("pages/training.py", label="Watch saturation appear during training "
-             "(Training lab)", icon="🏋️")
+ui.page_link("pages/remedies.py", label="Watch their Figure 2 appear during training "
+             "(Remedies)", icon="🩹")
 
 st.header("3. Variance propagation, with theory overlaid")
 st.markdown(
