@@ -463,9 +463,13 @@ def _divergence(step: int, scalars: np.ndarray, rows: np.ndarray) -> dict | None
         layer, where = None, "loss"
     elif signal_bad.size:  # backward: the first layer reached going down
         layer, where = int(signal_bad[-1]) + 1, "gradients (backward pass)"
+    elif (~np.isfinite(rows[:, 3])).any():  # this step's update overflowed the weights
+        layer, where = int(np.flatnonzero(~np.isfinite(rows[:, 3]))[0]) + 1, \
+            "weights (after this step's update)"
     else:
         layer, where = None, "gradients (readout)"
-    value = "nan" if np.isnan(loss) or np.isnan(grad_norm) else "inf"
+    value = "nan" if np.isnan(loss) or np.isnan(grad_norm) or np.isnan(rows[:, :4]).any() \
+        else "inf"
     at = f" at hidden layer {layer}" if layer else ""
     return {"step": step, "layer": layer, "where": where, "value": value,
             "message": f"diverged at step {step}: {value} in the {where}{at}; "

@@ -122,3 +122,48 @@ def test_cli_train_prints_the_long_table():
     assert status == 0, err
     records = json.loads(out)
     assert len(records) == 6 and set(COLUMNS) <= set(records[0])
+
+
+def test_chart_builders_keep_nan_visible_and_draw_the_guide_line():
+    import pandas as pd
+
+    from core import training_charts as charts
+    table = pd.DataFrame({"step": np.repeat([1, 2, 3], 2), "layer": np.tile([1, 2], 3),
+                          "loss": np.repeat([2.0, 1.0, np.nan], 2),
+                          "test_accuracy": np.repeat([0.1, np.nan, 0.5], 2),
+                          "update_ratio": [1e-2, 1e-4, 1e-3, 0.0, np.inf, np.nan],
+                          "weight_grad_norm": [1.0, 1e-8, 0.0, np.inf, np.nan, 1.0],
+                          "weight_norm": [1.0, 1.0, 1.0, 1.0, np.nan, 1.0],
+                          "dead_fraction": [0.0, 0.5, 0.25, 1.0, 0.0, 0.0]})
+    heat = charts.layer_step_heatmap(table, "weight_grad_norm", title="t", legend="l",
+                                     log10=True).to_dict()
+    rows = next(iter(heat["datasets"].values()))
+    assert sorted(r["status"] for r in rows).count("finite") == 3
+    assert {"zero", "overflow (inf)", "not a number (nan)"} <= {r["status"] for r in rows}
+    ratio = charts.update_ratio_chart(table, "u").to_dict()
+    guide = [d for d in ratio["datasets"].values() if len(d) == 1 and "label" in d[0]]
+    assert guide and guide[0][0]["plotted"] == 1e-3
+    loss = next(iter(charts.loss_chart({"run": table}).to_dict()["datasets"].values()))
+    assert [r["status"] for r in loss] == ["finite", "finite", "not a number (nan)"]
+    norms = next(iter(charts.weight_norm_chart({"run": table}).to_dict()["datasets"].values()))
+    assert norms[-1]["exact"] == "nan"  # not silently 0
+    binned = charts.bin_steps(pd.concat([table.assign(step=table["step"] + 3 * k)
+                                         for k in range(100)]), ["dead_fraction"],
+                              max_steps=30)
+    assert binned["bin"].nunique() <= 30
+
+
+def test_activation_curves_are_keras_functions_and_their_autodiff_slopes():
+    from core.training import activation_curves, curve_facts, keras_leaky_relu_defaults
+    curves = activation_curves(["sigmoid", "relu", "leaky_relu"], negative_slope=0.1,
+                               points=101)
+    sigmoid = curves[curves["activation"] == "sigmoid"]
+    value = sigmoid["value"].to_numpy()
+    np.testing.assert_allclose(sigmoid["derivative"], value * (1 - value), atol=1e-12)
+    leaky = curves[curves["activation"] == "leaky_relu"]
+    assert leaky["derivative"].iloc[0] == pytest.approx(0.1)
+    facts = curve_facts(curves).set_index("activation")
+    assert facts.loc["sigmoid", "peak slope"] == pytest.approx(0.25)
+    assert facts.loc["relu", "slope exactly 0 for"] == "z <= 0"
+    assert keras_leaky_relu_defaults() == {"keras.layers.LeakyReLU": 0.3,
+                                           "keras.activations.leaky_relu": 0.2}
