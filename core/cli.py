@@ -109,6 +109,12 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     return profile(spec)
 
 
+def _command_function(module, table: str, default: str, command: str):
+    """module.TABLE[command] where a module serves several commands, else module.DEFAULT."""
+    functions = getattr(module, table, {})
+    return functions[command] if command in functions else getattr(module, default)
+
+
 def build_parser(command: str | None = None) -> Parser:
     parser = Parser(prog="python -m core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -116,8 +122,7 @@ def build_parser(command: str | None = None) -> Parser:
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         if name == command:
             module = importlib.import_module(module_name)
-            getattr(module, "CLI_ARGUMENTS", {}).get(name, module.add_arguments)(
-                command_parser)
+            _command_function(module, "CLI_ARGUMENTS", "add_arguments", name)(command_parser)
     return parser
 
 
@@ -131,8 +136,7 @@ def main(argv=None) -> int:
             parser.print_help()
             return 2
         module = importlib.import_module(COMMANDS[args.command][0])
-        runner = getattr(module, "CLI_RUN", {}).get(args.command, module.run)
-        table = runner(args)
+        table = _command_function(module, "CLI_RUN", "run", args.command)(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
