@@ -101,6 +101,8 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
                       .transform_filter(finite)
                       .mark_line(strokeWidth=2, strokeDash=[6, 4]))
     heading = alt.TitleParams(title, subtitle=subtitle or [], anchor="start")
+    # The chart's height includes its legends: add room for the one at the top.
+    height += 18 * len(names) + (30 if present else 0)
     return alt.layer(*layers).properties(title=heading, height=height, width="container")
 
 
