@@ -129,6 +129,7 @@ for name, rate in plans:
     live.empty()
     runs.pop(label, None)
     runs[label] = result
+    st.session_state["shown_run"] = label  # show the newest run
     while len(runs) > 10:
         runs.pop(next(iter(runs)))
 
