@@ -229,8 +229,8 @@ def describe_run(table: pd.DataFrame) -> list[str]:
     divergence = table.attrs.get("divergence")
     if divergence:
         lines.append(divergence["message"])
-    if table.attrs.get("stopped") == "cancelled":
-        lines.append(f"cancelled after {table.attrs['steps_done']} steps")
+    if table.attrs.get("stopped") in ("cancelled", "interrupted"):
+        lines.append(f"{table.attrs['stopped']} after {table.attrs['steps_done']} steps")
     return lines
 
 
@@ -493,6 +493,16 @@ def _run_training(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=No
     scalars_all = np.full((steps, 8), np.nan)
     rows_all = np.full((steps, depth, len(LAYER_COLUMNS)), np.nan)
     divergence, stopped, done = None, None, 0
+
+    def finish(done, divergence, stopped):
+        table = _long_table(scalars_all[:done], rows_all[:done])
+        table.attrs.update(divergence=divergence, stopped=stopped, steps_done=done,
+                           seconds=time.perf_counter() - started,
+                           model_spec=spec.to_dict(), training_spec=training_spec.to_dict(),
+                           classes=data.classes, train_size=len(data.y_train),
+                           test_size=len(data.y_test))
+        return table
+
     for index in range(steps):
         batch = order[index]
         scalars, rows = step_fn(data.x_train[batch], data.y_train[batch])
@@ -511,18 +521,19 @@ def _run_training(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=No
                         "seconds": time.perf_counter() - started,
                         "loss": scalars[0], "dead_fraction": rows[:, 4].copy(),
                         "test_accuracy": scalars_all[index, 4]}
-            if on_step(progress) is False:
+            try:
+                keep_going = on_step(progress)
+            except BaseException as error:  # e.g. the app stopping for a rerun
+                # The caller may keep what was measured so far.
+                error.partial_result = finish(done, divergence, "interrupted")
+                raise
+            if keep_going is False:
                 stopped = "cancelled"
                 break
         if divergence is not None:
             stopped = "diverged"
             break
-    table = _long_table(scalars_all[:done], rows_all[:done])
-    table.attrs.update(divergence=divergence, stopped=stopped, steps_done=done,
-                       seconds=time.perf_counter() - started, model_spec=spec.to_dict(),
-                       training_spec=training_spec.to_dict(), classes=data.classes,
-                       train_size=len(data.y_train), test_size=len(data.y_test))
-    return table
+    return finish(done, divergence, stopped)
 
 
 def _long_table(scalars: np.ndarray, rows: np.ndarray) -> pd.DataFrame:

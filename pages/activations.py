@@ -73,7 +73,8 @@ st.markdown(
     "into the dead zone. The heatmap shows, at every step, the share of each layer's "
     "units that were dead on the whole batch (zero output and zero slope for every "
     "example). Try the three learning rates: at the small one the network learns; at "
-    "the larger ones units die and accuracy collapses, or the loss becomes nan.")
+    "the larger ones units die and accuracy collapses, or the loss becomes nan. Any "
+    "click during a run stops it; the steps done so far are kept.")
 with st.form("dying_relu"):
     row = st.columns(4)
     activation = row[0].selectbox("Activation", engine.ACTIVATION_CHOICES,
@@ -124,7 +125,13 @@ for name, rate in plans:
             live.altair_chart(charts.layer_step_heatmap(
                 partial, "dead_fraction", title=f"Dead units while training: {label}",
                 legend="dead fraction", domain=[0, 1], scheme="reds"), width="stretch")
-    result = engine.train(model, spec, on_step=on_step)
+    try:
+        result = engine.train(model, spec, on_step=on_step)
+    except BaseException as error:  # a click elsewhere stops the run: keep its steps
+        partial = getattr(error, "partial_result", None)
+        if partial is not None and len(partial):
+            runs[f"{label} (stopped at step {partial.attrs['steps_done']})"] = partial
+        raise
     bar.empty()
     live.empty()
     runs.pop(label, None)

@@ -50,7 +50,15 @@ def train_all(runs: dict, state_key: str) -> dict:
                 bar.progress((number + progress["step"] / progress["steps"]) / len(runs),
                              text=f"Run {number + 1} of {len(runs)}, {label}: "
                                   f"{engine.progress_text(progress)}")
-        tables[label] = engine.train(model, training, on_step=on_step)
+        try:
+            tables[label] = engine.train(model, training, on_step=on_step)
+        except BaseException as error:  # a click elsewhere stops the runs: keep theirs
+            partial = getattr(error, "partial_result", None)
+            if partial is not None and len(partial):
+                tables[f"{label} (stopped)"] = partial
+            if tables:
+                st.session_state[state_key] = tables
+            raise
     bar.empty()
     st.session_state[state_key] = tables
     return tables
@@ -60,15 +68,15 @@ if start:
     runs = engine.scenario_runs(scenario, remedies, int(seed))
     runs = {label: (model, training.replace(steps=steps, eval_every=max(1, steps // 20)))
             for label, (model, training) in runs.items()}
-    train_all(runs, "remedy_runs")
     st.session_state["remedy_scenario"] = scenario
+    train_all(runs, "remedy_runs")
 
 tables = st.session_state.get("remedy_runs")
 if not tables:
     st.info("Press **Train the baseline and each remedy** (about 15-30 seconds).",
             icon="▶️")
 else:
-    trained = st.session_state["remedy_scenario"]
+    trained = st.session_state.get("remedy_scenario", scenario)
     if trained != scenario:
         st.caption(f"Showing the last runs trained: {SCENARIO_NAMES[trained]}.")
     st.subheader("Which remedy fixed what")
@@ -87,9 +95,10 @@ else:
 
     st.subheader("Inside the network, layer by layer")
     labels = list(tables)
+    baseline = labels[0]  # the baseline is always trained first
     other = st.selectbox("Compare the baseline with", labels[1:] or labels,
                          key="remedy_shown")
-    for column, label in zip(st.columns(2), [engine.BASELINE, other]):
+    for column, label in zip(st.columns(2), [baseline, other]):
         table = tables[label]
         column.altair_chart(charts.layer_step_heatmap(
             table, "weight_grad_norm", title=f"log10 ‖dLoss/dW_l‖: {label}",
@@ -113,7 +122,7 @@ else:
     if "batch normalization" in tables:
         st.subheader("Batch normalization, shown honestly")
         st.altair_chart(charts.first_step_profile(
-            {label: tables[label] for label in (engine.BASELINE, "batch normalization")},
+            {label: tables[label] for label in (baseline, "batch normalization")},
             "signal_grad_norm", title="Back-propagated signal ‖dLoss/dh_l‖ at step 1",
             y_title="‖dLoss/dh_l‖"), width="stretch")
         ratio = summary.set_index("run").loc["batch normalization",
@@ -127,7 +136,7 @@ else:
     if "L2 = 0.01" in tables:
         st.subheader("L2 regularization: weight norms")
         st.altair_chart(charts.weight_norm_chart(
-            {label: tables[label] for label in (engine.BASELINE, "L2 = 0.01")}),
+            {label: tables[label] for label in (baseline, "L2 = 0.01")}),
             width="stretch")
         st.markdown("L2 pulls the weights toward zero a little at every step. It bounds "
                     "their growth over hundreds of steps; it cannot stop an explosion "

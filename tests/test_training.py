@@ -167,3 +167,16 @@ def test_activation_curves_are_keras_functions_and_their_autodiff_slopes():
     assert facts.loc["relu", "slope exactly 0 for"] == "z <= 0"
     assert keras_leaky_relu_defaults() == {"keras.layers.LeakyReLU": 0.3,
                                            "keras.activations.leaky_relu": 0.2}
+
+
+def test_an_interrupted_run_hands_back_what_it_measured():
+    class Interrupt(BaseException):
+        pass
+
+    def on_step(progress):
+        if progress["step"] == 4:
+            raise Interrupt
+    with pytest.raises(Interrupt) as caught:
+        train(SMALL, TrainingSpec(steps=10, eval_every=5), on_step=on_step)
+    partial = caught.value.partial_result
+    assert partial["step"].max() == 4 and partial.attrs["stopped"] == "interrupted"
