@@ -234,6 +234,9 @@ def describe_run(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+RECENT = 20  # steps averaged for "recent" batch accuracy
+
+
 def _ratio(values) -> float:
     """values[first layer] / values[last layer], nan when undefined."""
     if not len(values):
@@ -259,6 +262,9 @@ def summarize(table: pd.DataFrame) -> dict:
         "dead_last": float(per_step_dead.iloc[-1]) if len(per_step_dead) else float("nan"),
         "dead_max": float(per_step_dead.max()) if len(per_step_dead) else float("nan"),
         "clipped_fraction": float(steps["clipped"].mean()) if len(steps) else 0.0,
+        # training-mode accuracy on the last RECENT batches (batch norm: batch statistics)
+        "recent_batch_accuracy": float(steps["batch_accuracy"].iloc[-RECENT:].mean())
+        if len(steps) else float("nan"),
         "grad_ratio_first_last": _ratio(last["weight_grad_norm"]),
         "diverged_step": (table.attrs.get("divergence") or {}).get("step"),
         "diverged_layer": (table.attrs.get("divergence") or {}).get("layer"),
@@ -651,8 +657,11 @@ def outcome(result: dict, classes: int = 10) -> str:
     """A measured verdict: diverged, did not learn (under twice chance), or learned."""
     if result["diverged_step"] is not None:
         return f"diverged at step {result['diverged_step']}"
-    accuracy = result["final_test_accuracy"]
+    accuracy, batches = result["final_test_accuracy"], result["recent_batch_accuracy"]
     if not accuracy >= 2.0 / classes:
+        if batches >= 2.0 / classes:  # batch norm's moving averages lag behind
+            return (f"learned on training batches ({batches:.0%}), but only {accuracy:.0%} "
+                    f"on test in inference mode")
         return f"did not learn (chance is {1 / classes:.0%})"
     return f"learned ({accuracy:.0%} on test)"
 
@@ -667,6 +676,7 @@ def compare_runs(tables: dict) -> pd.DataFrame:
             "run": label,
             "outcome": outcome(result, table.attrs.get("classes", 10)),
             "test accuracy": result["final_test_accuracy"],
+            f"batch accuracy, last {RECENT} steps": result["recent_batch_accuracy"],
             "final loss": result["final_loss"],
             "diverged at step": result["diverged_step"],
             "weight-grad ratio layer 1 / top, step 1": _ratio(first["weight_grad_norm"]),
@@ -727,3 +737,13 @@ def dying_relu_summary(tables: dict) -> pd.DataFrame:
                      "steps done": result["steps_done"],
                      "diverged at step": result["diverged_step"]})
     return pd.DataFrame(rows)
+
+
+def keras_batch_norm_defaults() -> dict:
+    """keras.layers.BatchNormalization's defaults, read from the installed Keras."""
+    import inspect
+
+    from .tf_setup import keras
+    parameters = inspect.signature(keras.layers.BatchNormalization.__init__).parameters
+    return {name: parameters[name].default
+            for name in ("momentum", "epsilon", "moving_variance_initializer")}

@@ -83,6 +83,8 @@ else:
     summary = engine.compare_runs(tables)
     st.dataframe(summary, hide_index=True, key="remedy_summary", column_config={
         "test accuracy": st.column_config.NumberColumn(format="percent"),
+        f"batch accuracy, last {engine.RECENT} steps": st.column_config.NumberColumn(
+            format="percent"),
         "steps clipped": st.column_config.NumberColumn(format="percent"),
         "most dead units": st.column_config.NumberColumn(format="percent"),
         "final loss": st.column_config.NumberColumn(format="%.3g"),
@@ -125,14 +127,20 @@ else:
             {label: tables[label] for label in (baseline, "batch normalization")},
             "signal_grad_norm", title="Back-propagated signal ‖dLoss/dh_l‖ at step 1",
             y_title="‖dLoss/dh_l‖"), width="stretch")
+        bn = engine.keras_batch_norm_defaults()
         ratio = summary.set_index("run").loc["batch normalization",
                                              "signal ratio layer 1 / top, step 1"]
         st.markdown(
             f"Batch normalization fixes the scale of every layer's activations, so "
             f"training goes on. Yet at initialization in a deep plain network it makes "
             f"the gradient **grow** going backward (Yang et al. 2019): here the signal "
-            f"at layer 1 is {ui.format_number(ratio)} times the top layer's. Its test "
-            f"accuracy is measured with the moving averages Keras keeps for inference.")
+            f"at layer 1 is {ui.format_number(ratio)} times the top layer's.\n\n"
+            f"Test accuracy is measured in inference mode, with the moving averages "
+            f"Keras' BatchNormalization keeps (momentum {bn['momentum']:g}, moving "
+            f"variance initialized to `{bn['moving_variance_initializer']}`). "
+            f"When a layer's true variance is far from 1 those averages need many "
+            f"steps to catch up, so the test accuracy can lag far behind the accuracy "
+            f"on the training batches (the table shows both).")
     if "L2 = 0.01" in tables:
         st.subheader("L2 regularization: weight norms")
         st.altair_chart(charts.weight_norm_chart(
