@@ -234,6 +234,7 @@ def describe_run(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+JIT = False  # XLA-compile the training step (as Keras' model.fit does by default)
 RECENT = 20  # steps averaged for "recent" batch accuracy
 
 
@@ -392,7 +393,7 @@ def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
     features = network.spec.n_in
     batch_signature = [tf.TensorSpec([None, features], dtype), tf.TensorSpec([None], tf.int32)]
 
-    @tf.function(input_signature=batch_signature)
+    @tf.function(input_signature=batch_signature, jit_compile=JIT)
     def step(x, y):
         with tf.GradientTape() as tape:
             logits, zs, hs = network.forward(x, training=True)
