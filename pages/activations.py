@@ -47,8 +47,9 @@ left.altair_chart(charts.activation_curves_chart(table, "value", "φ(z): keras.a
                   width="stretch")
 right.altair_chart(charts.activation_curves_chart(
     table, "derivative", "φ′(z): by tf.GradientTape"), width="stretch")
-st.caption("Read off the curves above, on a grid of 401 points from z = −5 to 5. "
-           "Saturated uses the same rule as the profile pages: a slope under 5% of the "
+grid = table[table["activation"] == "relu"]["z"]
+st.caption(f"Read off the curves above, on a grid of {len(grid)} points from "
+           f"z = {grid.min():g} to {grid.max():g}. Saturated uses the same rule as the profile pages: a slope under 5% of the "
            "activation's peak slope, on a tail (|z| ≥ 2).")
 st.dataframe(engine.curve_facts(table), hide_index=True, key="curve_facts",
              column_config={"peak slope": st.column_config.NumberColumn(format="%.4g")})
