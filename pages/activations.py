@@ -49,8 +49,9 @@ right.altair_chart(charts.activation_curves_chart(
     table, "derivative", "φ′(z): by tf.GradientTape"), width="stretch")
 grid = table[table["activation"] == "relu"]["z"]
 st.caption(f"Read off the curves above, on a grid of {len(grid)} points from "
-           f"z = {grid.min():g} to {grid.max():g}. Saturated uses the same rule as the profile pages: a slope under 5% of the "
-           "activation's peak slope, on a tail (|z| ≥ 2).")
+           f"z = {grid.min():g} to {grid.max():g}. Saturated uses the same rule as the "
+           "profile pages: a slope under 5% of the activation's peak slope, on a tail "
+           "(|z| ≥ 2).")
 st.dataframe(engine.curve_facts(table), hide_index=True, key="curve_facts",
              column_config={"peak slope": st.column_config.NumberColumn(format="%.4g")})
 defaults = engine.keras_leaky_relu_defaults()
