@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import PALETTE, STATUS_SHAPES, log_chart, pin_for_log
+from .charts import PALETTE, STATUS_SHAPES, pin_for_log
 
 MAX_COLUMNS = 150
 LAYER_AXIS = "hidden layer (1 = nearest the input)"
@@ -98,7 +98,8 @@ def thin(long: pd.DataFrame, max_points: int = 300) -> pd.DataFrame:
 
 
 def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
-                   subtitle: str | None = None, height: int = 300) -> alt.Chart:
+                   subtitle: str | None = None, height: int = 300, x: str = "step",
+                   x_title: str = "training step") -> alt.Chart:
     """One line per run over the steps on a log axis; 0/inf/nan pinned to an edge and
     drawn as a large marker (triangle down: 0, triangle up: inf, diamond: nan)."""
     data, domain = pin_for_log(long)
@@ -109,9 +110,10 @@ def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
     y = alt.Y("plotted:Q", title=y_title,
               scale=alt.Scale(type="log", domain=domain, clamp=True),
               axis=alt.Axis(format=".0e"))
-    tooltip = [alt.Tooltip("series:N", title="run"), alt.Tooltip("step:Q"),
+    tooltip = [alt.Tooltip("series:N", title="run"), alt.Tooltip(f"{x}:Q"),
                alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
-    base = alt.Chart(data).encode(x=alt.X("step:Q", title="training step"), y=y,
+    axis = alt.Axis(tickMinStep=1, format="d") if x == "layer" else alt.Axis()
+    base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title, axis=axis), y=y,
                                   color=color, tooltip=tooltip)
     lines = base.transform_filter(alt.datum.status == "finite").mark_line(strokeWidth=2)
     marks = base.transform_filter(alt.datum.status != "finite").mark_point(
@@ -229,8 +231,9 @@ def first_step_profile(tables: dict, column: str, *, title: str, y_title: str
     frames = [pd.DataFrame({"layer": t.loc[t["step"] == 1, "layer"], "series": label,
                             "value": t.loc[t["step"] == 1, column].astype(np.float64)})
               for label, t in tables.items()]
-    return log_chart(pd.concat(frames, ignore_index=True), x="layer", x_title=LAYER_AXIS,
-                     y_title=y_title, title=title, subtitle="measured at step 1")
+    return runs_log_chart(pd.concat(frames, ignore_index=True), x="layer",
+                          x_title=LAYER_AXIS, y_title=y_title, title=title,
+                          subtitle="measured at step 1, before its update")
 
 
 def weight_norm_chart(tables: dict) -> alt.Chart:
@@ -267,3 +270,16 @@ def activation_curves_chart(curves: pd.DataFrame, column: str, title: str) -> al
                  alt.Tooltip(f"{column}:Q", format=".4g")],
     ).properties(title=alt.TitleParams(title, anchor="start"), height=300,
                  width="container")
+
+
+def init_profile_chart(profiles: dict, column: str = "signal_grad_norm") -> alt.Chart:
+    """Per-layer profiles (core.profile tables) of several networks, before training."""
+    frames = [pd.DataFrame({"layer": table["layer"], "series": label,
+                            "value": table[column].astype(np.float64)})
+              for label, table in profiles.items()]
+    return runs_log_chart(pd.concat(frames, ignore_index=True), x="layer",
+                          x_title=LAYER_AXIS, y_title="‖dLoss/dh_l‖",
+                          title="Before training: the back-propagated signal at "
+                                "initialization",
+                          subtitle="core.profile: one forward and backward pass on N(0, 1) "
+                                   "inputs (no training, no clipping)")

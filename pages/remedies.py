@@ -40,6 +40,16 @@ with st.form("remedies"):
     start = st.form_submit_button("Train the baseline and each remedy", type="primary")
 
 
+model_changes = {label: model for label, (model, training) in
+                 engine.scenario_runs(scenario).items()
+                 if label == engine.BASELINE or model != engine.SCENARIOS[scenario][1]}
+st.altair_chart(charts.init_profile_chart(
+    {label: ui.profile(model.replace(input_dim=64, batch_size=256))
+     for label, model in model_changes.items()}), width="stretch")
+st.caption("Remedies that change the network are drawn here; clipping and L2 act only "
+           "during training. Train to see what each one does over time.")
+
+
 def train_all(runs: dict, state_key: str) -> dict:
     """Train every (label -> specs) with a progress bar; keep the tables in the session."""
     tables = {}
