@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .profile import BN_EPSILON
-from .spec import READOUT_UNITS, ModelSpec
+from .spec import READOUT_UNITS, VARIANCE_SCALING, ModelSpec
 from .tf_setup import keras, tf
-from .weights import VARIANCE_SCALING, kernel_initializer, layer_seed, make_data, \
+from .weights import kernel_initializer, layer_seed, make_data, \
     make_weights
 
 

@@ -18,6 +18,19 @@ INITS = ("identity", "random_normal", "random_uniform", "glorot_normal", "glorot
          "orthogonal", "variance_scaling")
 DTYPES = ("float32", "float64")
 
+# initializer name -> (scale, mode, distribution) of keras.initializers.VarianceScaling,
+# as Keras defines them (checked in tests against the classes' get_config()).
+VARIANCE_SCALING = {
+    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
+    "glorot_uniform": (1.0, "fan_avg", "uniform"),
+    "he_normal": (2.0, "fan_in", "truncated_normal"),
+    "he_uniform": (2.0, "fan_in", "uniform"),
+    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
+    "lecun_uniform": (1.0, "fan_in", "uniform"),
+    # The course notes' He variant: std = sqrt(2) * sqrt(2 / (n_in + n_out)).
+    "he_avg_normal": (2.0, "fan_avg", "untruncated_normal"),
+}
+
 # Work budget: multiply-adds of one forward pass (depth x width^2 x batch). One
 # forward+backward at the budget takes well under a second on two cores. 2**30 admits
 # depth 150, width 128, batch 256 (6.3e8) with room to spare.

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import erf
 
-from .spec import ModelSpec
+from .spec import VARIANCE_SCALING, ModelSpec
 
 SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
 # Probabilists' Gauss-Hermite nodes; an even count keeps z = 0 (ReLU's kink) off the grid.
@@ -104,21 +104,11 @@ def weight_variance(spec: ModelSpec, n_in: int, n_out: int) -> float:
         return spec.gain ** 2 / max(n_in, n_out)
     if init == "variance_scaling":
         return spec.scale / n_in
-    scale, mode, _ = _SCALING[init]
+    scale, mode, _ = VARIANCE_SCALING[init]
     fan = {"fan_in": n_in, "fan_out": n_out, "fan_avg": (n_in + n_out) / 2.0}[mode]
     return scale / fan
 
 
-# Same table as core.weights.VARIANCE_SCALING, without importing TensorFlow.
-_SCALING = {
-    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
-    "glorot_uniform": (1.0, "fan_avg", "uniform"),
-    "he_normal": (2.0, "fan_in", "truncated_normal"),
-    "he_uniform": (2.0, "fan_in", "uniform"),
-    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
-    "lecun_uniform": (1.0, "fan_in", "uniform"),
-    "he_avg_normal": (2.0, "fan_avg", "untruncated_normal"),
-}
 
 
 def has_theory(spec: ModelSpec) -> bool:

@@ -10,22 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import READOUT_UNITS, ModelSpec
+from .spec import READOUT_UNITS, VARIANCE_SCALING, ModelSpec
 from .tf_setup import keras
-
-# initializer name -> (scale, mode, distribution) of keras.initializers.VarianceScaling,
-# as Keras defines them (checked in tests against the classes' get_config()).
-VARIANCE_SCALING = {
-    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
-    "glorot_uniform": (1.0, "fan_avg", "uniform"),
-    "he_normal": (2.0, "fan_in", "truncated_normal"),
-    "he_uniform": (2.0, "fan_in", "uniform"),
-    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
-    "lecun_uniform": (1.0, "fan_in", "uniform"),
-    # The course notes' He variant: std = sqrt(2) * sqrt(2 / (n_in + n_out)).
-    "he_avg_normal": (2.0, "fan_avg", "untruncated_normal"),
-}
-
 
 def layer_seed(seed: int, index: int) -> int:
     """A distinct, reproducible seed for draw number `index` of a spec's seed."""

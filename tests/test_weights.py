@@ -5,7 +5,8 @@ import pytest
 from core.activations import PEAK_SLOPE, activation_fn
 from core.spec import ACTIVATIONS, ModelSpec
 from core.tf_setup import keras, tf
-from core.weights import VARIANCE_SCALING, make_weights
+from core.spec import VARIANCE_SCALING
+from core.weights import make_weights
 
 
 def test_variance_scaling_table_matches_keras_classes():
