@@ -371,13 +371,6 @@ def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
         """Sum of squares in float64: of one tensor, or per layer of a stack."""
         return tf.reduce_sum(tf.square(tf.cast(tensors, tf.float64)), axis=axes)
 
-    def kernel_norms(kernels):
-        """Per-layer L2 norms of [first kernel, layers 2..depth kernels]."""
-        first = squares(kernels[0])[None]
-        if len(kernels) > 1:
-            first = tf.concat([first, squares(tf.stack(kernels[1:]), [1, 2])], 0)
-        return tf.sqrt(first)
-
     def unit_stats(z):  # z: (depth, batch, width)
         z = tf.stop_gradient(z)
         with tf.GradientTape() as inner:
@@ -420,14 +413,13 @@ def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
             clipped = tf.constant(False)
         old = [tf.identity(v) for v in variables]
         optimizer.apply(var_grads, variables)
-        new = [tf.identity(v) for v in variables]
-        global_update_norm = tf.sqrt(tf.add_n([squares(n - o) for n, o in zip(new, old)]))
-        old_kernels = [old[i] for i in kernel_index]
-        new_kernels = [new[i] for i in kernel_index]
-        weight_norm = kernel_norms(new_kernels)
-        update_ratio = kernel_norms([n - o for n, o in zip(new_kernels, old_kernels)]) / \
-            kernel_norms(old_kernels)
-        weight_grad = kernel_norms([var_grads[i] for i in kernel_index])
+        # Per-variable sums of squares, each computed once and shared by every norm.
+        update_squares = tf.stack([squares(v - o) for v, o in zip(variables, old)])
+        global_update_norm = tf.sqrt(tf.reduce_sum(update_squares))
+        old_kernel_norm = tf.sqrt(tf.stack([squares(old[i]) for i in kernel_index]))
+        weight_norm = tf.sqrt(tf.stack([squares(variables[i]) for i in kernel_index]))
+        update_ratio = tf.sqrt(tf.gather(update_squares, kernel_index)) / old_kernel_norm
+        weight_grad = tf.sqrt(tf.gather(grad_squares, kernel_index))
         signal = tf.sqrt(squares(tf.stack(signal_grads), [1, 2]))
         dead, saturated = unit_stats(tf.stack(zs))
         hidden = tf.cast(tf.stop_gradient(tf.stack(hs)), tf.float64)
