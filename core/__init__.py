@@ -5,7 +5,7 @@ so that the app's home page appears before TensorFlow has loaded.
 """
 from .spec import ModelSpec
 
-__all__ = ["ModelSpec", "profile", "summarize"]
+__all__ = ["ModelSpec", "profile", "summarize", "train"]
 
 
 def profile(spec):
@@ -17,3 +17,9 @@ def profile(spec):
 def summarize(table, column="signal_grad_norm"):
     from .summary import summarize as compute
     return compute(table, column)
+
+
+def train(model_spec, training_spec, on_step=None):
+    """Train a Keras network, recording every layer at every step (see core.training)."""
+    from .training import train as run
+    return run(model_spec, training_spec, on_step)

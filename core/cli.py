@@ -12,7 +12,7 @@ import sys
 
 import pandas as pd
 
-from .spec import FIELDS, ModelSpec, describe, parse_value
+from .spec import ModelSpec, describe_field, parse_field
 
 # command -> module that defines add_arguments(parser) and run(args) -> DataFrame.
 # Modules are imported only when their command runs, so --help stays fast.
@@ -39,32 +39,36 @@ def flag(name: str) -> str:
 
 
 def add_spec_arguments(parser: argparse.ArgumentParser, fields=None, base=None) -> None:
-    """One flag per ModelSpec field; values are checked by the spec itself."""
+    """One flag per field of `base`'s spec class (ModelSpec by default); the spec checks
+    the values."""
     base = base or ModelSpec()
-    for name in fields or FIELDS:
-        meta = FIELDS[name].metadata
+    field_map = base.field_map()
+    for name in fields or field_map:
+        meta = field_map[name].metadata
         default = getattr(base, name)
         if meta["kind"] is bool:
             parser.add_argument(flag(name), dest=name, action="store_true",
                                 help=meta["help"])
         else:
             parser.add_argument(flag(name), dest=name, default=None, metavar=name.upper(),
-                                help=f"{meta['help']}; {describe(name)} "
+                                help=f"{meta['help']}; {describe_field(field_map[name])} "
                                      f"(default {default})")
 
 
-def spec_from_args(args: argparse.Namespace, fields=None, base=None) -> ModelSpec:
+def spec_from_args(args: argparse.Namespace, fields=None, base=None):
+    """`base` (ModelSpec() by default) with the flags given; UsageError if one is bad."""
     base = base or ModelSpec()
+    field_map = base.field_map()
     values = {}
-    for name in fields or FIELDS:
+    for name in fields or field_map:
         raw = getattr(args, name, None)
         if raw is None or raw is False:
             continue
         try:
-            values[name] = raw if raw is True else parse_value(name, raw)
+            values[name] = raw if raw is True else parse_field(field_map[name], raw)
         except ValueError:
-            raise UsageError(f"{flag(name)} must be {describe(name)} (got {raw!r})") \
-                from None
+            raise UsageError(f"{flag(name)} must be {describe_field(field_map[name])} "
+                             f"(got {raw!r})") from None
     try:
         return base.replace(**values)
     except ValueError as error:

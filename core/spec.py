@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
+
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu",
                "gelu", "swish", "softsign")
 INITS = ("identity", "random_normal", "random_uniform", "glorot_normal", "glorot_uniform",
@@ -49,13 +51,37 @@ LOSS_DESCRIPTION = (
     "batch and the 10 outputs.")
 
 
-def _f(default, help, *, low=None, high=None, choices=None, kind=None, open_low=False):
+def spec_field(default, help, *, low=None, high=None, choices=None, kind=None,
+               open_low=False):
+    """A spec field whose metadata holds its bounds, choices and help text."""
     return field(default=default, metadata=dict(help=help, low=low, high=high,
                                                 choices=choices, kind=kind, open_low=open_low))
 
 
+_f = spec_field
+
+
+class Spec:
+    """Base of the frozen specs (ModelSpec, TrainingSpec, ThroughTimeSpec): every field
+    is checked against its metadata on construction; ValueError names the field."""
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, check_field(f, getattr(self, f.name)))
+
+    @classmethod
+    def field_map(cls) -> dict:
+        return {f.name: f for f in dataclasses.fields(cls)}
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(Spec):
     """A fully connected network of `depth` hidden layers of `width` units."""
     depth: int = _f(20, "hidden layers", low=1, high=200, kind=int)
     width: int = _f(128, "units per hidden layer", low=2, high=1024, kind=int)
@@ -90,8 +116,7 @@ class ModelSpec:
                         "after the first", kind=bool)
 
     def __post_init__(self):
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, _check(f, getattr(self, f.name)))
+        super().__post_init__()
         if self.work > MAX_WORK:
             raise ValueError(
                 f"depth x width^2 x batch_size = {self.work:.3g} multiply-adds is over the "
@@ -114,12 +139,6 @@ class ModelSpec:
     def params(self) -> int:
         return self.depth * self.width * max(self.width, self.n_in)
 
-    def replace(self, **changes) -> "ModelSpec":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
     def changed_fields(self) -> dict:
         """Fields that differ from the defaults (what a URL or a command line needs)."""
         base = ModelSpec()
@@ -130,8 +149,20 @@ FIELDS = {f.name: f for f in dataclasses.fields(ModelSpec)}
 
 
 def describe(name: str) -> str:
-    """What a field accepts, in words: 'an integer from 1 to 200', 'one of ...'."""
-    meta = FIELDS[name].metadata
+    """What a ModelSpec field accepts, in words: 'an integer from 1 to 200', 'one of ...'."""
+    return describe_field(FIELDS[name])
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Parse one ModelSpec field from text (a CLI flag or a URL parameter)."""
+    if name not in FIELDS:
+        raise ValueError(f"unknown parameter {name!r}")
+    return parse_field(FIELDS[name], text)
+
+
+def describe_field(f) -> str:
+    """What a spec field accepts, in words."""
+    meta = f.metadata
     kind = meta["kind"]
     if meta["choices"]:
         return "one of " + ", ".join(meta["choices"])
@@ -139,16 +170,18 @@ def describe(name: str) -> str:
         return "true or false"
     if kind is int:
         return f"an integer from {meta['low']} to {meta['high']}"
-    op = "above" if meta["open_low"] else "from"
-    return f"a number {op} {meta['low']:g} {'up ' if meta['open_low'] else ''}to {meta['high']:g}"
+    if meta["open_low"]:
+        return f"a number above {meta['low']:g} up to {meta['high']:g}"
+    return f"a number from {meta['low']:g} to {meta['high']:g}"
 
 
-def _check(f, value):
+def check_field(f, value):
+    """`value` converted to the field's kind; ValueError naming the field if it is bad."""
     meta = f.metadata
     if value is None and f.default is None:
         return None
     name, kind = f.name, meta["kind"]
-    problem = ValueError(f"{name} must be {describe(name)} (got {value!r})")
+    problem = ValueError(f"{name} must be {describe_field(f)} (got {value!r})")
     if kind is bool:
         if not isinstance(value, bool):
             raise problem
@@ -157,13 +190,12 @@ def _check(f, value):
         if value not in meta["choices"]:
             raise problem
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
         raise problem
     if kind is int:
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise problem
-            value = int(value)
+        if float(value) != math.floor(float(value)):
+            raise problem
+        value = int(value)
     else:
         value = float(value)
         if not math.isfinite(value):
@@ -174,11 +206,8 @@ def _check(f, value):
     return value
 
 
-def parse_value(name: str, text: str) -> Any:
-    """Parse one field from text (a CLI flag or a URL parameter); ValueError if bad."""
-    if name not in FIELDS:
-        raise ValueError(f"unknown parameter {name!r}")
-    f = FIELDS[name]
+def parse_field(f, text: str) -> Any:
+    """Parse one spec field from text (a CLI flag or a URL parameter); ValueError if bad."""
     kind = f.metadata["kind"]
     text = str(text).strip()
     if f.default is None and text.lower() in ("", "none", "default"):
@@ -187,18 +216,18 @@ def parse_value(name: str, text: str) -> Any:
         if kind is bool:
             lowered = text.lower()
             if lowered in ("1", "true", "yes", "on"):
-                return _check(f, True)
+                return True
             if lowered in ("0", "false", "no", "off"):
-                return _check(f, False)
+                return False
             raise ValueError
         if kind is int:
             number = float(text)
-            return _check(f, int(number) if number.is_integer() else number)
+            return check_field(f, int(number) if number.is_integer() else number)
         if kind is float:
-            return _check(f, float(text))
-        return _check(f, text)
+            return check_field(f, float(text))
+        return check_field(f, text)
     except (ValueError, OverflowError):
-        raise ValueError(f"{name} must be {describe(name)} (got {text!r})") from None
+        raise ValueError(f"{f.name} must be {describe_field(f)} (got {text!r})") from None
 
 
 def spec_from_params(params: Mapping[str, Any], base: ModelSpec | None = None,

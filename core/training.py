@@ -15,16 +15,14 @@ This module imports TensorFlow only inside `train`, so the CLI validates flags f
 """
 from __future__ import annotations
 
-import dataclasses
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .datasets import DATASETS
-from .spec import ModelSpec
+from .spec import ModelSpec, Spec, spec_field
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MOMENTUM = 0.9  # the "momentum" optimizer: keras.optimizers.SGD(momentum=0.9)
@@ -45,13 +43,11 @@ STEP_COLUMNS = ["loss", "l2_penalty", "batch_accuracy", "train_accuracy", "test_
 COLUMNS = ["step", "layer"] + STEP_COLUMNS + LAYER_COLUMNS
 
 
-def _f(default, help, *, low=None, high=None, choices=None, kind=None, open_low=False):
-    return field(default=default, metadata=dict(help=help, low=low, high=high,
-                                                choices=choices, kind=kind, open_low=open_low))
+_f = spec_field
 
 
 @dataclass(frozen=True)
-class TrainingSpec:
+class TrainingSpec(Spec):
     """How to train: data, optimizer, steps, clipping and L2. Clipping 0 means off."""
     dataset: str = _f("digits", "training data", choices=DATASETS, kind=str)
     optimizer: str = _f("sgd", "sgd (plain), momentum (SGD with momentum 0.9) or adam",
@@ -74,8 +70,7 @@ class TrainingSpec:
                    low=0, high=2 ** 31 - 1, kind=int)
 
     def __post_init__(self):
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, _check(f, getattr(self, f.name)))
+        super().__post_init__()
         clipping = [name for name in ("clipnorm", "clipvalue", "global_clipnorm")
                     if getattr(self, name) > 0]
         if len(clipping) > 1:
@@ -89,61 +84,6 @@ class TrainingSpec:
                 return name
         return None
 
-    def replace(self, **changes) -> "TrainingSpec":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-FIELDS = {f.name: f for f in dataclasses.fields(TrainingSpec)}
-
-
-def describe(name: str) -> str:
-    meta = FIELDS[name].metadata
-    if meta["choices"]:
-        return "one of " + ", ".join(meta["choices"])
-    if meta["kind"] is int:
-        return f"an integer from {meta['low']} to {meta['high']}"
-    op = "above" if meta["open_low"] else "from"
-    return f"a number {op} {meta['low']:g} to {meta['high']:g}"
-
-
-def _check(f, value):
-    meta, name = f.metadata, f.name
-    problem = ValueError(f"{name} must be {describe(name)} (got {value!r})")
-    if meta["kind"] is str:
-        if value not in meta["choices"]:
-            raise problem
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise problem
-    if meta["kind"] is int:
-        if isinstance(value, float) and not value.is_integer():
-            raise problem
-        value = int(value)
-    else:
-        value = float(value)
-        if not math.isfinite(value):
-            raise problem
-    if value < meta["low"] or value > meta["high"] or (meta["open_low"] and
-                                                         value <= meta["low"]):
-        raise problem
-    return value
-
-
-def parse_value(name: str, text: str):
-    """One TrainingSpec field from text (a CLI flag or URL value); ValueError if bad."""
-    f = FIELDS[name]
-    try:
-        if f.metadata["kind"] is str:
-            return _check(f, str(text).strip())
-        number = float(text)
-        if f.metadata["kind"] is int and number.is_integer():
-            number = int(number)
-        return _check(f, number)
-    except (ValueError, OverflowError):
-        raise ValueError(f"{name} must be {describe(name)} (got {text!r})") from None
 
 
 def training_model_spec(model_spec: ModelSpec, training_spec: TrainingSpec,
@@ -179,32 +119,15 @@ def _model_fields():
 
 
 def add_arguments(parser) -> None:
-    from .cli import add_format_argument, add_spec_arguments, flag
+    from .cli import add_format_argument, add_spec_arguments
     add_spec_arguments(parser, fields=_model_fields(), base=DEFAULT_MODEL)
-    base = TrainingSpec()
-    for name, f in FIELDS.items():
-        parser.add_argument(flag(name), dest=name, default=None, metavar=name.upper(),
-                            help=f"{f.metadata['help']}; {describe(name)} "
-                                 f"(default {getattr(base, name)})")
+    add_spec_arguments(parser, base=TrainingSpec())
     add_format_argument(parser)
 
 
 def training_spec_from_args(args) -> TrainingSpec:
-    from .cli import UsageError, flag
-    values = {}
-    for name in FIELDS:
-        raw = getattr(args, name, None)
-        if raw is None:
-            continue
-        try:
-            values[name] = parse_value(name, raw)
-        except ValueError:
-            raise UsageError(f"{flag(name)} must be {describe(name)} (got {raw!r})") \
-                from None
-    try:
-        return TrainingSpec(**values)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    from .cli import spec_from_args
+    return spec_from_args(args, base=TrainingSpec())
 
 
 def run(args) -> pd.DataFrame:
