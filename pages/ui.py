@@ -6,6 +6,7 @@ Pages bind their widgets to the URL with `key=<ModelSpec field name>` and
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Callable
 
@@ -116,9 +117,56 @@ def keras_code_expander(spec: ModelSpec) -> None:
         st.code(keras_code(spec), language="python")
 
 
+EXPORT_WIDTH = 800  # pixels: charts drawn at the container's width need one to be saved
+
+
+def export_spec(figure) -> dict:
+    """The chart's Vega-Lite spec with every width="container" set to EXPORT_WIDTH."""
+    def fix(node):
+        if isinstance(node, dict):
+            return {key: EXPORT_WIDTH if key == "width" and value == "container"
+                    else fix(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [fix(item) for item in node]
+        return node
+    return fix(json.loads(figure.to_json()))
+
+
+def chart_png(figure) -> bytes:
+    """The chart as a PNG at twice its size (sharp on projectors), rendered offline."""
+    import vl_convert
+    return vl_convert.vegalite_to_png(export_spec(figure), scale=2)
+
+
+def chart_svg(figure) -> str:
+    """The chart as SVG text, rendered offline."""
+    import vl_convert
+    return vl_convert.vegalite_to_svg(export_spec(figure))
+
+
+def chart(figure, key: str, filename: str, where=None) -> None:
+    """Draw an Altair chart full width, with small PNG and SVG download buttons under it.
+
+    `where`: a container (a column, say) to draw into; the page itself by default. The
+    files are rendered only when a button is clicked, and the click does not rerun the
+    page.
+    """
+    where = where if where is not None else st
+    where.altair_chart(figure, width="stretch")
+    buttons = where.container(horizontal=True, horizontal_alignment="right", gap="small")
+    buttons.download_button("PNG", lambda: chart_png(figure), file_name=f"{filename}.png",
+                            mime="image/png", key=f"{key}_png", on_click="ignore",
+                            icon=":material/download:", type="tertiary",
+                            help="Save this chart as a PNG image.")
+    buttons.download_button("SVG", lambda: chart_svg(figure), file_name=f"{filename}.svg",
+                            mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
+                            icon=":material/download:", type="tertiary",
+                            help="Save this chart as an SVG vector image.")
+
+
 def download_csv(table: pd.DataFrame, filename: str, key: str) -> None:
     st.download_button("Download the table (CSV)", table.to_csv(index=False),
-                       file_name=filename, mime="text/csv", key=key,
+                       file_name=filename, mime="text/csv", key=key, on_click="ignore",
                        help="Every number behind the charts, one row per layer.")
 
 
