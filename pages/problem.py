@@ -61,16 +61,17 @@ for line in summary.describe_problems(result):
 
 data = chart_data(table, gain, table.attrs["input_norm"])
 left, right = st.columns(2)
-left.altair_chart(log_chart(
+ui.chart(log_chart(
     data["forward"], x="layer", x_title="hidden layer l (1 = nearest the input)",
     y_title="‖h_l‖ (L2 norm over the batch)", title="Forward signal",
     subtitle="measured in Keras (solid) vs theory a^l·‖x‖ (dashed)", dash="kind"),
-    width="stretch")
-right.altair_chart(log_chart(
+    key="chart_forward", filename=f"problem_forward_L{depth}_a{gain:g}", where=left)
+ui.chart(log_chart(
     data["backward"], x="layer", x_title="hidden layer l (1 = nearest the input)",
     y_title="‖dLoss/dh_l‖ (L2 norm)", title="Back-propagated signal",
     subtitle="measured with tf.GradientTape (solid) vs theory a^(L−l)·‖dLoss/dh_L‖ "
-             "(dashed)", dash="kind"), width="stretch")
+             "(dashed)", dash="kind"),
+    key="chart_backward", filename=f"problem_backward_L{depth}_a{gain:g}", where=right)
 ui.download_csv(table, f"problem_identity_L{depth}_a{gain:g}.csv", key="download_identity")
 
 st.header("Not only identity matrices")
@@ -96,13 +97,14 @@ st.metric("Gradient ratio layer 1 / layer L, random weights",
           help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖")
 for line in summary.describe_problems(random_result):
     st.warning(line, icon="⚠️")
-st.altair_chart(log_chart(
+ui.chart(log_chart(
     long_format(random_table, "layer", {"signal_grad_norm": "back-propagated signal "
                                         "‖dLoss/dh_l‖",
                                         "weight_grad_norm": "weight gradient ‖dLoss/dW_l‖"}),
     x="layer", x_title="hidden layer l (1 = nearest the input)", y_title="L2 norm",
     title=f"Gradients per layer: {activation}, N(0, {stddev:g}²) weights, depth {depth}",
-    subtitle="measured with tf.GradientTape"), width="stretch")
+    subtitle="measured with tf.GradientTape"),
+    key="chart_random", filename=f"problem_random_L{depth}_{activation}_{stddev:g}")
 ui.download_csv(random_table, f"problem_random_L{depth}_{activation}_{stddev:g}.csv",
                 key="download_random")
 ui.keras_code_expander(random_spec)
