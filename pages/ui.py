@@ -109,12 +109,19 @@ def profile(spec: ModelSpec) -> pd.DataFrame:
     return compute(spec)
 
 
-def keras_code_expander(spec: ModelSpec) -> None:
-    with st.expander("Show the Keras code for this network"):
-        from core.keras_model import keras_code
+def keras_code_expander(spec: ModelSpec | dict[str, ModelSpec]) -> None:
+    """Runnable Keras code for the network shown; for several ({label: spec}), one tab each."""
+    from core.keras_model import keras_code
+    several = isinstance(spec, dict)
+    with st.expander("Show the Keras code for " + ("these networks" if several
+                                                      else "this network")):
         st.caption("Runnable code that builds the same network with keras.layers and "
                    "measures the back-propagated signal at every layer.")
-        st.code(keras_code(spec), language="python")
+        if not several:
+            st.code(keras_code(spec), language="python")
+            return
+        for tab, one in zip(st.tabs(list(spec)), spec.values()):
+            tab.code(keras_code(one), language="python")
 
 
 EXPORT_WIDTH = 800  # pixels: charts drawn at the container's width need one to be saved
@@ -164,10 +171,13 @@ def chart(figure, key: str, filename: str, where=None) -> None:
                             help="Save this chart as an SVG vector image.")
 
 
-def download_csv(table: pd.DataFrame, filename: str, key: str) -> None:
-    st.download_button("Download the table (CSV)", table.to_csv(index=False),
-                       file_name=filename, mime="text/csv", key=key, on_click="ignore",
-                       help="Every number behind the charts, one row per layer.")
+def download_csv(table: pd.DataFrame, filename: str, key: str,
+                 label: str = "Download the table (CSV)",
+                 help: str = "Every number behind the charts, one row per layer.",
+                 where=None) -> None:
+    (where if where is not None else st).download_button(
+        label, table.to_csv(index=False), file_name=filename, mime="text/csv", key=key,
+        on_click="ignore", help=help)
 
 
 def format_number(value: float) -> str:

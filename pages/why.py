@@ -5,7 +5,7 @@ import streamlit as st
 from core import initialization_charts as charts
 from core import summary
 from core.charts import log_chart
-from core.initialization import with_theory
+from core.initialization import glorot_bengio_specs, with_theory
 from core.spec import ACTIVATIONS, INITS, ModelSpec
 from pages import ui
 
@@ -46,8 +46,13 @@ def glorot_bengio(activation: str, depth: int):
 st.header("1. Activations and their slopes")
 curves = activation_curves()
 left, right = st.columns(2)
-left.altair_chart(charts.activation_curves_chart(curves, "value"), width="stretch")
-right.altair_chart(charts.activation_curves_chart(curves, "slope"), width="stretch")
+ui.chart(charts.activation_curves_chart(curves, "value"), key="chart_curves",
+         filename="activations", where=left)
+ui.chart(charts.activation_curves_chart(curves, "slope"), key="chart_slopes",
+         filename="activation_slopes", where=right)
+ui.download_csv(curves, "activation_curves.csv", key="download_curves",
+                label="Download the curves (CSV)",
+                help="φ(z) and φ′(z) for every activation, z from −5 to 5.")
 st.markdown(
     "Sigmoid's slope is at most 0.25 (at z = 0) and tanh's at most 1; both go flat in the "
     "tails (*saturation*). ReLU's slope is exactly 1 for z > 0 and 0 below; Leaky ReLU "
@@ -68,23 +73,37 @@ gb_depth = row[1].slider("Hidden layers", 2, 20, DEFAULTS["gb_depth"], key="gb_d
                          bind="query-params")
 histograms, gb_profiles, gb_summary = glorot_bengio(gb_activation, gb_depth)
 columns = st.columns(3)
-for column, name in zip(columns, dict.fromkeys(histograms["init"])):
-    column.altair_chart(charts.histogram_chart(histograms[histograms["init"] == name],
-                                               f"{gb_activation}, {name}"), width="stretch")
+for index, (column, name) in enumerate(zip(columns, dict.fromkeys(histograms["init"]))):
+    ui.chart(charts.histogram_chart(histograms[histograms["init"] == name],
+                                    f"{gb_activation}, {name}"),
+             key=f"chart_histogram_{index}", where=column,
+             filename=f"glorot_bengio_histogram_{gb_activation}_L{gb_depth}_{index + 1}")
 left, right = st.columns(2)
-left.altair_chart(charts.by_init_chart(gb_profiles, "saturated_fraction",
-                                       "Saturated units per layer", "saturated units",
-                                       fraction=True), width="stretch")
-right.altair_chart(log_chart(
+ui.chart(charts.by_init_chart(gb_profiles, "saturated_fraction",
+                              "Saturated units per layer", "saturated units", fraction=True),
+         key="chart_saturated", filename=f"glorot_bengio_saturated_{gb_activation}_L{gb_depth}",
+         where=left)
+ui.chart(log_chart(
     charts.measured_and_theory(gb_profiles, "signal_grad_norm", None, "signal ‖dL/dh_l‖"),
     x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)",
     title="Back-propagated signal per layer", subtitle="measured with tf.GradientTape",
     height=360),
-    width="stretch")
+    key="chart_gb_signal", filename=f"glorot_bengio_signal_{gb_activation}_L{gb_depth}",
+    where=right)
 st.dataframe(gb_summary, hide_index=True, width="stretch")
 st.caption("Saturated: a unit's pre-activation sits on a flat tail of the activation "
            "(slope below 5% of its peak, |z| ≥ 2). Ratios are layer 1 / last layer; the "
            "signal is ‖dLoss/dh_l‖, the weight gradient ‖dLoss/dW_l‖.")
+downloads = st.container(horizontal=True, gap="small")
+ui.download_csv(gb_profiles, f"glorot_bengio_layers_{gb_activation}_L{gb_depth}.csv",
+                key="download_gb_layers", label="Per-layer table (CSV)", where=downloads)
+ui.download_csv(gb_summary, f"glorot_bengio_summary_{gb_activation}_L{gb_depth}.csv",
+                key="download_gb_summary", label="Summary (CSV)", where=downloads,
+                help="The table above: one row per initialization.")
+ui.download_csv(histograms, f"glorot_bengio_histograms_{gb_activation}_L{gb_depth}.csv",
+                key="download_gb_histograms", label="Histograms (CSV)", where=downloads,
+                help="Share of outputs per bin, per layer and initialization.")
+ui.keras_code_expander(glorot_bengio_specs(gb_activation, gb_depth))
 
 normal = gb_summary.iloc[0]
 uniform = gb_summary.iloc[1]
@@ -155,11 +174,11 @@ weight_rows = charts.measured_and_theory(table, "weight_grad_norm", None, "weigh
                                          "gradient ‖dL/dW_l‖")
 long = pd.concat([long, weight_rows.assign(series="weight gradient ‖dL/dW_l‖")],
                  ignore_index=True)
-st.altair_chart(log_chart(long, x="layer", x_title=LAYER, y_title="L2 norm", dash="kind",
-                          title=f"Gradients per layer: {activation}, {init}, {depth} × "
-                                f"{width}", subtitle="measured in Keras (solid) vs "
-                                "mean-field theory √χ products (dashed)", height=420),
-                width="stretch")
+ui.chart(log_chart(long, x="layer", x_title=LAYER, y_title="L2 norm", dash="kind",
+                   title=f"Gradients per layer: {activation}, {init}, {depth} × {width}",
+                   subtitle="measured in Keras (solid) vs mean-field theory √χ products "
+                            "(dashed)", height=420),
+         key="chart_variance", filename=f"why_{activation}_{init}_L{depth}_n{width}")
 st.markdown(
     "**Why the weight gradient can look flat while the signal vanishes.** A layer's weight "
     "gradient is its input times its backward signal:")
