@@ -66,6 +66,9 @@ st.caption(
     "(`he_avg_normal` here): that averages the fans, while Keras' `he_normal` uses "
     "Var(W) = 2/n_in (a truncated normal rescaled to that variance). They agree only "
     "when n_in = n_out; set them apart above to see the difference.")
+ui.download_csv(formulas.drop(columns="latex"), f"init_formulas_in{n_in}_out{n_out}.csv",
+                key="download_formulas", label="Download the formulas' values (CSV)",
+                help="One row per initializer: σ from its formula and σ Keras drew.")
 
 st.header("2. Side by side")
 row = st.columns([2, 2, 4])
@@ -79,22 +82,27 @@ if not inits:
     st.stop()
 profiles = compare(activation, depth, tuple(inits))
 left, right = st.columns(2)
-left.altair_chart(log_chart(
+ui.chart(log_chart(
     charts.measured_and_theory(profiles, "activation_std", "theory_activation_std",
                                "measured"),
     x="layer", x_title=LAYER, y_title="std of the layer's outputs h_l", dash="kind",
     title="Forward: activation std per layer", subtitle="width 128, batch 128; dashed: "
-    "mean-field theory", height=440), width="stretch")
-right.altair_chart(log_chart(
+    "mean-field theory", height=440),
+    key="chart_forward", filename=f"init_forward_{activation}_L{depth}", where=left)
+ui.chart(log_chart(
     charts.measured_and_theory(profiles, "signal_grad_norm", "theory_signal", "measured"),
     x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)", dash="kind",
     title="Backward: signal per layer", subtitle="measured with tf.GradientTape; dashed: "
-    "theory from the top layer's value", height=440), width="stretch")
+    "theory from the top layer's value", height=440),
+    key="chart_backward", filename=f"init_backward_{activation}_L{depth}", where=right)
 st.caption("Dashed lines are infinite-width mean-field theory. At width 128 the measured "
            "forward std drifts away from it with depth (finite-width fluctuations), most "
            "visibly for ReLU; the backward gains below stay close.")
 ui.download_csv(profiles, f"init_side_by_side_{activation}_L{depth}.csv",
                 key="download_side")
+ui.keras_code_expander({init: ModelSpec(depth=depth, width=128, batch_size=128,
+                                        activation=activation, init=init)
+                        for init in inits})
 
 st.subheader("The amplifier chain")
 st.markdown(
@@ -103,14 +111,15 @@ st.markdown(
     "layer is an amplifier for the backward signal, and its gain is the ratio of the "
     "signal it passes down to the signal it receives. A gain of 1 at every layer carries "
     "the voice through unchanged; 0.9 over 30 layers leaves 0.9²⁹ ≈ 0.05 of it (theory).")
-st.altair_chart(charts.gain_chart(profiles), width="stretch")
+ui.chart(charts.gain_chart(profiles), key="chart_gain",
+         filename=f"init_gain_{activation}_L{depth}")
 
 st.header("3. Matched pairs")
 grid_depth = st.slider("Depth of every network in the grid", 10, 100,
                        DEFAULTS["grid_depth"], step=10, key="grid_depth",
                        bind="query-params")
 table, seconds = grid(grid_depth)
-st.altair_chart(charts.heatmap_chart(table), width="stretch")
+ui.chart(charts.heatmap_chart(table), key="chart_grid", filename=f"init_grid_L{grid_depth}")
 st.caption(f"36 Keras networks, depth {grid_depth}, width 128, batch 32, seed 0: measured "
            f"in {seconds:.1f} s. Each cell is log10 of ‖dLoss/dh_1‖ / ‖dLoss/dh_L‖; 0 "
            f"means the first layer receives as much signal as the last. Hover for the "
@@ -128,7 +137,8 @@ sweep_depth = st.slider("Depth", 5, 60, DEFAULTS["sweep_depth"], step=5, key="sw
                         bind="query-params")
 rows = sweep(sweep_depth)
 edges = {name: init_core.critical_sigma(name) for name in init_core.SWEEP_ACTIVATIONS}
-st.altair_chart(charts.sweep_chart(rows, edges, sweep_depth), width="stretch")
+ui.chart(charts.sweep_chart(rows, edges, sweep_depth), key="chart_sweep",
+         filename=f"init_sweep_L{sweep_depth}")
 found = []
 for name in init_core.SWEEP_ACTIVATIONS:
     measured = init_core.crossing(rows, name, "measured")
