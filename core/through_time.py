@@ -345,6 +345,63 @@ def keras_reference_profile(spec: ThroughTimeSpec) -> pd.DataFrame:
                   make_weights(spec)["recurrent_kernel"])
 
 
+KERAS_CELLS = {"simple": "SimpleRNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}
+
+
+def _recurrent_initializer_code(spec: ThroughTimeSpec) -> str:
+    seed = _seed(spec.seed, 2)
+    if spec.recurrent_init == "orthogonal":
+        return f"keras.initializers.Orthogonal(gain={spec.gain!r}, seed={seed})"
+    if spec.recurrent_init == "identity":
+        return f"keras.initializers.Identity(gain={spec.gain!r})"
+    if spec.recurrent_init == "random_normal":
+        return f"keras.initializers.RandomNormal(mean=0.0, stddev={spec.stddev!r}, seed={seed})"
+    return f"keras.initializers.GlorotUniform(seed={seed})"
+
+
+def keras_code(spec: ThroughTimeSpec) -> str:
+    """Runnable Keras code: this cell unrolled over the steps, printing ||d(loss)/d(h_t)||.
+
+    Same initializers and seeds as make_weights and the same data as make_data, so it
+    prints the numbers of through_time(spec) (the tests check it).
+    """
+    forget = ""
+    if spec.cell == "lstm" and spec.forget_bias != 1.0:
+        forget = (f"\n# Forget-gate bias {spec.forget_bias:g} (Keras starts it at 1): gates "
+                  f"are ordered i, f, c, o.\nbias = cell.bias.numpy()\n"
+                  f"bias[units:2 * units] = {spec.forget_bias!r}\ncell.bias.assign(bias)")
+    states = "[zeros, zeros]" if spec.cell == "lstm" else "[zeros]"  # LSTM: h and c
+    return f'''import numpy as np
+import keras
+import tensorflow as tf
+
+steps, units, features, batch_size = {spec.steps}, {spec.units}, {spec.features}, {spec.batch_size}
+rng = np.random.default_rng({_seed(spec.seed, 3)})
+inputs = rng.standard_normal((steps, batch_size, features)).astype({spec.dtype!r})
+targets = rng.standard_normal((batch_size, units)).astype({spec.dtype!r})
+
+cell = keras.layers.{KERAS_CELLS[spec.cell]}(
+    units, activation={spec.activation!r}, dtype={spec.dtype!r},
+    kernel_initializer=keras.initializers.GlorotUniform(seed={_seed(spec.seed, 1)}),
+    recurrent_initializer={_recurrent_initializer_code(spec)})
+cell.build((None, features)){forget}
+
+# Unroll by hand, keeping every state h_t, so the tape can differentiate with respect
+# to each one. The loss depends only on the last state h_T.
+zeros = tf.zeros((batch_size, units), dtype={spec.dtype!r})
+states, hidden = {states}, []
+with tf.GradientTape() as tape:
+    for t in range(steps):
+        _, states = cell(inputs[t], states)
+        hidden.append(states[0])
+    loss = tf.reduce_mean(tf.square(states[0] - targets))
+grads = tape.gradient(loss, hidden, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+print("step", "||d(loss)/d(h_t)||")
+for step, grad in enumerate(grads, start=1):
+    print(step, np.linalg.norm(grad.numpy().astype(np.float64)))
+'''
+
+
 _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
 CACHE_ENTRIES = 64

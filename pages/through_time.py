@@ -100,10 +100,11 @@ metrics[3].metric("Largest singular value", ui.format_number(
 
 linear = activation == "linear" and cell == "simple"
 theory = tt.theory_line(table, attrs["spectral_radius"]) if linear else None
-st.altair_chart(charts.signal_through_time(
+ui.chart(charts.signal_through_time(
     table, title=f"Gradient through time: {tt.CELL_NAMES[cell]}, {activation}, "
                  f"{recurrent_init}, T = {steps}, {units} units",
-    theory=theory, radius=attrs["spectral_radius"]), width="stretch")
+    theory=theory, radius=attrs["spectral_radius"]),
+    key="chart_through_time", filename=f"through_time_{cell}_T{steps}")
 st.caption(tt.LOSS_DESCRIPTION)
 st.markdown(
     "**Theory** (Pascanu, Mikolov & Bengio 2013). For a linear cell, "
@@ -112,19 +113,27 @@ st.markdown(
     "`gain × orthogonal` every singular value equals the gain, so the dashed line is "
     "exact (choose *linear*). A saturating tanh only shrinks the gradient further: its "
     "slope is at most 1.")
-ui.download_csv(table, f"through_time_{cell}_T{steps}.csv", key="download_through_time")
+ui.download_csv(table, f"through_time_{cell}_T{steps}.csv", key="download_through_time",
+                help="Every number behind the chart, one row per time step.")
+with st.expander("Show the Keras code for this recurrent network"):
+    st.caption("Runnable code that builds the same cell with keras.layers (same "
+               "initializers, gain and seeds), unrolls it over the T steps and prints "
+               "‖d(loss)/d(h_t)‖ for every step: the numbers in the chart above.")
+    st.code(tt.keras_code(spec), language="python")
 
 st.header("Do gates keep the gradient alive?")
 st.markdown(
     "LSTM and GRU were designed for long memories, but at initialization the gates alone "
     "do **not** keep the gradient alive. Here are all three cells at the settings above "
     "(same inputs, initializer and loss; the LSTM with Keras' default forget bias 1):")
-st.altair_chart(charts.compare_cells(result["cells"], title="SimpleRNN vs LSTM vs GRU"),
-                width="stretch")
+ui.chart(charts.compare_cells(result["cells"], title="SimpleRNN vs LSTM vs GRU"),
+         key="chart_cells", filename=f"through_time_cells_T{steps}")
 ratios = {name: tt.step_ratio(group) for name, group in result["cells"].groupby("cell",
                                                                                  sort=False)}
 st.markdown("Measured ratio step 1 / step T: " + ", ".join(
     f"**{name}** {ui.format_number(value)}" for name, value in ratios.items()) + ".")
+ui.download_csv(result["cells"], f"through_time_cells_T{steps}.csv", key="download_cells",
+                help="One row per cell and time step.")
 
 st.subheader("What does keep an LSTM's gradient alive: an open forget gate")
 st.markdown(
@@ -132,11 +141,13 @@ st.markdown(
     "state the gradient is multiplied by the forget gate f_t = σ(… + b_f) at each step. "
     "With b_f = 0 the gate is about 0.5 and the gradient halves every step; a larger "
     "bias opens the gate (σ(3) ≈ 0.95, σ(5) ≈ 0.99) and lets it through.")
-st.altair_chart(charts.forget_bias(result["biases"], title="LSTM: forget-gate bias"),
-                width="stretch")
+ui.chart(charts.forget_bias(result["biases"], title="LSTM: forget-gate bias"),
+         key="chart_forget_bias", filename=f"through_time_forget_bias_T{steps}")
 bias_ratios = {b: tt.step_ratio(g) for b, g in result["biases"].groupby("forget_bias")}
 st.markdown("Measured ratio step 1 / step T: " + ", ".join(
     f"bias **{b:g}** → {ui.format_number(value)}" for b, value in bias_ratios.items()) + ".")
+ui.download_csv(result["biases"], f"through_time_forget_bias_T{steps}.csv",
+                key="download_forget_bias", help="One row per forget-gate bias and time step.")
 
 st.header("Clipping in action")
 st.markdown(
@@ -181,11 +192,17 @@ if "clipping_result" in st.session_state:
              f"‖g‖ is inf/nan at {record['nonfinite_steps']} of {clip_spec.train_steps} "
              f"steps"
              if broke else " · no overflow"))
-    st.altair_chart(charts.clipping_norms(clip_table, title="Gradient norm per step"),
-                    width="stretch")
-    st.altair_chart(charts.clipping_losses(clip_table, title="Training loss"),
-                    width="stretch")
-    ui.download_csv(clip_table, "clipping_runs.csv", key="download_clipping")
+    ui.chart(charts.clipping_norms(clip_table, title="Gradient norm per step"),
+             key="chart_clipping_norms", filename="clipping_gradient_norms")
+    ui.chart(charts.clipping_losses(clip_table, title="Training loss"),
+             key="chart_clipping_losses", filename="clipping_losses")
+    downloads = st.container(horizontal=True, gap="small")
+    ui.download_csv(clip_table, "clipping_runs.csv", key="download_clipping",
+                    label="Every step (CSV)", where=downloads,
+                    help="One row per run and training step.")
+    ui.download_csv(summary, "clipping_summary.csv", key="download_clipping_summary",
+                    label="Summary (CSV)", where=downloads,
+                    help="One row per run: the figures above.")
 
 st.info(
     "**Takeaway.** Through time, the gradient is multiplied by the same matrix at every "
