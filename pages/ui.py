@@ -125,6 +125,9 @@ def keras_code_expander(spec: ModelSpec | dict[str, ModelSpec]) -> None:
 
 
 EXPORT_WIDTH = 800  # pixels: charts drawn at the container's width need one to be saved
+# vl-convert draws with the fonts installed; its generic "sans-serif" can fall back to a
+# serif face, and not every font has the ‖ and − glyphs the titles use.
+EXPORT_FONT = "DejaVu Sans, Liberation Sans, Helvetica, Arial, sans-serif"
 
 
 def export_spec(figure) -> dict:
@@ -136,7 +139,9 @@ def export_spec(figure) -> dict:
         if isinstance(node, list):
             return [fix(item) for item in node]
         return node
-    return fix(json.loads(figure.to_json()))
+    spec = fix(json.loads(figure.to_json()))
+    spec.setdefault("config", {}).setdefault("font", EXPORT_FONT)
+    return spec
 
 
 def chart_png(figure) -> bytes:
