@@ -146,3 +146,18 @@ def test_bad_url_parameter_warns_and_page_still_works(server, page):
     assert page.locator("[data-testid=stAlert] b").count() == 0  # markup not rendered
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("[data-testid=stVegaLiteChart]").count() >= 3
+
+
+def test_png_button_downloads_the_chart(server, page, tmp_path):
+    open_page(page, server, "problem")
+    # With help=, Streamlit also keeps a hidden copy of the button: take the visible one.
+    button = page.locator(".st-key-chart_forward_png button:visible")
+    button.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    assert download.value.suggested_filename == "problem_forward_L50_a1.5.png"
+    saved = tmp_path / "chart.png"
+    download.value.save_as(saved)
+    data = saved.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+    assert page.locator("[data-testid=stException]").count() == 0
