@@ -355,7 +355,8 @@ def _recurrent_initializer_code(spec: ThroughTimeSpec) -> str:
     if spec.recurrent_init == "identity":
         return f"keras.initializers.Identity(gain={spec.gain!r})"
     if spec.recurrent_init == "random_normal":
-        return f"keras.initializers.RandomNormal(mean=0.0, stddev={spec.stddev!r}, seed={seed})"
+        return (f"keras.initializers.RandomNormal(mean=0.0, stddev={spec.stddev!r}, "
+                f"seed={seed})")
     return f"keras.initializers.GlorotUniform(seed={seed})"
 
 
@@ -367,15 +368,16 @@ def keras_code(spec: ThroughTimeSpec) -> str:
     """
     forget = ""
     if spec.cell == "lstm" and spec.forget_bias != 1.0:
-        forget = (f"\n# Forget-gate bias {spec.forget_bias:g} (Keras starts it at 1): gates "
-                  f"are ordered i, f, c, o.\nbias = cell.bias.numpy()\n"
+        forget = (f"\n# Forget-gate bias {spec.forget_bias:g} (Keras starts it at 1); "
+                  f"gates are ordered i, f, c, o.\nbias = cell.bias.numpy()\n"
                   f"bias[units:2 * units] = {spec.forget_bias!r}\ncell.bias.assign(bias)")
     states = "[zeros, zeros]" if spec.cell == "lstm" else "[zeros]"  # LSTM: h and c
     return f'''import numpy as np
 import keras
 import tensorflow as tf
 
-steps, units, features, batch_size = {spec.steps}, {spec.units}, {spec.features}, {spec.batch_size}
+steps, units, features = {spec.steps}, {spec.units}, {spec.features}
+batch_size = {spec.batch_size}
 rng = np.random.default_rng({_seed(spec.seed, 3)})
 inputs = rng.standard_normal((steps, batch_size, features)).astype({spec.dtype!r})
 targets = rng.standard_normal((batch_size, units)).astype({spec.dtype!r})

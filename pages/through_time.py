@@ -147,7 +147,8 @@ bias_ratios = {b: tt.step_ratio(g) for b, g in result["biases"].groupby("forget_
 st.markdown("Measured ratio step 1 / step T: " + ", ".join(
     f"bias **{b:g}** → {ui.format_number(value)}" for b, value in bias_ratios.items()) + ".")
 ui.download_csv(result["biases"], f"through_time_forget_bias_T{steps}.csv",
-                key="download_forget_bias", help="One row per forget-gate bias and time step.")
+                key="download_forget_bias",
+                help="One row per forget-gate bias and time step.")
 
 st.header("Clipping in action")
 st.markdown(

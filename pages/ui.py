@@ -110,7 +110,7 @@ def profile(spec: ModelSpec) -> pd.DataFrame:
 
 
 def keras_code_expander(spec: ModelSpec | dict[str, ModelSpec]) -> None:
-    """Runnable Keras code for the network shown; for several ({label: spec}), one tab each."""
+    """Runnable Keras code for the network shown; several ({label: spec}): a tab each."""
     from core.keras_model import keras_code
     several = isinstance(spec, dict)
     with st.expander("Show the Keras code for " + ("these networks" if several

@@ -80,9 +80,10 @@ for index, (column, name) in enumerate(zip(columns, dict.fromkeys(histograms["in
              filename=f"glorot_bengio_histogram_{gb_activation}_L{gb_depth}_{index + 1}")
 left, right = st.columns(2)
 ui.chart(charts.by_init_chart(gb_profiles, "saturated_fraction",
-                              "Saturated units per layer", "saturated units", fraction=True),
-         key="chart_saturated", filename=f"glorot_bengio_saturated_{gb_activation}_L{gb_depth}",
-         where=left)
+                              "Saturated units per layer", "saturated units",
+                              fraction=True),
+         key="chart_saturated", where=left,
+         filename=f"glorot_bengio_saturated_{gb_activation}_L{gb_depth}")
 ui.chart(log_chart(
     charts.measured_and_theory(gb_profiles, "signal_grad_norm", None, "signal ‖dL/dh_l‖"),
     x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)",
