@@ -73,6 +73,7 @@ ui.chart(log_chart(
              "(dashed)", dash="kind"),
     key="chart_backward", filename=f"problem_backward_L{depth}_a{gain:g}", where=right)
 ui.download_csv(table, f"problem_identity_L{depth}_a{gain:g}.csv", key="download_identity")
+ui.keras_code_expander(spec)
 
 st.header("Not only identity matrices")
 st.markdown(

@@ -61,6 +61,15 @@ def test_mlp_keras_code_runs_and_prints_a_norm_per_layer(settings):
     assert all(math.isfinite(float(row[1])) and float(row[1]) > 0 for row in rows)
 
 
+def test_identity_network_code_prints_gain_powers():
+    from core.keras_model import keras_code
+    from core.multiplication import identity_spec
+    rows = run_printed(keras_code(identity_spec(depth=3, gain=1.5)))
+    signal = [float(row[1]) for row in rows]
+    np.testing.assert_allclose([signal[0] / signal[2], signal[1] / signal[2]],
+                               [1.5 ** 2, 1.5], rtol=1e-5)  # theory: a^(L-l)
+
+
 @pytest.mark.parametrize("settings", [
     dict(cell="simple", gain=1.3),
     dict(cell="lstm", forget_bias=3.0, recurrent_init="random_normal"),
@@ -87,4 +96,4 @@ def test_pages_offer_png_svg_csv_and_keras_code(app, page):
         len(at.get("vega_lite_chart"))
     assert any("CSV" in button.proto.label for button in at.get("download_button"))
     code = [e for e in at.expander if e.label.startswith("Show the Keras code")]
-    assert code and "import keras" in code[0].code[0].value
+    assert code and all("import keras" in e.code[0].value for e in code)
