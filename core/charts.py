@@ -79,8 +79,10 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
     tooltip = [alt.Tooltip(f"{series}:N", title="series"),
                alt.Tooltip(f"{x}:Q", title=x_title),
                alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N", title="value")]
-    base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title), y=y, color=color,
-                                  tooltip=tooltip)
+    whole = pd.api.types.is_integer_dtype(data[x])  # layers and steps: integer ticks
+    x_axis = alt.Axis(format="d", tickMinStep=1) if whole else alt.Axis()
+    base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title, axis=x_axis), y=y,
+                                  color=color, tooltip=tooltip)
     finite = alt.datum.status == "finite"
     measured = base.transform_filter(alt.datum[dash] != "theory") if dash else base
     present = [status for status in STATUS_SHAPES
@@ -93,7 +95,7 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
             shape=alt.Shape("status:N", legend=shape_legend,
                             scale=alt.Scale(domain=shown,
                                             range=[STATUS_SHAPES[s] for s in shown])),
-            size=alt.condition(finite, alt.value(18), alt.value(110)),
+            size=alt.condition(finite, alt.value(18), alt.value(50)),
             opacity=alt.condition(finite, alt.value(0.6), alt.value(1.0))),
     ]
     if dash:

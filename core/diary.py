@@ -9,6 +9,6 @@ PROJECT_START = dt.date(2026, 11, 23)  # Gradient Lab's first commit
 
 def diary(today: dt.date | None = None) -> dict:
     today = today or dt.date.today()
-    return {"today": today.strftime("%A, %d %B %Y"),
+    return {"today": today.strftime("%a %d %b %Y"),
             "days_since_notes": (today - NOTES_START).days,
-            "days_since_project": (today - PROJECT_START).days}
+            "project_day": (today - PROJECT_START).days + 1}  # the first day is day 1

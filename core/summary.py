@@ -11,8 +11,6 @@ import pandas as pd
 
 VANISHING_BELOW = 1e-2  # signal ratio layer 1 / layer L below this: vanishing
 EXPLODING_ABOVE = 1e2  # ... above this: exploding
-FLOAT_LIMITS = {"float32": (1.1754944e-38, 3.4028235e38),
-                "float64": (2.2250738585072014e-308, 1.7976931348623157e308)}
 
 
 def first_layer(df: pd.DataFrame, mask) -> int | None:
@@ -84,18 +82,18 @@ def describe_problems(summary: dict, column_label: str = "back-propagated signal
     """Sentences naming where overflow and underflow happened (empty if none did)."""
     lines = []
     if summary["forward_nonfinite_from"] is not None:
-        lines.append(f"The forward signal overflows (inf or nan) from layer "
+        lines.append(f"The forward signal overflows (inf or nan) from hidden layer "
                      f"{summary['forward_nonfinite_from']} on.")
     if summary["forward_zero_from"] is not None:
-        lines.append(f"The forward signal underflows to exactly 0 from layer "
+        lines.append(f"The forward signal underflows to exactly 0 from hidden layer "
                      f"{summary['forward_zero_from']} on.")
     if summary["grad_inf_from"] is not None:
-        lines.append(f"The {column_label} overflows to inf at layer "
-                     f"{summary['grad_inf_from']} (counting back from the output).")
+        lines.append(f"Going back from the output, the {column_label} overflows to inf "
+                     f"at hidden layer {summary['grad_inf_from']}.")
     if summary["grad_nan_from"] is not None:
         lines.append(f"The {column_label} is nan (not a number: inf x 0 or inf - inf) "
-                     f"from layer {summary['grad_nan_from']} down to the input.")
+                     f"from hidden layer {summary['grad_nan_from']} down to layer 1.")
     if summary["grad_zero_from"] is not None:
-        lines.append(f"The {column_label} underflows to exactly 0 from layer "
-                     f"{summary['grad_zero_from']} down to the input.")
+        lines.append(f"The {column_label} underflows to exactly 0 from hidden layer "
+                     f"{summary['grad_zero_from']} down to layer 1.")
     return lines

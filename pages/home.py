@@ -18,7 +18,7 @@ day = diary()
 strip = st.columns(3)
 strip[0].metric("Today", day["today"])
 strip[1].metric("Days since the course notes began (18 Aug 2025)", day["days_since_notes"])
-strip[2].metric("Day of the Gradient Lab project", day["days_since_project"])
+strip[2].metric("Day of the Gradient Lab project (day 1: 23 Nov 2026)", day["project_day"])
 
 st.subheader("The topics")
 TOPICS = [

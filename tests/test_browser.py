@@ -109,6 +109,17 @@ def chart_sizes(tab):
     return sizes
 
 
+def test_a_deep_link_opened_first_goes_through_the_router(server, page):
+    """The server's very first request is a link into a topic page with settings: the
+    router (st.navigation) must still run, and the URL must set the controls."""
+    open_page(page, server, "problem", "?depth=20&gain=0.5")
+    nav = page.locator("[data-testid=stSidebarNav]").inner_text()
+    assert "Topics" in nav and "The problem" in nav and "ui" not in nav.split()
+    values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
+    assert "Vanishing" in values and "1.91e-06" in values  # 0.5^19
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_renders_without_exception(server, page, name):
     path = "" if name == "home" else name
