@@ -52,22 +52,37 @@ st.caption(f"Read off the curves above, on a grid of {len(grid)} points from "
            f"z = {grid.min():g} to {grid.max():g}. Saturated uses the same rule as the "
            "profile pages: a slope under 5% of the activation's peak slope, on a tail "
            "(|z| ≥ 2).")
-st.dataframe(engine.curve_facts(table), hide_index=True, key="curve_facts",
+facts = engine.curve_facts(table)
+st.dataframe(facts, hide_index=True, key="curve_facts",
              column_config={"peak slope": st.column_config.NumberColumn(format="%.4g")})
 defaults = engine.keras_leaky_relu_defaults()
+left_slope = facts.set_index("activation")[f"slope at z = {grid.min():g}"]
 st.markdown(
     f"- **Sigmoid** has a peak slope of 0.25, so every sigmoid layer divides the gradient "
     f"by at least 4; sigmoid and tanh slopes fall toward 0 on both tails (saturation).\n"
     f"- **ReLU** has slope 1 for z > 0 and exactly 0 for z ≤ 0: no saturation on the "
     f"right, a dead zone on the left.\n"
-    f"- **Leaky ReLU** keeps a small slope on the left, so no unit can die. Defaults "
+    f"- **Leaky ReLU** is the only one here whose slope never fades: it is the fixed "
+    f"negative slope for every z < 0, so no unit can die. Defaults "
     f"differ: `keras.layers.LeakyReLU` uses {defaults['keras.layers.LeakyReLU']:g}, "
     f"`keras.activations.leaky_relu` {defaults['keras.activations.leaky_relu']:g} (read "
     f"from the installed Keras); the literature's usual value is 0.01 (the course notes' "
     f"0.001 is unusually small).\n"
     f"- **ELU** and **SELU** curve smoothly to a negative floor; SELU is "
     f"self-normalizing with `lecun_normal` weights (Klambauer et al. 2017). **GELU** "
-    f"and **swish** are smooth and even dip slightly below zero slope on the left.")
+    f"and **swish** dip slightly below zero on the left, so their slope there is "
+    f"slightly negative. On the left, none of the four has a flat zero region (GELU's "
+    f"and swish's slope is 0 only at the single point where it changes sign), but the "
+    f"slope fades toward 0 as z becomes very negative: at z = {grid.min():g} it is "
+    f"{left_slope['elu']:.2g} (ELU), {left_slope['selu']:.2g} (SELU), "
+    f"{left_slope['gelu']:.2g} (GELU) and {left_slope['swish']:.2g} (swish), and the "
+    f"table counts all four as saturated on the left.\n"
+    f"- So can they die? By the strict rule used below (zero output *and* zero slope on "
+    f"every example), hardly ever: ELU and SELU never output 0, and GELU and swish do "
+    f"only where float32 rounds a tiny value to 0 (z below about −13.5 for GELU, "
+    f"−87 for swish). What counts is the slope: far to the left it is tiny (float32 even rounds "
+    f"ELU's and SELU's to 0 below about z = −17), so a unit pushed there gets almost no "
+    f"gradient, like a saturated sigmoid, and can stay stuck.")
 
 st.header("Dying ReLU, live")
 st.markdown(
@@ -175,7 +190,9 @@ else:
 st.info(
     "**Takeaway.** An activation's slope is a factor in every gradient. Sigmoid's is at "
     "most 0.25 and tanh's vanishes on both tails; ReLU's is 1 or exactly 0, and a large "
-    "learning rate can push whole layers into the 0 for good. Leaky ReLU, ELU, SELU, "
-    "GELU and swish all keep a non-zero slope for negative inputs, so their units "
-    "cannot die.", icon="💡")
+    "learning rate can push whole layers into the 0 for good. Only Leaky ReLU keeps a "
+    "fixed non-zero slope for every negative input, so its units cannot die. ELU, SELU, "
+    "GELU and swish have no flat zero region, but their slopes fade toward 0 for very "
+    "negative inputs: a unit pushed far to the left is not dead, yet it learns very "
+    "slowly, as on a sigmoid's tail.", icon="💡")
 ui.page_link("pages/remedies.py", label="Next: Remedies", icon="🩹")

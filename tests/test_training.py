@@ -180,3 +180,21 @@ def test_an_interrupted_run_hands_back_what_it_measured():
         train(SMALL, TrainingSpec(steps=10, eval_every=5), on_step=on_step)
     partial = caught.value.partial_result
     assert partial["step"].max() == 4 and partial.attrs["stopped"] == "interrupted"
+
+
+def test_the_activations_page_float32_claims_about_the_left_tail():
+    """The page says: ELU/SELU never output 0 but their float32 slope is 0 below about
+    z = -17; GELU's output rounds to 0 below about -13.5, swish's only below about -87."""
+    from core.tf_setup import keras, tf
+    z = tf.constant([-13.0, -16.0, -18.0, -86.0, -88.0], tf.float32)
+    values, slopes = {}, {}
+    for name in ("elu", "selu", "gelu", "swish"):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            a = getattr(keras.activations, name)(z)
+        values[name], slopes[name] = a.numpy(), tape.gradient(a, z).numpy()
+    for name in ("elu", "selu"):
+        assert (values[name] < -0.9).all()
+        assert slopes[name][0] > 0 and slopes[name][2] == 0
+    assert values["gelu"][0] != 0 and values["gelu"][1] == 0
+    assert (values["swish"][:4] != 0).all() and values["swish"][4] == 0
