@@ -17,6 +17,16 @@ from .charts import PALETTE, STATUS_SHAPES, pin_for_log
 MAX_COLUMNS = 150
 LAYER_AXIS = "hidden layer (1 = nearest the input)"
 SHORT_LAYER_AXIS = "layer (1 = input side)"
+# Loss charts: a diverged run's loss (1e14, 1e35...) would flatten every other run at
+# the bottom. The y axis stops at LOSS_CAP_FACTOR x the largest initial loss (rounded up
+# to a power of ten); a loss above that is a marker at the top edge with its exact value.
+LOSS_CAP_FACTOR = 1e3
+ABOVE = "above the axis (exact value in the tooltip)"
+
+
+def integer_axis(**kwargs) -> alt.Axis:
+    """An axis of whole numbers (steps, layers): no 1.5 ticks on a short run."""
+    return alt.Axis(format="d", tickMinStep=1, **kwargs)
 
 
 def bin_steps(table: pd.DataFrame, columns, max_steps: int = MAX_COLUMNS) -> pd.DataFrame:
@@ -34,6 +44,35 @@ def bin_steps(table: pd.DataFrame, columns, max_steps: int = MAX_COLUMNS) -> pd.
     return binned
 
 
+def _heatmap_cells(table: pd.DataFrame, column: str, log10: bool) -> pd.DataFrame:
+    """The binned cells of a heatmap with `shown`: the colour value (nan: not drawable)."""
+    data = bin_steps(table, [column])
+    values = data[column].to_numpy(np.float64)
+    if log10:
+        bad = ~np.isfinite(values) | (values <= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            data["shown"] = np.where(bad, np.nan, np.log10(np.where(bad, 1.0, values)))
+    else:
+        bad = ~np.isfinite(values)
+        data["shown"] = np.where(bad, np.nan, values)
+    return data
+
+
+def shared_domain(tables, column: str, log10: bool = False) -> list | None:
+    """One colour domain [low, high] for heatmaps of several runs shown side by side.
+
+    Computed from the cells every table's heatmap draws, finite values only (0, inf and
+    nan cells stay black). None if no cell is finite.
+    """
+    shown = np.concatenate([_heatmap_cells(table, column, log10)["shown"].to_numpy(
+        np.float64) for table in tables] or [np.array([])])
+    shown = shown[np.isfinite(shown)]
+    if not shown.size:
+        return None
+    low, high = float(shown.min()), float(shown.max())
+    return [low, high] if high > low else [low - 0.5, high + 0.5]
+
+
 def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: str,
                        log10: bool = False, domain=None, scheme: str = "viridis",
                        subtitle: str | None = None, height: int | None = None) -> alt.Chart:
@@ -44,22 +83,15 @@ def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: 
     With log10, the colour is log10(value); cells whose value is 0, inf or nan are drawn
     black and say so in their tooltip instead of disappearing.
     """
-    data = bin_steps(table, [column])
+    data = _heatmap_cells(table, column, log10)
     values = data[column].to_numpy(np.float64)
-    if log10:
-        bad = ~np.isfinite(values) | (values <= 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            data["shown"] = np.where(bad, np.nan, np.log10(np.where(bad, 1.0, values)))
-    else:
-        bad = ~np.isfinite(values)
-        data["shown"] = np.where(bad, np.nan, values)
     data["status"] = np.where(np.isnan(values), "not a number (nan)",
                               np.where(np.isinf(values), "overflow (inf)",
                                        np.where(values == 0, "zero", "finite")))
     data["exact"] = [f"{v:.4g}" for v in values]
     depth = int(data["layer"].max()) if len(data) else 1
     x = alt.X("step_start:Q", title="training step", scale=alt.Scale(nice=False),
-              axis=alt.Axis(format="d"))
+              axis=integer_axis())
     y = alt.Y("layer:O", title=SHORT_LAYER_AXIS, sort="descending")
     tooltip = [alt.Tooltip("layer:O"), alt.Tooltip("step:Q", title="up to step"),
                alt.Tooltip("exact:N", title=column), alt.Tooltip("status:N")]
@@ -99,10 +131,22 @@ def thin(long: pd.DataFrame, max_points: int = 300) -> pd.DataFrame:
 
 def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
                    subtitle: str | None = None, height: int = 300, x: str = "step",
-                   x_title: str = "training step") -> alt.Chart:
+                   x_title: str = "training step", cap: float | None = None) -> alt.Chart:
     """One line per run over the steps on a log axis; 0/inf/nan pinned to an edge and
-    drawn as a large marker (triangle down: 0, triangle up: inf, diamond: nan)."""
+    drawn as a large marker (triangle down: 0, triangle up: inf, diamond: nan).
+
+    cap: the top of the y axis. A finite value above it is drawn as a triangle at the
+    top edge (status ABOVE, its exact value in the tooltip) instead of stretching the
+    axis; the line stops there.
+    """
     data, domain = pin_for_log(long)
+    shapes = dict(STATUS_SHAPES)
+    if cap is not None and domain[1] > cap:
+        above = (data["status"] == "finite") & (data["plotted"] > cap)
+        data.loc[above, "status"] = ABOVE
+        data["plotted"] = np.minimum(data["plotted"], cap)
+        domain = [min(domain[0], cap / 10), cap]
+        shapes[ABOVE] = "triangle-up"
     names = list(dict.fromkeys(data["series"]))
     color = alt.Color("series:N", title=None,
                       scale=alt.Scale(domain=names, range=_colors(len(names))),
@@ -112,26 +156,40 @@ def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
               axis=alt.Axis(format=".0e"))
     tooltip = [alt.Tooltip("series:N", title="run"), alt.Tooltip(f"{x}:Q"),
                alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
-    axis = alt.Axis(tickMinStep=1, format="d") if x == "layer" else alt.Axis()
-    base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title, axis=axis), y=y,
-                                  color=color, tooltip=tooltip)
+    base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title, axis=integer_axis()),
+                                  y=y, color=color, tooltip=tooltip)
     lines = base.transform_filter(alt.datum.status == "finite").mark_line(strokeWidth=2)
     marks = base.transform_filter(alt.datum.status != "finite").mark_point(
         filled=True, size=120, opacity=1).encode(
-        shape=alt.Shape("status:N", scale=alt.Scale(domain=list(STATUS_SHAPES),
-                                                    range=list(STATUS_SHAPES.values())),
+        shape=alt.Shape("status:N", scale=alt.Scale(domain=list(shapes),
+                                                    range=list(shapes.values())),
                         legend=None))
     return (lines + marks).properties(
         title=alt.TitleParams(title, subtitle=subtitle or [], anchor="start"),
         height=height, width="container")
 
 
+def loss_cap(tables: dict, factor: float = LOSS_CAP_FACTOR) -> float | None:
+    """factor x the largest finite step-1 loss, rounded up to a power of ten."""
+    first = [float(table.loc[table["step"] == 1, "loss"].iloc[0]) for table in
+             tables.values() if len(table)]
+    first = [value for value in first if math.isfinite(value) and value > 0]
+    if not first:
+        return None
+    return 10.0 ** math.ceil(math.log10(factor * max(first)))
+
+
 def loss_chart(tables: dict, title: str = "Training loss (cross-entropy of each batch)"
                ) -> alt.Chart:
-    return runs_log_chart(thin(per_step(tables, "loss")), title=title,
-                          y_title="loss (log scale)",
-                          subtitle="measured at every step; a nan or inf loss is a "
-                                   "marker at the top edge")
+    cap = loss_cap(tables)
+    long = thin(per_step(tables, "loss"))
+    subtitle = ["measured at every step; a nan or inf loss is a marker at the top edge"]
+    values = long["value"].to_numpy(np.float64)
+    if cap is not None and (np.isfinite(values) & (values > cap)).any():
+        subtitle.append(f"▲ at the top edge: a loss above {cap:.0e} (over "
+                        f"{LOSS_CAP_FACTOR:.0e} x the initial loss); hover for its value")
+    return runs_log_chart(long, title=title, y_title="loss (log scale)",
+                          subtitle=subtitle, cap=cap)
 
 
 def accuracy_chart(tables: dict, column: str = "test_accuracy",
@@ -139,7 +197,7 @@ def accuracy_chart(tables: dict, column: str = "test_accuracy",
     data = per_step(tables, column).dropna()
     names = list(tables)
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("step:Q", title="training step"),
+        x=alt.X("step:Q", title="training step", axis=integer_axis()),
         y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         color=alt.Color("series:N", title=None,
@@ -147,8 +205,8 @@ def accuracy_chart(tables: dict, column: str = "test_accuracy",
                         legend=alt.Legend(orient="right", labelLimit=320)),
         tooltip=[alt.Tooltip("series:N", title="run"), alt.Tooltip("step:Q"),
                  alt.Tooltip("value:Q", format=".1%", title="accuracy")],
-    ).properties(title=alt.TitleParams(title, anchor="start"), height=260,
-                 width="container")
+    ).properties(title=alt.TitleParams(title, anchor="start"),
+                 height=max(260, 60 + 20 * len(names)), width="container")
 
 
 def _colors(count: int) -> list:
@@ -174,30 +232,42 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
                   axis=alt.Axis(format=".0e"))
         tooltip += [alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
         lines = alt.Chart(data).transform_filter(alt.datum.status == "finite").mark_line(
-            strokeWidth=1.5).encode(x=alt.X("step:Q", title="training step"), y=y,
+            strokeWidth=1.5).encode(x=alt.X("step:Q", title="training step",
+                                            axis=integer_axis()), y=y,
                                     color=color, detail=detail, tooltip=tooltip)
+        # Only the statuses that occur get a legend entry, below the plot with room
+        # for every label (a legend at the right ran out of height and was cut off).
+        present = [status for status in STATUS_SHAPES
+                   if status != "finite" and status in set(data["status"])]
         marks = alt.Chart(data).transform_filter(alt.datum.status != "finite").mark_point(
             filled=True, size=60).encode(
             x="step:Q", y=y, color=color, tooltip=tooltip,
             shape=alt.Shape("status:N", title="value",
-                            scale=alt.Scale(domain=list(STATUS_SHAPES),
-                                            range=list(STATUS_SHAPES.values()))))
+                            scale=alt.Scale(domain=present or ["finite"],
+                                            range=[STATUS_SHAPES[s] for s in present]
+                                            or ["circle"]),
+                            legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)
+                            if present else None))
         chart = lines + marks
+        legend_rows = math.ceil(len(present) / 2)
     else:
         y = alt.Y("value:Q", title=y_title)
         tooltip.append(alt.Tooltip("value:Q", format=".4g", title=y_title))
         chart = alt.Chart(data).mark_line(strokeWidth=1.5).encode(
-            x=alt.X("step:Q", title="training step"), y=y, color=color, detail=detail,
-            tooltip=tooltip)
+            x=alt.X("step:Q", title="training step", axis=integer_axis()), y=y,
+            color=color, detail=detail, tooltip=tooltip)
+        legend_rows = 0
     if guide is not None:
         field = "plotted" if log else "value"
         rule = alt.Chart(pd.DataFrame({field: [guide], "label": [guide_label]})).mark_rule(
             strokeDash=[6, 4], color="#D55E00").encode(
             y=alt.Y(f"{field}:Q"), tooltip=alt.Tooltip("label:N", title="guide"))
         chart = chart + rule
+    # The chart's height includes a bottom legend: add room for its rows.
     return chart.properties(title=alt.TitleParams(title, subtitle=subtitle or [],
                                                   anchor="start"),
-                            height=280, width="container")
+                            height=280 + (20 + 20 * legend_rows if legend_rows else 0),
+                            width="container")
 
 
 def update_ratio_chart(table: pd.DataFrame, title: str) -> alt.Chart:

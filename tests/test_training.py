@@ -198,3 +198,73 @@ def test_the_activations_page_float32_claims_about_the_left_tail():
         assert slopes[name][0] > 0 and slopes[name][2] == 0
     assert values["gelu"][0] != 0 and values["gelu"][1] == 0
     assert (values["swish"][:4] != 0).all() and values["swish"][4] == 0
+
+
+def _toy_run(losses, grads, steps=4, depth=2):
+    import pandas as pd
+    return pd.DataFrame({"step": np.repeat(np.arange(1, steps + 1), depth),
+                         "layer": np.tile(np.arange(1, depth + 1), steps),
+                         "loss": np.repeat(losses, depth),
+                         "test_accuracy": np.repeat([0.1] * steps, depth),
+                         "update_ratio": np.full(steps * depth, 1e-3),
+                         "weight_grad_norm": grads})
+
+
+def test_paired_heatmaps_share_one_colour_domain_from_finite_cells():
+    from core import training_charts as charts
+    small = _toy_run([2.0] * 4, [1e-8, 1e-6, 1e-5, 1e-4, 0.0, 1e-3, np.nan, 1e-2])
+    large = _toy_run([2.0] * 4, [1.0, 10.0, np.inf, 1e30, 1e2, 1e3, 1e4, 1e5])
+    domain = charts.shared_domain([small, large], "weight_grad_norm", log10=True)
+    assert domain == pytest.approx([-8.0, 30.0])
+    for table in (small, large):
+        spec = charts.layer_step_heatmap(table, "weight_grad_norm", title="t", legend="l",
+                                         log10=True, domain=domain).to_dict()
+        scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+                  if "color" in layer["encoding"] and "field" in layer["encoding"]["color"]]
+        assert scales and all(s["domain"] == pytest.approx([-8.0, 30.0]) for s in scales)
+        rows = next(iter(spec["datasets"].values()))
+        assert sum(r["status"] != "finite" for r in rows) == 2  # 0, nan / inf still black
+
+
+def test_a_diverged_loss_is_capped_and_marked_not_stretching_the_axis():
+    from core import training_charts as charts
+    healthy = _toy_run([2.3, 1.5, 1.0, 0.5], np.ones(8))
+    diverged = _toy_run([2.4, 50.0, 1e14, 1e35], np.ones(8))
+    cap = charts.loss_cap({"a": healthy, "b": diverged})
+    assert cap == 1e4  # 1e3 x the largest initial loss (2.4), up to a power of ten
+    spec = charts.loss_chart({"a": healthy, "b": diverged}).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    above = [r for r in rows if r["status"] == charts.ABOVE]
+    assert [r["exact"] for r in above] == ["1e+14", "1e+35"]
+    assert all(r["plotted"] == cap for r in above)
+    y_scales = [layer["encoding"]["y"]["scale"] for layer in spec["layer"]]
+    assert all(scale["domain"][1] == cap for scale in y_scales)
+    assert "▲" in " ".join(spec["title"]["subtitle"])
+    # Nothing above the cap: no marker, no note.
+    plain = charts.loss_chart({"a": healthy}).to_dict()
+    assert not any(r["status"] == charts.ABOVE for r in next(iter(
+        plain["datasets"].values())))
+
+
+def test_step_and_layer_axes_have_integer_ticks_and_legends_have_room():
+    from core import training_charts as charts
+    run = _toy_run([2.0, np.nan, 1.0, 1.0], [1.0] * 8)
+    run["update_ratio"] = [1e-3, 0.0, np.nan, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]
+    ratio = charts.update_ratio_chart(run, "u").to_dict()
+    x_axes = [layer["encoding"]["x"]["axis"] for layer in ratio["layer"]
+              if "axis" in layer["encoding"].get("x", {})]
+    assert x_axes and all(a["format"] == "d" and a["tickMinStep"] == 1 for a in x_axes)
+    shape = next(layer["encoding"]["shape"] for layer in ratio["layer"]
+                 if "shape" in layer["encoding"])
+    assert shape["scale"]["domain"] == ["not a number (nan)", "underflow (0)"]
+    assert shape["legend"]["orient"] == "bottom" and shape["legend"]["labelLimit"] == 0
+    assert ratio["height"] > 280
+    healthy = charts.update_ratio_chart(run.assign(update_ratio=1e-3), "u").to_dict()
+    assert next(layer["encoding"]["shape"] for layer in healthy["layer"]
+                if "shape" in layer["encoding"])["legend"] is None
+    for chart in (charts.loss_chart({"r": run}), charts.accuracy_chart({"r": run}),
+                  charts.layer_step_heatmap(run, "update_ratio", title="t", legend="l")):
+        spec = json.dumps(chart.to_dict())
+        assert '"tickMinStep": 1' in spec and '"format": "d"' in spec
+    many = {f"run {k}": run for k in range(7)}
+    assert charts.accuracy_chart(many).to_dict()["height"] >= 60 + 20 * 7
