@@ -43,8 +43,9 @@ DEAD_DEFINITION = (
     "every example in the batch, so that no gradient passes through them.")
 
 
-def _norm(tensor, axes=None):
-    """L2 norm that does not overflow while the entries themselves are finite."""
+def safe_norm(tensor, axes=None):
+    """L2 norm that does not overflow while the entries themselves are finite: the
+    entries are divided by the largest |entry| before squaring (and multiplied back)."""
     peak = tf.reduce_max(tf.abs(tensor), axis=axes, keepdims=True)
     usable = tf.logical_and(peak > 0, tf.math.is_finite(peak))
     divisor = tf.where(usable, peak, tf.ones_like(peak))
@@ -97,9 +98,11 @@ def _build_step(activation: str, batch_norm: bool, residual: bool, dtype: str):
         probe_grad, first_grad, kernel_grad = tape.gradient(
             loss, [probes, first_kernel, kernels],
             unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        signal = _norm(probe_grad, axes=[1, 2])
-        weight_grad = tf.concat([_norm(first_grad)[None], _norm(kernel_grad, [1, 2])], 0)
-        weight_norm = tf.concat([_norm(first_kernel)[None], _norm(kernels, [1, 2])], 0)
+        signal = safe_norm(probe_grad, axes=[1, 2])
+        weight_grad = tf.concat([safe_norm(first_grad)[None],
+                                 safe_norm(kernel_grad, [1, 2])], 0)
+        weight_norm = tf.concat([safe_norm(first_kernel)[None], safe_norm(kernels, [1, 2])],
+                                0)
         # Statistics of every layer at once, on (depth, batch, width) stacks.
         h_all, z_all = outputs.stack(), preactivations.stack()
         with tf.GradientTape() as inner:  # the activation's slope at every z
@@ -116,7 +119,7 @@ def _build_step(activation: str, batch_norm: bool, residual: bool, dtype: str):
             saturated = tf.zeros([depth], dtype)
         stats = tf.stack([
             tf.reduce_mean(h_all, axis=[1, 2]), tf.math.reduce_std(h_all, axis=[1, 2]),
-            _norm(h_all, [1, 2]), tf.math.reduce_std(z_all, axis=[1, 2]), saturated, dead],
+            safe_norm(h_all, [1, 2]), tf.math.reduce_std(z_all, axis=[1, 2]), saturated, dead],
             axis=1)
         return stats, signal, weight_grad, weight_norm, loss, batch
 

@@ -17,14 +17,15 @@ obvious way; also the benchmark's baseline). For the LSTM, the carry c_t is prob
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .spec import Spec, spec_field
 
 CELLS = ("simple", "lstm", "gru")
 CELL_NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
@@ -41,13 +42,11 @@ LOSS_DESCRIPTION = (
     "gate bias as chosen).")
 
 
-def _f(default, help, *, low=None, high=None, choices=None, kind=None, open_low=False):
-    return field(default=default, metadata=dict(help=help, low=low, high=high,
-                                                choices=choices, kind=kind, open_low=open_low))
+_f = spec_field
 
 
 @dataclass(frozen=True)
-class ThroughTimeSpec:
+class ThroughTimeSpec(Spec):
     """One recurrent cell unrolled over `steps` time steps."""
     cell: str = _f("simple", "recurrent cell: SimpleRNN, LSTM or GRU", choices=CELLS,
                    kind=str)
@@ -67,58 +66,6 @@ class ThroughTimeSpec:
     seed: int = _f(0, "random seed for weights, inputs and targets", low=0,
                    high=2 ** 31 - 1, kind=int)
     dtype: str = _f("float32", "floating-point precision", choices=DTYPES, kind=str)
-
-    def __post_init__(self):
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, check_value(f.name, getattr(self, f.name)))
-
-    def replace(self, **changes) -> "ThroughTimeSpec":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-def describe(name: str, spec_class=ThroughTimeSpec) -> str:
-    """What a field accepts, in words."""
-    meta = {f.name: f for f in dataclasses.fields(spec_class)}[name].metadata
-    if meta["choices"]:
-        return "one of " + ", ".join(meta["choices"])
-    if meta["kind"] is int:
-        return f"an integer from {meta['low']} to {meta['high']}"
-    op = "above" if meta["open_low"] else "from"
-    return f"a number {op} {meta['low']:g} to {meta['high']:g}"
-
-
-def check_value(name: str, value, spec_class=ThroughTimeSpec):
-    """The value, converted to the field's kind; ValueError naming the field if bad."""
-    fields = {f.name: f for f in dataclasses.fields(spec_class)}
-    if name not in fields:
-        raise ValueError(f"unknown setting {name!r}")
-    meta = fields[name].metadata
-    problem = ValueError(f"{name} must be {describe(name, spec_class)} (got {value!r})")
-    if meta["kind"] is str:
-        if value not in meta["choices"]:
-            raise problem
-        return value
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise problem from None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise problem
-    value = float(value)
-    if not math.isfinite(value):
-        raise problem
-    if meta["kind"] is int:
-        if not value.is_integer():
-            raise problem
-        value = int(value)
-    low, high = meta["low"], meta["high"]
-    if value < low or value > high or (meta["open_low"] and value <= low):
-        raise problem
-    return value
 
 
 # ---------------------------------------------------------------- weights and data
@@ -193,14 +140,9 @@ def _activation(name: str):
 
 
 def _norm(tensor, axes=None):
-    """L2 norm that does not overflow while the entries themselves are finite."""
-    from .tf_setup import tf
-    peak = tf.reduce_max(tf.abs(tensor), axis=axes, keepdims=True)
-    usable = tf.logical_and(peak > 0, tf.math.is_finite(peak))
-    divisor = tf.where(usable, peak, tf.ones_like(peak))
-    total = divisor * tf.sqrt(tf.reduce_sum(tf.square(tensor / divisor), axis=axes,
-                                            keepdims=True))
-    return tf.reshape(total, [-1]) if axes is not None else tf.reshape(total, [])
+    """core.profile.safe_norm: an L2 norm that does not overflow while entries are finite."""
+    from .profile import safe_norm
+    return safe_norm(tensor, axes)
 
 
 def cell_step(cell: str, activation: str):
@@ -477,33 +419,15 @@ def forget_bias_sweep(spec: ThroughTimeSpec, biases=FORGET_BIASES) -> pd.DataFra
 
 
 # ---------------------------------------------------------------- command line
-CLI_FIELDS = [f.name for f in dataclasses.fields(ThroughTimeSpec)]
-
-
 def add_arguments(parser) -> None:
-    from .cli import add_format_argument, flag
-    base = ThroughTimeSpec()
-    for name in CLI_FIELDS:
-        meta = {f.name: f for f in dataclasses.fields(ThroughTimeSpec)}[name].metadata
-        parser.add_argument(flag(name), dest=name, default=None, metavar=name.upper(),
-                            help=f"{meta['help']}; {describe(name)} "
-                                 f"(default {getattr(base, name)})")
+    from .cli import add_format_argument, add_spec_arguments
+    add_spec_arguments(parser, base=ThroughTimeSpec())
     add_format_argument(parser)
 
 
 def spec_from_args(args) -> ThroughTimeSpec:
-    from .cli import UsageError, flag
-    values = {}
-    for name in CLI_FIELDS:
-        raw = getattr(args, name, None)
-        if raw is None:
-            continue
-        try:
-            values[name] = check_value(name, raw)
-        except ValueError:
-            raise UsageError(f"{flag(name)} must be {describe(name)} (got {raw!r})") \
-                from None
-    return ThroughTimeSpec(**values)
+    from .cli import spec_from_args as from_args
+    return from_args(args, base=ThroughTimeSpec())
 
 
 def run(args) -> pd.DataFrame:
@@ -523,7 +447,7 @@ CLIPPING_TASK = (
 
 
 @dataclass(frozen=True)
-class ClippingSpec:
+class ClippingSpec(Spec):
     """A short SGD training of SimpleRNN(tanh) + Dense(1), with and without clipping."""
     sequence_length: int = _f(20, "time steps of every sequence", low=2, high=100, kind=int)
     units: int = _f(32, "SimpleRNN units", low=2, high=128, kind=int)
@@ -536,14 +460,6 @@ class ClippingSpec:
     train_steps: int = _f(200, "SGD steps of each run", low=1, high=1000, kind=int)
     batch_size: int = _f(32, "sequences per step", low=1, high=256, kind=int)
     seed: int = _f(0, "random seed for weights and data", low=0, high=2 ** 31 - 1, kind=int)
-
-    def __post_init__(self):
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, check_value(f.name, getattr(self, f.name),
-                                                         ClippingSpec))
-
-    def replace(self, **changes) -> "ClippingSpec":
-        return dataclasses.replace(self, **changes)
 
 
 def remember_first_task(spec: ClippingSpec):
@@ -591,7 +507,9 @@ def train_clipping(spec: ClippingSpec, on_step=None) -> pd.DataFrame:
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x) - y))
         grads = tape.gradient(loss, variables)
-        norm = tf.linalg.global_norm(grads)
+        # tf.linalg.global_norm squares the entries and overflows to inf from about
+        # 1.8e19 in float32 while every entry is still finite: take the safe norm.
+        norm = _norm(tf.stack([_norm(grad) for grad in grads]))
         scale = tf.where(norm > threshold, threshold / norm, tf.ones_like(norm))
         for variable, grad in zip(variables, grads):
             variable.assign_sub(learning_rate * scale * grad)

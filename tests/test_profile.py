@@ -108,3 +108,14 @@ def test_same_spec_same_numbers_and_seed_matters():
     assert a.equals(b)
     c = compute_profile(spec.replace(seed=1))
     assert not np.allclose(a["signal_grad_norm"], c["signal_grad_norm"])
+
+
+def test_safe_norm_does_not_overflow_while_entries_are_finite():
+    from core.profile import safe_norm
+    from core.tf_setup import tf
+    big = tf.constant([[1e20, -1e20], [0.0, 0.0]], tf.float32)
+    assert float(safe_norm(big)) == pytest.approx(2 ** 0.5 * 1e20, rel=1e-6)
+    assert np.isinf(float(tf.norm(big)))  # what the plain norm does
+    np.testing.assert_allclose(safe_norm(big[None], [1, 2]), [2 ** 0.5 * 1e20], rtol=1e-6)
+    assert float(safe_norm(tf.zeros([3]))) == 0.0
+    assert np.isinf(float(safe_norm(tf.constant([np.inf, 1.0]))))

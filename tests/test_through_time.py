@@ -16,7 +16,7 @@ SMALL = dict(steps=12, units=8, features=4, batch_size=4)
 
 
 def test_spec_validates_with_field_names():
-    assert tt.ThroughTimeSpec(steps="40").steps == 40
+    assert tt.ThroughTimeSpec(steps=40.0).steps == 40  # text goes through parse_field (CLI, URL)
     with pytest.raises(ValueError, match="cell must be one of simple, lstm, gru"):
         tt.ThroughTimeSpec(cell="transformer")
     with pytest.raises(ValueError, match="steps must be an integer from 2 to 200"):
