@@ -501,6 +501,9 @@ def activation_curves(names, negative_slope: float = 0.01, low: float = -5.0,
     return pd.concat(frames, ignore_index=True)
 
 
+NOT_COUNTED = "n/a (piecewise linear)"  # no tail the slope approaches: not counted
+
+
 def curve_facts(curves: pd.DataFrame) -> pd.DataFrame:
     """Per activation, read off the measured curves: peak slope, slopes at both ends,
     where the slope is exactly 0 and where it saturates (core.profile's definition)."""
@@ -524,7 +527,7 @@ def curve_facts(curves: pd.DataFrame) -> pd.DataFrame:
                                              "no z on the grid"),
                      "saturated (slope < 5% of peak) for": (
                          " and ".join(side for side in sides if side) or "no z on the grid")
-                     if saturates(name) else "not counted: piecewise linear, no asymptote"})
+                     if saturates(name) else NOT_COUNTED})
     return pd.DataFrame(rows)
 
 
@@ -546,7 +549,7 @@ def keras_leaky_relu_defaults() -> dict:
 SCENARIOS = {
     "vanishing": (
         "10 sigmoid layers of 64 units with the 'standard' init U[-1/sqrt(n), 1/sqrt(n)] "
-        "(n = 64), plain SGD at learning rate 0.1, 400 steps of 64 digits",
+        "(n = 64), plain SGD at learning rate 0.1 on batches of 64 digits",
         ModelSpec(depth=10, width=64, activation="sigmoid", init="random_uniform",
                   limit=0.125),
         TrainingSpec(learning_rate=0.1, steps=400, eval_every=20),
@@ -557,7 +560,7 @@ SCENARIOS = {
          ("residual connections", dict(residual=True), {})]),
     "exploding": (
         "10 ReLU layers of 64 units with N(0, 0.3^2) weights (He would be 0.18), plain "
-        "SGD at learning rate 0.05, 400 steps of 64 digits",
+        "SGD at learning rate 0.05 on batches of 64 digits",
         ModelSpec(depth=10, width=64, activation="relu", init="random_normal", stddev=0.3),
         TrainingSpec(learning_rate=0.05, steps=400, eval_every=20),
         [("He init", dict(init="he_normal"), {}),
@@ -588,11 +591,10 @@ def outcome(result: dict, classes: int = 10) -> str:
     accuracy, batches = result["final_test_accuracy"], result["recent_batch_accuracy"]
     if not accuracy >= 2.0 / classes:
         if batches >= 2.0 / classes:  # batch norm's moving averages lag behind
-            return (f"learned on training batches ({batches:.0%}), but only {accuracy:.0%} "
-                    f"on test in inference mode")
+            return f"learned on batches ({batches:.0%}), not on test ({accuracy:.0%})"
         return f"did not learn (chance is {1 / classes:.0%})"
     if batches - accuracy > 0.15:  # e.g. batch norm's inference statistics lagging
-        return f"learned ({accuracy:.0%} on test, {batches:.0%} on training batches)"
+        return f"learned ({accuracy:.0%} test, {batches:.0%} batches)"
     return f"learned ({accuracy:.0%} on test)"
 
 

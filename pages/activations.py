@@ -1,4 +1,5 @@
 """Activations: each activation and its slope; dying ReLU, live, and its fixes."""
+import re
 import time
 
 import numpy as np
@@ -36,6 +37,11 @@ def curves(negative_slope: float) -> pd.DataFrame:
     return engine.activation_curves(engine.ACTIVATION_CHOICES, negative_slope)
 
 
+def slug(label: str) -> str:
+    """A run label as part of a file name: 'relu, lr 0.5, seed 0' -> 'relu_lr_0.5_seed_0'."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", label).strip("_")
+
+
 st.header("Each activation and its derivative")
 negative_slope = st.select_slider(
     "Leaky ReLU: slope for negative inputs", SLOPES, value=DEFAULTS["negative_slope"],
@@ -43,18 +49,30 @@ negative_slope = st.select_slider(
     help="0 turns Leaky ReLU back into ReLU.")
 table = curves(negative_slope)
 left, right = st.columns(2)
-left.altair_chart(charts.activation_curves_chart(table, "value", "φ(z): keras.activations"),
-                  width="stretch")
-right.altair_chart(charts.activation_curves_chart(
-    table, "derivative", "φ′(z): by tf.GradientTape"), width="stretch")
+ui.chart(charts.activation_curves_chart(table, "value", "φ(z): keras.activations"),
+         key="curves_value", filename="activations_phi", where=left)
+ui.chart(charts.activation_curves_chart(table, "derivative", "φ′(z): by tf.GradientTape"),
+         key="curves_slope", filename="activations_slope", where=right)
 grid = table[table["activation"] == "relu"]["z"]
 st.caption(f"Read off the curves above, on a grid of {len(grid)} points from "
            f"z = {grid.min():g} to {grid.max():g}. Saturated uses the same rule as the "
            "profile pages: a slope under 5% of the activation's peak slope, on a tail "
            "(|z| ≥ 2).")
 facts = engine.curve_facts(table)
-st.dataframe(facts, hide_index=True, key="curve_facts",
-             column_config={"peak slope": st.column_config.NumberColumn(format="%.4g")})
+st.dataframe(facts, hide_index=True, key="curve_facts", column_config={
+    "peak slope": st.column_config.NumberColumn(format="%.4g"),
+    "output range on the grid": st.column_config.TextColumn(width=150),
+    "saturated (slope < 5% of peak) for": st.column_config.TextColumn(width=230)})
+st.caption(f"{engine.NOT_COUNTED}: ReLU and Leaky ReLU are two straight pieces, so their "
+           "slope has no tail it creeps toward; saturation is not counted for them.")
+downloads = st.container(horizontal=True)
+ui.download_csv(facts, "activations_slopes.csv", key="download_facts",
+                label="Download this table (CSV)", help="One row per activation.",
+                where=downloads)
+ui.download_csv(table, f"activations_curves_slope_{negative_slope:g}.csv",
+                key="download_curves", label="Download the curves (CSV)",
+                help="φ(z) and φ′(z) at every grid point, per activation.",
+                where=downloads)
 defaults = engine.keras_leaky_relu_defaults()
 left_slope = facts.set_index("activation")[f"slope at z = {grid.min():g}"]
 st.markdown(
@@ -113,6 +131,10 @@ with st.form("dying_relu"):
         f"Train at learning rates {', '.join(f'{r:g}' for r in engine.DYING_RELU_RATES)}")
     every = buttons[2].form_submit_button("Train every activation at this rate")
 
+ui.keras_code_expander(engine.training_model_spec(
+    engine.activation_experiment(activation, negative_slope, int(seed)),
+    engine.TrainingSpec(seed=int(seed)), 64))
+
 runs = st.session_state.setdefault("activation_runs", {})
 plans = []
 if one:
@@ -169,20 +191,27 @@ else:
     result = runs[shown]
     if result.attrs.get("divergence"):
         st.error(result.attrs["divergence"]["message"].capitalize(), icon="💥")
-    st.altair_chart(charts.layer_step_heatmap(
+    ui.chart(charts.layer_step_heatmap(
         result, "dead_fraction", title=f"Dead units per layer and step: {shown}",
         legend="dead fraction", domain=[0, 1], scheme="reds",
         subtitle="share of the layer's units with zero output and zero slope for every "
-                 "example of the batch"), width="stretch")
+                 "example of the batch"), key="dead_heatmap",
+        filename=f"activations_dead_units_{slug(shown)}")
     st.subheader("All runs of this session")
-    st.dataframe(engine.dying_relu_summary(runs), hide_index=True, key="dying_summary",
-                 column_config={c: st.column_config.NumberColumn(format="percent")
-                                for c in ("dead at step 1", "dead at the end", "most dead",
-                                          "test accuracy")})
-    st.altair_chart(charts.loss_chart(runs), width="stretch")
-    st.altair_chart(charts.accuracy_chart(runs), width="stretch")
-    ui.download_csv(result, f"activations_{shown.replace(' ', '_')}.csv",
-                    key="download_run")
+    summary = engine.dying_relu_summary(runs)
+    st.dataframe(summary, hide_index=True, key="dying_summary",
+                 column_config={"run": st.column_config.TextColumn(width=260),
+                                **{c: st.column_config.NumberColumn(format="percent")
+                                   for c in ("dead at step 1", "dead at the end",
+                                             "most dead", "test accuracy")}})
+    ui.download_csv(summary, "activations_runs_summary.csv", key="download_summary",
+                    label="Download this table (CSV)", help="One row per run.")
+    ui.chart(charts.loss_chart(runs), key="runs_loss", filename="activations_loss")
+    ui.chart(charts.accuracy_chart(runs), key="runs_accuracy",
+             filename="activations_accuracy")
+    ui.download_csv(result, f"activations_{slug(shown)}.csv", key="download_run",
+                    label="Download the inspected run's measurements (CSV)",
+                    help="Every number behind the charts, one row per step and layer.")
     if st.button("Clear these runs", key="clear_runs"):
         runs.clear()
         st.rerun()

@@ -1,4 +1,6 @@
 """Remedies: a baseline that fails, and each remedy applied on the same seed and data."""
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -19,6 +21,9 @@ STEPS = [100, 200, 300, 400, 500, 1000]
 SCENARIO_NAMES = {"vanishing": "deep sigmoid, 'standard' init",
                   "exploding": "deep ReLU, weights too large"}
 DEFAULTS = {"scenario": "vanishing", "steps": 400, "seed": 0}
+# Measured on two shared CPU cores (2026-11, every remedy, 400 steps, the page's own
+# progress bar): vanishing about 25-45 s, exploding about 20-35 s, Glorot about 15-20 s.
+TIMING = "about 20-45 seconds"
 ui.check_query_params({"scenario": ui.choice_param(engine.SCENARIOS),
                        "steps": ui.choice_param(STEPS), "seed": ui.int_param(0, 9999)},
                       DEFAULTS)
@@ -43,11 +48,19 @@ with st.form("remedies"):
 model_changes = {label: model for label, (model, training) in
                  engine.scenario_runs(scenario).items()
                  if label == engine.BASELINE or model != engine.SCENARIOS[scenario][1]}
-st.altair_chart(charts.init_profile_chart(
-    {label: ui.profile(model.replace(input_dim=64, batch_size=256))
-     for label, model in model_changes.items()}), width="stretch")
+init_profiles = {label: ui.profile(model.replace(input_dim=64, batch_size=256))
+                 for label, model in model_changes.items()}
+ui.chart(charts.init_profile_chart(init_profiles), key="remedies_init_chart",
+         filename=f"remedies_{scenario}_before_training")
+ui.download_csv(pd.concat([t.assign(network=label) for label, t in init_profiles.items()]),
+                f"remedies_{scenario}_before_training.csv", key="download_init_profiles",
+                label="Download these profiles (CSV)",
+                help="One row per network and layer, at initialization.")
 st.caption("Remedies that change the network are drawn here; clipping and L2 act only "
            "during training. Train to see what each one does over time.")
+baseline_training = engine.SCENARIOS[scenario][2].replace(seed=int(seed))
+ui.keras_code_expander({label: engine.training_model_spec(model, baseline_training, 64)
+                        for label, model in model_changes.items()})
 
 
 def train_all(runs: dict, state_key: str) -> dict:
@@ -74,6 +87,16 @@ def train_all(runs: dict, state_key: str) -> dict:
     return tables
 
 
+def slug(label: str) -> str:
+    """A run label as part of a file name: 'global_clipnorm = 1' -> 'global_clipnorm_1'."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", label).strip("_")
+
+
+def trained_in(tables: dict) -> str:
+    seconds = sum(t.attrs.get("seconds", 0.0) for t in tables.values())
+    return f"{len(tables)} runs trained in {seconds:.0f} seconds on this server."
+
+
 if start:
     runs = engine.scenario_runs(scenario, remedies, int(seed))
     runs = {label: (model, training.replace(steps=steps, eval_every=max(1, steps // 20)))
@@ -83,47 +106,69 @@ if start:
 
 tables = st.session_state.get("remedy_runs")
 if not tables:
-    st.info("Press **Train the baseline and each remedy** (about 15-30 seconds).",
-            icon="▶️")
+    st.info("Press **Train the baseline and each remedy**: with every remedy and the "
+            f"default {DEFAULTS['steps']} steps, {TIMING} on two shared CPU cores "
+            "(fewer remedies or steps take less).", icon="▶️")
 else:
     trained = st.session_state.get("remedy_scenario", scenario)
     if trained != scenario:
         st.caption(f"Showing the last runs trained: {SCENARIO_NAMES[trained]}.")
     st.subheader("Which remedy fixed what")
     summary = engine.compare_runs(tables)
-    st.dataframe(summary, hide_index=True, key="remedy_summary", column_config={
+    shown_summary = summary.assign(**{"final loss": [f"{v:.4g}"
+                                                     for v in summary["final loss"]]})
+    st.dataframe(shown_summary, hide_index=True, key="remedy_summary", column_config={
+        "run": st.column_config.TextColumn(width=170, pinned=True),
+        "outcome": st.column_config.TextColumn(width=300),
         "test accuracy": st.column_config.NumberColumn(format="percent"),
         f"batch accuracy, last {engine.RECENT} steps": st.column_config.NumberColumn(
             format="percent"),
         "steps clipped": st.column_config.NumberColumn(format="percent"),
         "most dead units": st.column_config.NumberColumn(format="percent"),
-        "final loss": st.column_config.NumberColumn(format="%.3g"),
+        "final loss": st.column_config.TextColumn(
+            alignment="right", help="the last finite loss, 4 significant digits"),
         "weight-grad ratio layer 1 / top, step 1": st.column_config.NumberColumn(
             format="%.2e"),
         "signal ratio layer 1 / top, step 1": st.column_config.NumberColumn(format="%.2e"),
         "seconds": st.column_config.NumberColumn(format="%.1f")})
-    st.altair_chart(charts.loss_chart(tables), width="stretch")
-    st.altair_chart(charts.accuracy_chart(tables), width="stretch")
+    st.caption(f"*Outcome*: learned means at least twice chance on the test set. "
+               f"*batches*: training-mode accuracy on the last {engine.RECENT} training "
+               f"batches; with batch normalization it can run far ahead of the test "
+               f"accuracy (see below). {trained_in(tables)}")
+    ui.download_csv(summary, f"remedies_{trained}_summary.csv", key="download_summary",
+                    label="Download this table (CSV)", help="One row per run.")
+    ui.chart(charts.loss_chart(tables), key="remedies_loss",
+             filename=f"remedies_{trained}_loss")
+    ui.chart(charts.accuracy_chart(tables), key="remedies_accuracy",
+             filename=f"remedies_{trained}_accuracy")
 
     st.subheader("Inside the network, layer by layer")
     labels = list(tables)
     baseline = labels[0]  # the baseline is always trained first
     other = st.selectbox("Compare the baseline with", labels[1:] or labels,
                          key="remedy_shown")
-    for column, label in zip(st.columns(2), [baseline, other]):
+    pair = [baseline, other]
+    # One colour scale for both heatmaps, so that one colour is one value.
+    domain = charts.shared_domain([tables[label] for label in pair], "weight_grad_norm",
+                                  log10=True)
+    for number, (column, label) in enumerate(zip(st.columns(2), pair)):
         table = tables[label]
-        column.altair_chart(charts.layer_step_heatmap(
+        ui.chart(charts.layer_step_heatmap(
             table, "weight_grad_norm", title=f"log10 ‖dLoss/dW_l‖: {label}",
-            legend="log10 weight gradient", log10=True, scheme="viridis",
-            subtitle="black: 0, inf or nan"), width="stretch")
-        column.altair_chart(charts.update_ratio_chart(table, f"Update-to-weight ratio: "
-                                                             f"{label}"), width="stretch")
+            legend="log10 weight gradient", log10=True, scheme="viridis", domain=domain,
+            subtitle="same colour scale in both; black: 0, inf or nan"),
+            key=f"remedies_heatmap_{number}", where=column,
+            filename=f"remedies_{trained}_weight_gradients_{slug(label)}")
+        ui.chart(charts.update_ratio_chart(table, f"Update-to-weight ratio: {label}"),
+                 key=f"remedies_update_ratio_{number}", where=column,
+                 filename=f"remedies_{trained}_update_ratio_{slug(label)}")
     clipped = {label: t for label, t in tables.items()
                if engine.TrainingSpec(**t.attrs["training_spec"]).clipping}
     if clipped:
         st.subheader("Clipping, shown honestly")
         rate = next(iter(clipped.values())).attrs["training_spec"]["learning_rate"]
-        st.altair_chart(charts.clipping_chart(clipped, rate), width="stretch")
+        ui.chart(charts.clipping_chart(clipped, rate), key="remedies_clipping",
+                 filename=f"remedies_{trained}_clipping")
         st.markdown(
             "`global_clipnorm` rescales the whole gradient when its norm exceeds c, so "
             "the direction is kept (Pascanu et al. 2013). `clipnorm` rescales each "
@@ -133,10 +178,11 @@ else:
             "says how often it acted.")
     if "batch normalization" in tables:
         st.subheader("Batch normalization, shown honestly")
-        st.altair_chart(charts.first_step_profile(
+        ui.chart(charts.first_step_profile(
             {label: tables[label] for label in (baseline, "batch normalization")},
             "signal_grad_norm", title="Back-propagated signal ‖dLoss/dh_l‖ at step 1",
-            y_title="‖dLoss/dh_l‖"), width="stretch")
+            y_title="‖dLoss/dh_l‖"), key="remedies_batch_norm",
+            filename=f"remedies_{trained}_batch_norm_signal")
         bn = engine.keras_batch_norm_defaults()
         ratio = summary.set_index("run").loc["batch normalization",
                                              "signal ratio layer 1 / top, step 1"]
@@ -153,14 +199,16 @@ else:
             f"on the training batches (the table shows both).")
     if "L2 = 0.01" in tables:
         st.subheader("L2 regularization: weight norms")
-        st.altair_chart(charts.weight_norm_chart(
+        ui.chart(charts.weight_norm_chart(
             {label: tables[label] for label in (baseline, "L2 = 0.01")}),
-            width="stretch")
+            key="remedies_l2", filename=f"remedies_{trained}_weight_norms")
         st.markdown("L2 pulls the weights toward zero a little at every step. It bounds "
                     "their growth over hundreds of steps; it cannot stop an explosion "
                     "that happens in the first few.")
     csv = pd.concat([t.assign(run=label) for label, t in tables.items()])
-    ui.download_csv(csv, f"remedies_{trained}.csv", key="download_remedies")
+    ui.download_csv(csv, f"remedies_{trained}.csv", key="download_remedies",
+                    label="Download every run's measurements (CSV)",
+                    help="One row per run, step and layer.")
 
 st.header("Glorot & Bengio's Figure 2, reproduced")
 model, training = engine.GLOROT_FIGURE_2
@@ -173,20 +221,33 @@ st.markdown(
     f"paper's rule would give 0.125), SGD at learning rate {training.learning_rate:g}, "
     f"batches of {training.batch_size}, {training.steps:,} steps; then the same network "
     f"with tanh.")
-if st.button("Train both networks (about 30 seconds)", key="train_glorot"):
+ui.keras_code_expander({name: engine.training_model_spec(model.replace(activation=name),
+                                                         training, 64)
+                        for name in ("sigmoid", "tanh")})
+if st.button("Train both networks (about 15-20 seconds)", key="train_glorot"):
     train_all({f"{name}": (model.replace(activation=name), training)
                for name in ("sigmoid", "tanh")}, "glorot_runs")
 glorot = st.session_state.get("glorot_runs")
 if glorot:
     for column, (label, table) in zip(st.columns(2), glorot.items()):
-        column.altair_chart(charts.activation_mean_chart(
-            table, f"Mean activation per layer: {label}"), width="stretch")
+        ui.chart(charts.activation_mean_chart(table, f"Mean activation per layer: {label}"),
+                 key=f"glorot_chart_{label}", filename=f"glorot_mean_activation_{label}",
+                 where=column)
         first, last = (table[table["step"] == s].set_index("layer")["activation_mean"]
                        for s in (1, table["step"].max()))
-        column.dataframe(pd.DataFrame({"layer": first.index, "mean at step 1": first.values,
-                                       "mean at the end": last.values}),
-                         hide_index=True, key=f"glorot_{label}")
-    st.altair_chart(charts.accuracy_chart(glorot), width="stretch")
+        means = pd.DataFrame({"layer": first.index, "mean at step 1": first.values,
+                              "mean at the end": last.values})
+        column.dataframe(means, hide_index=True, key=f"glorot_{label}")
+        ui.download_csv(means, f"glorot_mean_activation_{label}.csv",
+                        key=f"download_glorot_{label}", label="Download this table (CSV)",
+                        where=column)
+    ui.chart(charts.accuracy_chart(glorot), key="glorot_accuracy",
+             filename="glorot_accuracy")
+    st.caption(trained_in(glorot))
+    ui.download_csv(pd.concat([t.assign(run=label) for label, t in glorot.items()]),
+                    "glorot_figure_2.csv", key="download_glorot",
+                    label="Download both runs' measurements (CSV)",
+                    help="One row per run, step and layer.")
 
 st.info(
     "**Takeaway.** No remedy is magic, and each one's effect can be measured: a good "
@@ -194,3 +255,4 @@ st.info(
     "source; clipping keeps an exploding run alive but every step is capped; batch "
     "normalization keeps activations at scale while changing how gradients flow; L2 "
     "acts slowly.", icon="💡")
+ui.page_link("pages/through_time.py", label="Next: Through time (RNNs)", icon="🔁")

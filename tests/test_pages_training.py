@@ -6,6 +6,21 @@ def button(at, label_start):
     return next(b for b in at.button if b.label.startswith(label_start))
 
 
+def download_keys(at):
+    return [b.key for b in at.get("download_button")]
+
+
+def check_exports(at, csv_keys, next_page):
+    """Every chart has PNG and SVG buttons, each table a CSV, the Keras code, a next link."""
+    keys = download_keys(at)
+    assert sum(key.endswith("_png") for key in keys) == len(chart_specs(at))
+    assert sum(key.endswith("_svg") for key in keys) == len(chart_specs(at))
+    assert set(csv_keys) <= set(keys), keys
+    assert any(e.label.startswith("Show the Keras code") for e in at.expander)
+    links = [link.proto for link in at.get("page_link")]
+    assert any(link.page == next_page and link.label.startswith("Next:") for link in links)
+
+
 def test_activations_page_shows_curves_and_a_short_run(app):
     at = app("pages/activations.py")
     assert len(chart_specs(at)) == 2  # phi and phi' before any training
@@ -21,6 +36,12 @@ def test_activations_page_shows_curves_and_a_short_run(app):
     specs = chart_specs(at)
     assert len(specs) == 5  # curves x2, dead-fraction heatmap, loss, accuracy
     assert "Dead units" in str(specs[2]["title"])
+    check_exports(at, ["download_facts", "download_curves", "download_summary",
+                       "download_run"], "remedies")
+    # Activations' loss axis stops at 1e3 x the initial loss: a diverging run is capped.
+    loss = next(spec for spec in specs if "Training loss" in str(spec["title"]))
+    top = max(layer["encoding"]["y"]["scale"]["domain"][1] for layer in loss["layer"])
+    assert top <= 1e4
     # A finished run survives a widget change (and the rerun it causes).
     at.select_slider(key="negative_slope").set_value(0.1).run()
     assert not at.exception and label in at.session_state["activation_runs"]
@@ -44,6 +65,16 @@ def test_remedies_page_trains_a_baseline_and_a_remedy(app):
     summary = at.dataframe[0].value.set_index("run")
     assert summary.loc["baseline", "outcome"].startswith("diverged at step")
     assert summary.loc["global_clipnorm = 1", "steps clipped"] > 0
+    final_loss = summary["final loss"]
+    assert all(len(text.split("e")[0].replace(".", "").lstrip("0")) <= 4
+               for text in final_loss), final_loss  # 4 significant digits
+    check_exports(at, ["download_init_profiles", "download_summary", "download_remedies"],
+                  "through_time")
+    # The two heatmaps of a pair share one colour domain.
+    heatmaps = [spec for spec in chart_specs(at) if "log10" in str(spec.get("title"))]
+    domains = [[layer["encoding"]["color"]["scale"]["domain"] for layer in spec["layer"]
+                if "field" in layer["encoding"].get("color", {})][0] for spec in heatmaps]
+    assert len(domains) == 2 and domains[0] == domains[1]
     titles = " ".join(str(spec.get("title")) for spec in chart_specs(at))
     for expected in ("Training loss", "log10", "Update-to-weight", "before clipping",
                      "signal"):
