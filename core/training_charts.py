@@ -24,6 +24,16 @@ LOSS_CAP_FACTOR = 1e3
 ABOVE = "above the axis (exact value in the tooltip)"
 
 
+def legend_height(entries: int, at_least: int) -> int:
+    """A chart height with room for a right-hand legend of `entries` runs.
+
+    Streamlit fits the whole chart, legends included, into its height: a legend taller
+    than the plot is cut off (measured in the app: about 30 px per entry, starting some
+    70 px below the top of a titled chart).
+    """
+    return max(at_least, 100 + 30 * entries)
+
+
 def integer_axis(**kwargs) -> alt.Axis:
     """An axis of whole numbers (steps, layers): no 1.5 ticks on a short run."""
     return alt.Axis(format="d", tickMinStep=1, **kwargs)
@@ -166,7 +176,7 @@ def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
                         legend=None))
     return (lines + marks).properties(
         title=alt.TitleParams(title, subtitle=subtitle or [], anchor="start"),
-        height=height, width="container")
+        height=legend_height(len(names), height), width="container")
 
 
 def loss_cap(tables: dict, factor: float = LOSS_CAP_FACTOR) -> float | None:
@@ -206,7 +216,7 @@ def accuracy_chart(tables: dict, column: str = "test_accuracy",
         tooltip=[alt.Tooltip("series:N", title="run"), alt.Tooltip("step:Q"),
                  alt.Tooltip("value:Q", format=".1%", title="accuracy")],
     ).properties(title=alt.TitleParams(title, anchor="start"),
-                 height=max(260, 60 + 20 * len(names)), width="container")
+                 height=legend_height(len(names), 260), width="container")
 
 
 def _colors(count: int) -> list:

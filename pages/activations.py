@@ -183,7 +183,7 @@ for name, rate in plans:
         runs.pop(next(iter(runs)))
 
 if not runs:
-    st.info("Press **Train this network** (about 5 seconds). Defaults: ReLU at learning "
+    st.info("Press **Train this network** (2-5 seconds). Defaults: ReLU at learning "
             "rate 0.5, where units die.", icon="▶️")
 else:
     labels = list(runs)

@@ -21,9 +21,12 @@ STEPS = [100, 200, 300, 400, 500, 1000]
 SCENARIO_NAMES = {"vanishing": "deep sigmoid, 'standard' init",
                   "exploding": "deep ReLU, weights too large"}
 DEFAULTS = {"scenario": "vanishing", "steps": 400, "seed": 0}
-# Measured on two shared CPU cores (2026-11, every remedy, 400 steps, the page's own
-# progress bar): vanishing about 25-45 s, exploding about 20-35 s, Glorot about 15-20 s.
-TIMING = "about 20-45 seconds"
+# Measured in the browser on this app's server, two CPU cores shared with other work
+# (2026-11-23, every remedy, 400 steps, click to charts): vanishing 14 s and exploding
+# 13 s at a load average of about 2; a reviewer measured 40 s and more on busy cores.
+# Glorot's Figure 2: 14 s. After a run the page shows the measured time.
+TIMING = ("about 15 seconds on idle cores, two to three times that when the server is "
+          "busy")
 ui.check_query_params({"scenario": ui.choice_param(engine.SCENARIOS),
                        "steps": ui.choice_param(STEPS), "seed": ui.int_param(0, 9999)},
                       DEFAULTS)
@@ -106,9 +109,9 @@ if start:
 
 tables = st.session_state.get("remedy_runs")
 if not tables:
-    st.info("Press **Train the baseline and each remedy**: with every remedy and the "
-            f"default {DEFAULTS['steps']} steps, {TIMING} on two shared CPU cores "
-            "(fewer remedies or steps take less).", icon="▶️")
+    st.info("Press **Train the baseline and each remedy**. With every remedy and the "
+            f"default {DEFAULTS['steps']} steps it takes {TIMING} (fewer remedies or "
+            "steps take less).", icon="▶️")
 else:
     trained = st.session_state.get("remedy_scenario", scenario)
     if trained != scenario:
@@ -224,7 +227,8 @@ st.markdown(
 ui.keras_code_expander({name: engine.training_model_spec(model.replace(activation=name),
                                                          training, 64)
                         for name in ("sigmoid", "tanh")})
-if st.button("Train both networks (about 15-20 seconds)", key="train_glorot"):
+if st.button("Train both networks (about 15 seconds, longer on a busy server)",
+             key="train_glorot"):
     train_all({f"{name}": (model.replace(activation=name), training)
                for name in ("sigmoid", "tanh")}, "glorot_runs")
 glorot = st.session_state.get("glorot_runs")
@@ -243,7 +247,15 @@ if glorot:
                         where=column)
     ui.chart(charts.accuracy_chart(glorot), key="glorot_accuracy",
              filename="glorot_accuracy")
-    st.caption(trained_in(glorot))
+    facts = []
+    for label, table in glorot.items():
+        top = table[table["layer"] == table["layer"].max()].set_index("step")
+        result = engine.summarize(table)
+        facts.append(f"{label}: top layer's mean {top['activation_mean'].iloc[0]:.2f} at "
+                     f"step 1, {top['activation_mean'].iloc[-1]:.2f} at step "
+                     f"{result['steps_done']:,}; test accuracy "
+                     f"{result['final_test_accuracy']:.0%}")
+    st.caption("Measured here, " + "; ".join(facts) + ". " + trained_in(glorot))
     ui.download_csv(pd.concat([t.assign(run=label) for label, t in glorot.items()]),
                     "glorot_figure_2.csv", key="download_glorot",
                     label="Download both runs' measurements (CSV)",

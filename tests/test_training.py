@@ -267,4 +267,5 @@ def test_step_and_layer_axes_have_integer_ticks_and_legends_have_room():
         spec = json.dumps(chart.to_dict())
         assert '"tickMinStep": 1' in spec and '"format": "d"' in spec
     many = {f"run {k}": run for k in range(7)}
-    assert charts.accuracy_chart(many).to_dict()["height"] >= 60 + 20 * 7
+    for chart in (charts.accuracy_chart(many), charts.loss_chart(many)):
+        assert chart.to_dict()["height"] >= 100 + 30 * 7  # room for 7 legend entries
