@@ -276,7 +276,7 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
     # The chart's height includes a bottom legend: add room for its rows.
     return chart.properties(title=alt.TitleParams(title, subtitle=subtitle or [],
                                                   anchor="start"),
-                            height=280 + (20 + 20 * legend_rows if legend_rows else 0),
+                            height=280 + (45 + 25 * legend_rows if legend_rows else 0),
                             width="container")
 
 
