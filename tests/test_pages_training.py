@@ -82,3 +82,19 @@ def test_remedies_page_trains_a_baseline_and_a_remedy(app):
     # Changing the scenario keeps the finished runs on screen.
     at.radio(key="scenario").set_value("vanishing").run()
     assert not at.exception and "remedy_runs" in at.session_state
+
+
+def test_remedies_glorot_figure_2_reports_what_it_measured(app, monkeypatch):
+    from core import training as engine
+    model, training = engine.GLOROT_FIGURE_2
+    monkeypatch.setattr(engine, "GLOROT_FIGURE_2",
+                        (model, training.replace(steps=60, eval_every=20)))
+    at = app("pages/remedies.py")
+    button(at, "Train both networks").click().run()
+    assert not at.exception, at.exception
+    assert list(at.session_state["glorot_runs"]) == ["sigmoid", "tanh"]
+    measured = " ".join(c.value for c in at.caption)
+    assert "top layer's mean" in measured and "at step 60" in measured
+    keys = download_keys(at)
+    assert {"download_glorot_sigmoid", "download_glorot_tanh", "download_glorot",
+            "glorot_accuracy_png", "glorot_chart_sigmoid_png"} <= set(keys)
