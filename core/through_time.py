@@ -6,9 +6,11 @@ step, the loss's gradient with respect to every state h_t is observable: a zero 
 tensor is added to each h_t and tf.GradientTape's gradient with respect to that probe is
 d(loss)/d(h_t) exactly (as in core.profile for layers).
 
-Fast path: one tf.function per (cell, activation, dtype) whose loop over steps is a
-tf.while_loop and whose weights are tensor arguments, so a new configuration (steps,
-units, gain, seed, forget bias...) reuses the trace. It computes the Keras cells'
+Fast path: one tf.function per (cell, dtype) whose loop over steps is a tf.while_loop
+and whose weights and activation (an index into ACTIVATIONS) are tensor arguments, so a
+new configuration (activation, steps, units, gain, seed, forget bias...) reuses the
+trace. (One function per activation too would be traced up to 9 times per dtype from the
+same Python code, and TensorFlow warns about "retracing" after 5 traces in 10 calls.) It computes the Keras cells'
 equations (fused "implementation 2" for LSTM, reset_after=True for GRU); the tests check
 it against `keras_reference_profile`, which calls the real keras.layers cells step by
 step in eager mode and differentiates with respect to the states they return (the slow,
@@ -134,9 +136,16 @@ def kernel_radii(spec: ThroughTimeSpec, recurrent: np.ndarray) -> tuple[float, f
 
 
 # ---------------------------------------------------------------- the traced fast path
-def _activation(name: str):
+def _activation(index):
+    """phi(z) for ACTIVATIONS[index], `index` a scalar int32 tensor: the choice is made
+    in the graph, so one trace serves every activation. tf.where selects the output (and
+    routes the gradient) of the chosen one only; the others' inf or nan do not leak."""
     from .tf_setup import tf
-    return {"tanh": tf.tanh, "relu": tf.nn.relu, "linear": tf.identity}[name]
+
+    def phi(z):
+        return tf.where(index == ACTIVATIONS.index("tanh"), tf.tanh(z),
+                        tf.where(index == ACTIVATIONS.index("relu"), tf.nn.relu(z), z))
+    return phi
 
 
 def _norm(tensor, axes=None):
@@ -145,8 +154,11 @@ def _norm(tensor, axes=None):
     return safe_norm(tensor, axes)
 
 
-def cell_step(cell: str, activation: str):
+def cell_step(cell: str, activation):
     """step(x_t, h, c, kernel, recurrent, bias, c_probe) -> (h, c): Keras' cell equations.
+
+    `activation`: the index of the cell's activation in ACTIVATIONS (an int or a scalar
+    int32 tensor).
 
     LSTM: `c_probe` is added to the new carry c_t before h_t = o * phi(c_t) is computed,
     so the gradient with respect to it is the total d(loss)/d(c_t). Other cells ignore it.
@@ -174,16 +186,16 @@ def cell_step(cell: str, activation: str):
     return {"simple": simple, "lstm": lstm, "gru": gru}[cell]
 
 
-def _build(cell: str, activation: str, dtype: str):
+def _build(cell: str, dtype: str):
     from .tf_setup import tf
-    step_fn = cell_step(cell, activation)
     bias_shape = [None, None] if cell == "gru" else [None]
     signature = [tf.TensorSpec([None, None, None], dtype), tf.TensorSpec([None, None], dtype),
                  tf.TensorSpec([None, None], dtype), tf.TensorSpec(bias_shape, dtype),
-                 tf.TensorSpec([None, None], dtype)]
+                 tf.TensorSpec([None, None], dtype), tf.TensorSpec([], tf.int32)]
 
     @tf.function(input_signature=signature)
-    def through_time(inputs, kernel, recurrent, bias, targets):
+    def through_time(inputs, kernel, recurrent, bias, targets, activation):
+        step_fn = cell_step(cell, activation)
         steps, batch, units = tf.shape(inputs)[0], tf.shape(inputs)[1], tf.shape(recurrent)[0]
         probes = tf.zeros([steps, batch, units], dtype)
         cell_probes = tf.zeros([steps, batch, units], dtype)
@@ -215,7 +227,7 @@ _traced_lock = threading.Lock()
 
 
 def _traced_for(spec: ThroughTimeSpec):
-    key = (spec.cell, spec.activation, spec.dtype)
+    key = (spec.cell, spec.dtype)
     with _traced_lock:
         if key not in _traced:
             _traced[key] = _build(*key)
@@ -242,7 +254,8 @@ def compute_through_time(spec: ThroughTimeSpec) -> pd.DataFrame:
     weights = make_weights(spec)
     inputs, targets = make_data(spec)
     signal, cell_signal, state_norms, loss = _traced_for(spec)(
-        inputs, weights["kernel"], weights["recurrent_kernel"], weights["bias"], targets)
+        inputs, weights["kernel"], weights["recurrent_kernel"], weights["bias"], targets,
+        np.int32(ACTIVATIONS.index(spec.activation)))
     return _table(spec, signal.numpy(), cell_signal.numpy(), state_norms.numpy(),
                   loss.numpy(), weights["recurrent_kernel"])
 
