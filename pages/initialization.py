@@ -75,7 +75,7 @@ row = st.columns([2, 2, 4])
 activation = row[0].selectbox("Activation", ACTIVATIONS, index=ACTIVATIONS.index("relu"),
                               key="activation", bind="query-params")
 depth = row[1].slider("Depth", 2, 100, DEFAULTS["depth"], key="depth", bind="query-params")
-inits = row[2].multiselect("Initializations (2 to 4)", INITS, default=DEFAULTS["inits"],
+inits = row[2].multiselect("Initializations (1 to 4)", INITS, default=DEFAULTS["inits"],
                            max_selections=4, key="inits", bind="query-params")
 if not inits:
     st.warning("Pick at least one initialization.", icon="⚠️")
@@ -154,8 +154,12 @@ st.caption(
     "only slowly toward the fixed point.")
 ui.download_csv(rows, f"init_sweep_L{sweep_depth}.csv", key="download_sweep")
 
-st.info("**Takeaway.** Match the initialization to the activation: Glorot for tanh and "
-        "sigmoid, He for ReLU and its relatives, LeCun for SELU. Then each layer's gain "
-        "starts near 1, and the signal reaches the first layer at the size it left the "
-        "last.", icon="💡")
-ui.page_link("pages/activations.py", label="Next: Activations", icon="⚡")
+st.info("**Takeaway.** Match the initialization to the activation: Glorot for tanh, He "
+        "for ReLU and its relatives, LeCun for SELU. Then each layer's gain starts near "
+        "1, and the signal reaches the first layer at the size it left the last. Glorot "
+        "& Bengio derived their formula for sigmoid too, but measured (section 3) a deep "
+        "sigmoid network vanishes under every initialization in the grid: sigmoid's "
+        "slope is at most 0.25 and its outputs have mean 0.5 rather than 0, so each "
+        "layer shrinks the signal whatever the weights' spread, short of saturating the "
+        "units.", icon="💡")
+ui.page_link("pages/activations.py", label="Next: Activations", icon="〰️")

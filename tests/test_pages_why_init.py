@@ -68,3 +68,13 @@ def test_initialization_page_empty_selection_and_bad_url(app):
     at.multiselect(key="inits").set_value([]).run()
     assert not at.exception
     assert any("at least one" in w.value for w in at.warning)
+
+
+def test_initialization_takeaway_agrees_with_the_grid_and_one_init_is_enough(app):
+    at = app(INIT, SMALL_INIT)
+    takeaway = next(i.value for i in at.info if "Takeaway" in i.value)
+    assert "Glorot for tanh and sigmoid" not in takeaway
+    assert "sigmoid" in takeaway and "vanishes" in takeaway
+    assert at.multiselect(key="inits").label == "Initializations (1 to 4)"
+    at.multiselect(key="inits").set_value(["he_normal"]).run()
+    assert not at.exception and not at.warning
