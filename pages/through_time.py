@@ -211,4 +211,5 @@ st.info(
     "Gates do not fix this by themselves: an LSTM keeps its gradient when its forget gate "
     "is open. Clipping caps explosions (it rescales, keeping the direction); it does "
     "nothing for vanishing.", icon="💡")
-ui.page_link("pages/remedies.py", label="Next: Remedies", icon="🩹")
+ui.page_link("pages/home.py", label="Back to: Home", icon="🏠")
+ui.page_link("pages/remedies.py", label="Back to: Remedies", icon="🩹")
