@@ -96,11 +96,12 @@ st.markdown(
     f"{left_slope['gelu']:.2g} (GELU) and {left_slope['swish']:.2g} (swish), and the "
     f"table counts all four as saturated on the left.\n"
     f"- So can they die? By the strict rule used below (zero output *and* zero slope on "
-    f"every example), hardly ever: ELU and SELU never output 0, and GELU and swish do "
-    f"only where float32 rounds a tiny value to 0 (z below about −13.5 for GELU, "
-    f"−87 for swish). What counts is the slope: far to the left it is tiny (float32 even rounds "
-    f"ELU's and SELU's to 0 below about z = −17), so a unit pushed there gets almost no "
-    f"gradient, like a saturated sigmoid, and can stay stuck.")
+    f"every example), rarely: ELU and SELU never output 0, and GELU and swish do only "
+    f"where float32 rounds a tiny value to 0 (z below about −13.5 for GELU, −87 for "
+    f"swish), as when a run is blowing up. What counts is the slope: far to the left it "
+    f"is tiny (float32 even rounds ELU's and SELU's to 0 below about z = −17), so a "
+    f"unit pushed there gets almost no gradient, like a saturated sigmoid, and can stay "
+    f"stuck.")
 
 st.header("Dying ReLU, live")
 st.markdown(

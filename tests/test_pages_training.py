@@ -11,7 +11,7 @@ def download_keys(at):
 
 
 def check_exports(at, csv_keys, next_page):
-    """Every chart has PNG and SVG buttons, each table a CSV, the Keras code, a next link."""
+    """Every chart has PNG and SVG buttons, each table a CSV, Keras code, a next link."""
     keys = download_keys(at)
     assert sum(key.endswith("_png") for key in keys) == len(chart_specs(at))
     assert sum(key.endswith("_svg") for key in keys) == len(chart_specs(at))
