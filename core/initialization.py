@@ -111,6 +111,28 @@ def with_theory(spec: ModelSpec, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+SEEDS = 3  # networks averaged for a ratio whose single-seed value is noisy
+FLAT_WITHIN = 2.0  # a weight-gradient ratio in [1/2, 2] counts as flat
+
+
+def ratio_over_seeds(tables, column: str = "weight_grad_norm") -> dict:
+    """Layer 1 / layer L of `column` in each table (one per seed) and their median.
+
+    Per-layer log-norms of a finite-width network fluctuate by about sqrt(depth / width)
+    from seed to seed, so one network's ratio can be off by a factor of 2 or more; the
+    median of a few seeds is the figure to quote. Keys: median, per_seed (list), low,
+    high, flat (median within [1/FLAT_WITHIN, FLAT_WITHIN]).
+    """
+    from .summary import gradient_ratio
+    per_seed = [gradient_ratio(float(t[column].iloc[0]), float(t[column].iloc[-1]))
+                for t in tables]
+    values = np.asarray(per_seed, dtype=np.float64)
+    median = float(np.median(values)) if not np.isnan(values).any() else math.nan
+    return dict(median=median, per_seed=per_seed, low=float(np.min(values)),
+                high=float(np.max(values)),
+                flat=bool(1 / FLAT_WITHIN <= median <= FLAT_WITHIN))
+
+
 def compare(base: ModelSpec, inits) -> pd.DataFrame:
     """Profiles of `base` under each initializer, stacked with an `init` column."""
     from .profile import profile

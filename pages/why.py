@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from core import initialization as init_core
 from core import initialization_charts as charts
 from core import summary
 from core.charts import log_chart
@@ -159,13 +160,22 @@ width = row[3].select_slider("Width", WIDTHS, value=128, key="width", bind="quer
 spec = ModelSpec(depth=depth, width=width, batch_size=128, activation=activation, init=init)
 table = with_theory(spec, ui.profile(spec)).assign(init=init)
 result = summary.summarize(table)
-weights = summary.summarize(table, "weight_grad_norm")
+seeds = [spec.replace(seed=spec.seed + k) for k in range(init_core.SEEDS)]
+weights = init_core.ratio_over_seeds([table] + [ui.profile(one) for one in seeds[1:]])
+signals = init_core.ratio_over_seeds([table] + [ui.profile(one) for one in seeds[1:]],
+                                     "signal_grad_norm")
 metrics = st.columns(3)
 metrics[0].metric("Signal ratio layer 1 / L (measured)", ui.format_number(result["ratio"]))
 theory_ratio = table["theory_signal"].iloc[0] / table["theory_signal"].iloc[-1]
 metrics[1].metric("Signal ratio (theory)", ui.format_number(theory_ratio),
                   help="Mean-field prediction; not available with batch norm or skips.")
-metrics[2].metric("Weight-gradient ratio 1 / L (measured)", ui.format_number(weights["ratio"]))
+metrics[2].metric(
+    f"Weight-gradient ratio 1 / L (median of {init_core.SEEDS} seeds)",
+    ui.format_number(weights["median"]),
+    help="‖dLoss/dW_1‖ / ‖dLoss/dW_L‖, measured for seeds " + ", ".join(
+        f"{one.seed}: {ui.format_number(value)}"
+        for one, value in zip(seeds, weights["per_seed"])) + ". One network's value is "
+    "noisy: per-layer log-norms fluctuate by about √(depth / width) from seed to seed.")
 for line in summary.describe_problems(result):
     st.warning(line, icon="⚠️")
 long = charts.measured_and_theory(table, "signal_grad_norm", "theory_signal",
@@ -191,6 +201,29 @@ st.markdown(
     "the same factor, and the product stays nearly constant (Glorot & Bengio 2010, eq. "
     "14). A chart of weight gradients alone at initialization hides the vanishing "
     "signal, so both are drawn here.")
+seed_text = ", ".join(ui.format_number(v) for v in weights["per_seed"])
+signal_text = ", ".join(ui.format_number(v) for v in signals["per_seed"])
+if weights["flat"]:
+    verdict = (f"Here the weight gradient **is flat** within the seed-to-seed noise "
+               f"(a factor of 2): its ratio layer 1 / layer {depth} "
+               f"is {ui.format_number(weights['median'])} (median of seeds "
+               f"{seeds[0].seed} to {seeds[-1].seed}: {seed_text}) while the signal's "
+               f"ratio for the same seeds is {signal_text}.")
+else:
+    verdict = (f"Here the weight gradient is **not** flat: its ratio layer 1 / layer "
+               f"{depth} is {ui.format_number(weights['median'])} (median of seeds "
+               f"{seeds[0].seed} to {seeds[-1].seed}: {seed_text}; the signal's for the "
+               f"same seeds: {signal_text}). The product h_(l−1)·δ_l stays constant only when the "
+               f"forward signal grows toward the input as fast as δ_l shrinks (or the "
+               f"reverse); that holds near the linear regime (small weights, tanh), not "
+               f"for every activation and initialization.")
+st.markdown(verdict)
+st.caption(
+    f"Noise: the norms of one finite network fluctuate from seed to seed; per-layer "
+    f"log-norms vary by about √(depth / width) = √({depth} / {width}) ≈ "
+    f"{(depth / width) ** 0.5:.2f}, so a single seed's ratio of two layers can be off by "
+    f"a factor of 2 or more. The chart shows seed {spec.seed}; the weight-gradient "
+    f"figure is the median over {init_core.SEEDS} seeds.")
 ui.download_csv(table, f"why_{activation}_{init}_L{depth}_n{width}.csv",
                 key="download_why")
 ui.keras_code_expander(spec)

@@ -146,3 +146,13 @@ def test_cli_bad_flags_exit_2_in_one_line(argv):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert result.stdout.strip() == "False"  # rejected before TensorFlow was imported
+
+
+def test_ratio_over_seeds_is_the_median():
+    import pandas as pd
+    from core.initialization import ratio_over_seeds
+    tables = [pd.DataFrame({"weight_grad_norm": [a, 1.0]}) for a in (2.56, 1.49, 1.04)]
+    result = ratio_over_seeds(tables)
+    assert result["median"] == 1.49 and result["per_seed"] == [2.56, 1.49, 1.04]
+    assert result["flat"] and (result["low"], result["high"]) == (1.04, 2.56)
+    assert not ratio_over_seeds([pd.DataFrame({"weight_grad_norm": [0.1, 1.0]})])["flat"]

@@ -78,3 +78,17 @@ def test_initialization_takeaway_agrees_with_the_grid_and_one_init_is_enough(app
     assert at.multiselect(key="inits").label == "Initializations (1 to 4)"
     at.multiselect(key="inits").set_value(["he_normal"]).run()
     assert not at.exception and not at.warning
+
+
+def test_why_weight_gradient_is_the_median_of_three_seeds(app):
+    at = app(WHY, {"activation": "relu", "init": "glorot_uniform", "depth": "20",
+                   "width": "256"})
+    label = "Weight-gradient ratio 1 / L (median of 3 seeds)"
+    value = float(metric(at, label))
+    help_text = next(m.help for m in at.metric if m.label == label)
+    per_seed = sorted(float(part.split(": ")[1]) for part in
+                      help_text.split("seeds ")[1].split(". ")[0].split(", "))
+    assert value == per_seed[1]  # the median of the three seeds' ratios
+    text = next(m.value for m in at.markdown if m.value.startswith("Here the weight"))
+    assert ("is flat" in text) == (0.5 <= value <= 2)
+    assert any(c.value.startswith("Noise") and "√(20 / 256)" in c.value for c in at.caption)
