@@ -375,14 +375,16 @@ def glorot_bengio_summary(profiles: pd.DataFrame) -> pd.DataFrame:
         first, last = table.iloc[0], table.iloc[-1]
         with np.errstate(divide="ignore", invalid="ignore"):
             rows.append({
+                # the ratios first: the page's notes cite them, and a narrow table
+                # must not hide them
                 "initialization": name,
+                "signal ratio 1 / L": first["signal_grad_norm"] / last["signal_grad_norm"],
+                "weight-gradient ratio 1 / L": first["weight_grad_norm"]
+                / last["weight_grad_norm"],
+                "saturated (mean over layers)": table["saturated_fraction"].mean(),
                 "pre-activation std, layer 1": first["preactivation_std"],
                 f"pre-activation std, layer {int(last['layer'])}": last["preactivation_std"],
                 "activation std, layer 1": first["activation_std"],
                 f"activation std, layer {int(last['layer'])}": last["activation_std"],
-                f"activation mean, layer {int(last['layer'])}": last["activation_mean"],
-                "saturated (mean over layers)": table["saturated_fraction"].mean(),
-                "signal ratio 1 / L": first["signal_grad_norm"] / last["signal_grad_norm"],
-                "weight-gradient ratio 1 / L": first["weight_grad_norm"]
-                / last["weight_grad_norm"]})
+                f"activation mean, layer {int(last['layer'])}": last["activation_mean"]})
     return pd.DataFrame(rows)

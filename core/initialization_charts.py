@@ -48,7 +48,8 @@ def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
         x=alt.X("bin_center:Q", title="activation value h"),
         y=alt.Y("fraction:Q", title="share of outputs", axis=alt.Axis(format="%")),
         color=alt.Color("layer:Q", title="layer", scale=alt.Scale(scheme="viridis"),
-                        legend=alt.Legend(orient="right", gradientLength=120)),
+                        legend=alt.Legend(orient="right", gradientLength=120,
+                                          format="d", tickMinStep=1)),
         detail="layer:O",
         tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("bin_start:Q", format=".3f"),
                  alt.Tooltip("bin_end:Q", format=".3f"),
@@ -57,17 +58,33 @@ def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
                  height=300, width="container")
 
 
+# Solid, dashed, dotted...: lines that coincide (two inits at 0% saturation) stay visible.
+DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3]]
+SHAPES = ["circle", "square", "triangle-up", "diamond"]
+
+
+def integer_axis(title: str) -> alt.Axis:
+    """A layer or step axis: whole-number ticks only (no 1.5)."""
+    return alt.Axis(title=title, format="d", tickMinStep=1)
+
+
 def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
                   fraction: bool = False) -> alt.Chart:
-    """One line per initialization; `fraction` draws a 0-100% axis."""
+    """One line per initialization, each with its own dash and point shape (so lines
+    that coincide stay visible); `fraction` draws a 0-100% axis."""
     names = list(dict.fromkeys(profiles["init"]))
     y_scale = alt.Scale(domain=[0, 1]) if fraction else alt.Scale(zero=False)
-    return alt.Chart(profiles).mark_line(point=True).encode(
-        x=alt.X("layer:Q", title=LAYER_TITLE, axis=alt.Axis(tickMinStep=1)),
+    legend = alt.Legend(orient="bottom", symbolStrokeWidth=2, symbolSize=120)
+    return alt.Chart(profiles).mark_line(point=True, strokeWidth=2).encode(
+        x=alt.X("layer:Q", axis=integer_axis(LAYER_TITLE)),
         y=alt.Y(f"{column}:Q", title=y_title, scale=y_scale,
                 axis=alt.Axis(format="%" if fraction else "")),
-        color=alt.Color("init:N", title=None, legend=alt.Legend(orient="bottom"),
+        color=alt.Color("init:N", title=None, legend=legend,
                         scale=alt.Scale(domain=names, range=PALETTE[:len(names)])),
+        strokeDash=alt.StrokeDash("init:N", title=None, legend=legend, scale=alt.Scale(
+            domain=names, range=[DASHES[i % len(DASHES)] for i in range(len(names))])),
+        shape=alt.Shape("init:N", title=None, legend=legend, scale=alt.Scale(
+            domain=names, range=[SHAPES[i % len(SHAPES)] for i in range(len(names))])),
         tooltip=[alt.Tooltip("init:N"), alt.Tooltip("layer:Q"),
                  alt.Tooltip(f"{column}:Q", format=".2%" if fraction else ".4g",
                              title=y_title)],

@@ -7,6 +7,7 @@ from core import initialization_charts as charts
 from core import summary
 from core.charts import log_chart
 from core.initialization import glorot_bengio_specs, with_theory
+from core.profile import SATURATION_DEFINITION
 from core.spec import ACTIVATIONS, INITS, ModelSpec
 from pages import ui
 
@@ -85,6 +86,13 @@ ui.chart(charts.by_init_chart(gb_profiles, "saturated_fraction",
                               fraction=True),
          key="chart_saturated", where=left,
          filename=f"glorot_bengio_saturated_{gb_activation}_L{gb_depth}")
+saturation = gb_profiles.pivot(index="layer", columns="init", values="saturated_fraction")
+names = list(saturation.columns)
+overlapping = [f"{a} and {b}" for i, a in enumerate(names) for b in names[i + 1:]
+               if (saturation[a] - saturation[b]).abs().max() < 0.005]
+left.caption(SATURATION_DEFINITION + (
+    f" Here the lines of {'; '.join(overlapping)} coincide (within 0.5% at every "
+    f"layer): they are told apart by dash and marker." if overlapping else ""))
 ui.chart(log_chart(
     charts.measured_and_theory(gb_profiles, "signal_grad_norm", None, "signal ‖dL/dh_l‖"),
     x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)",
@@ -92,10 +100,11 @@ ui.chart(log_chart(
     height=360),
     key="chart_gb_signal", filename=f"glorot_bengio_signal_{gb_activation}_L{gb_depth}",
     where=right)
-st.dataframe(gb_summary, hide_index=True, width="stretch")
-st.caption("Saturated: a unit's pre-activation sits on a flat tail of the activation "
-           "(slope below 5% of its peak, |z| ≥ 2). Ratios are layer 1 / last layer; the "
-           "signal is ‖dLoss/dh_l‖, the weight gradient ‖dLoss/dW_l‖.")
+st.dataframe(gb_summary, hide_index=True, width="stretch", column_config={
+    "initialization": st.column_config.TextColumn(pinned=True)})
+st.caption("Ratios are layer 1 / last layer; the signal is ‖dLoss/dh_l‖, the weight "
+           "gradient ‖dLoss/dW_l‖. Scroll the table sideways for the per-layer "
+           "statistics.")
 downloads = st.container(horizontal=True, gap="small")
 ui.download_csv(gb_profiles, f"glorot_bengio_layers_{gb_activation}_L{gb_depth}.csv",
                 key="download_gb_layers", label="Per-layer table (CSV)", where=downloads)

@@ -82,6 +82,9 @@ def test_glorot_bengio_histograms_sum_to_one():
     np.testing.assert_allclose(sums, 1.0)
     summary = init_core.glorot_bengio_summary(profiles)
     assert len(summary) == 3
+    assert list(summary.columns[:4]) == ["initialization", "signal ratio 1 / L",
+                                         "weight-gradient ratio 1 / L",
+                                         "saturated (mean over layers)"]
     # N(0, 1) weights saturate sigmoid units; Glorot's do not.
     assert summary.iloc[0]["saturated (mean over layers)"] > 0.3
     assert summary.iloc[2]["saturated (mean over layers)"] < 0.05

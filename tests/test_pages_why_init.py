@@ -92,3 +92,15 @@ def test_why_weight_gradient_is_the_median_of_three_seeds(app):
     text = next(m.value for m in at.markdown if m.value.startswith("Here the weight"))
     assert ("is flat" in text) == (0.5 <= value <= 2)
     assert any(c.value.startswith("Noise") and "√(20 / 256)" in c.value for c in at.caption)
+
+
+def test_why_glorot_bengio_table_and_saturation_chart(app):
+    at = app(WHY, {"gb_depth": "4"})
+    columns = list(at.dataframe[0].value.columns)
+    assert columns[1:3] == ["signal ratio 1 / L", "weight-gradient ratio 1 / L"]
+    caption = next(c.value for c in at.caption if c.value.startswith("Saturated fraction"))
+    assert "coincide" in caption and "standard" in caption and "Glorot" in caption
+    spec = next(s for s in chart_specs(at)
+                if s.get("title", {}).get("text") == "Saturated units per layer")
+    assert spec["encoding"]["strokeDash"]["field"] == "init"
+    assert spec["encoding"]["x"]["axis"]["format"] == "d"
