@@ -75,7 +75,9 @@ def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
     names = list(dict.fromkeys(profiles["init"]))
     y_scale = alt.Scale(domain=[0, 1]) if fraction else alt.Scale(zero=False)
     legend = alt.Legend(orient="bottom", symbolStrokeWidth=2, symbolSize=120)
-    return alt.Chart(profiles).mark_line(point=True, strokeWidth=2).encode(
+    # Hollow markers: a square and a triangle drawn on the same spot both stay visible.
+    point = alt.OverlayMarkDef(filled=False, fill="white", strokeWidth=1.5, size=60)
+    return alt.Chart(profiles).mark_line(point=point, strokeWidth=2).encode(
         x=alt.X("layer:Q", axis=integer_axis(LAYER_TITLE)),
         y=alt.Y(f"{column}:Q", title=y_title, scale=y_scale,
                 axis=alt.Axis(format="%" if fraction else "")),

@@ -101,7 +101,9 @@ ui.chart(log_chart(
     key="chart_gb_signal", filename=f"glorot_bengio_signal_{gb_activation}_L{gb_depth}",
     where=right)
 st.dataframe(gb_summary, hide_index=True, width="stretch", column_config={
-    "initialization": st.column_config.TextColumn(pinned=True)})
+    "initialization": st.column_config.TextColumn(pinned=True),
+    **{name: st.column_config.NumberColumn(format="%.3g") for name in gb_summary.columns
+       if name != "initialization"}})
 st.caption("Ratios are layer 1 / last layer; the signal is ‖dLoss/dh_l‖, the weight "
            "gradient ‖dLoss/dW_l‖. Scroll the table sideways for the per-layer "
            "statistics.")
