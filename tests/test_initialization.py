@@ -159,3 +159,16 @@ def test_ratio_over_seeds_is_the_median():
     assert result["median"] == 1.49 and result["per_seed"] == [2.56, 1.49, 1.04]
     assert result["flat"] and (result["low"], result["high"]) == (1.04, 2.56)
     assert not ratio_over_seeds([pd.DataFrame({"weight_grad_norm": [0.1, 1.0]})])["flat"]
+
+
+def test_layer_axes_have_integer_ticks():
+    from core import initialization_charts as charts
+    from core.spec import ModelSpec
+    profiles = init_core.compare(ModelSpec(depth=4, width=8, batch_size=4),
+                                 ("he_normal", "glorot_normal"))
+    saturated = charts.by_init_chart(profiles, "saturated_fraction", "t", "y",
+                                     fraction=True).to_dict()
+    assert saturated["encoding"]["x"]["axis"]["format"] == "d"
+    assert saturated["encoding"]["x"]["axis"]["tickMinStep"] == 1
+    gain = json.dumps(charts.gain_chart(profiles).to_dict())
+    assert '"format": "d"' in gain

@@ -188,3 +188,18 @@ def test_page_trains_with_and_without_clipping(app):
     assert any("Steps clipped" in m.value for m in at.markdown)
     at.slider(key="steps").set_value(12).run()  # results survive a rerun
     assert "clipping_result" in at.session_state and len(chart_specs(at)) == 5
+
+
+def test_step_axes_have_integer_ticks():
+    """Steps are whole numbers: no 1.5 tick on any of the page's charts."""
+    spec = tt.ThroughTimeSpec(**SMALL)
+    clip = tt.train_clipping(tt.ClippingSpec(train_steps=3))
+    for chart in (charts.signal_through_time(tt.through_time(spec), title="t"),
+                  charts.compare_cells(tt.compare_cells(spec), title="t"),
+                  charts.forget_bias(tt.forget_bias_sweep(spec), title="t"),
+                  charts.clipping_norms(clip, title="t"),
+                  charts.clipping_losses(clip, title="t")):
+        axes = [layer["encoding"]["x"]["axis"] for layer in chart.to_dict()["layer"]
+                if "x" in layer.get("encoding", {})]
+        assert axes and all(a.get("format") == "d" and a.get("tickMinStep") == 1
+                            for a in axes)
