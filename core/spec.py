@@ -206,6 +206,16 @@ def check_field(f, value):
     return value
 
 
+def parse_bool(text: str) -> bool:
+    """'true'/'1'/'yes'/'on' or 'false'/'0'/'no'/'off' (any case); ValueError otherwise."""
+    lowered = str(text).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not true or false: {text!r}")
+
+
 def parse_field(f, text: str) -> Any:
     """Parse one spec field from text (a CLI flag or a URL parameter); ValueError if bad."""
     kind = f.metadata["kind"]
@@ -214,12 +224,7 @@ def parse_field(f, text: str) -> Any:
         return None
     try:
         if kind is bool:
-            lowered = text.lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
+            return parse_bool(text)
         if kind is int:
             number = float(text)
             return check_field(f, int(number) if number.is_integer() else number)

@@ -13,7 +13,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from core.spec import ModelSpec
+from core.spec import ModelSpec, parse_bool
 
 Validator = Callable[[str], object]
 
@@ -69,12 +69,7 @@ def choice_param(options) -> Validator:
 
 def bool_param() -> Validator:
     def check(text: str):
-        lowered = text.lower()
-        if lowered in ("true", "1", "yes", "on"):
-            return True
-        if lowered in ("false", "0", "no", "off"):
-            return False
-        raise ValueError
+        return parse_bool(text)
     check.accepts = "true or false"
     return check
 
