@@ -100,6 +100,20 @@ def open_page(tab, base, path, query=""):
     wait_until_idle(tab)
 
 
+def wait_for_text(tab, selector: str, text: str) -> None:
+    """Wait until some element matching `selector` shows exactly `text` (no sleeps)."""
+    tab.wait_for_function(
+        "([selector, text]) => [...document.querySelectorAll(selector)]"
+        ".some(e => e.innerText.trim() === text)", arg=[selector, text],
+        timeout=LOAD_TIMEOUT_MS)
+
+
+def wait_for_count(tab, selector: str, count: int) -> None:
+    tab.wait_for_function(
+        "([selector, count]) => document.querySelectorAll(selector).length >= count",
+        arg=[selector, count], timeout=LOAD_TIMEOUT_MS)
+
+
 def chart_sizes(tab):
     charts = tab.locator("[data-testid=stVegaLiteChart]")
     sizes = []
@@ -113,6 +127,7 @@ def test_a_deep_link_opened_first_goes_through_the_router(server, page):
     """The server's very first request is a link into a topic page with settings: the
     router (st.navigation) must still run, and the URL must set the controls."""
     open_page(page, server, "problem", "?depth=20&gain=0.5")
+    wait_for_text(page, "[data-testid=stMetricValue]", "Vanishing")
     nav = page.locator("[data-testid=stSidebarNav]").inner_text()
     assert "Topics" in nav and "The problem" in nav and "ui" not in nav.split()
     values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
@@ -137,21 +152,27 @@ def test_every_page_renders_without_exception(server, page, name):
 
 def test_changing_a_control_changes_the_chart(server, page):
     open_page(page, server, "problem")
-    verdict = page.locator("[data-testid=stMetricValue]").nth(2)
-    assert verdict.inner_text() == "Exploding"
+    wait_for_text(page, "[data-testid=stMetricValue]", "Exploding")
+    backward = page.locator("[data-testid=stVegaLiteChart]").nth(1)
+    backward.locator("canvas, svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    before = backward.screenshot()
     page.get_by_role("button", name="a = 0.5").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-        ".some(e => e.innerText === 'Vanishing')", timeout=LOAD_TIMEOUT_MS)
+    wait_for_text(page, "[data-testid=stMetricValue]", "Vanishing")
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
+    assert backward.screenshot() != before  # the chart itself was redrawn
     assert "gain=0.5" in page.url
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=stSidebar] [data-testid=stCode]')"
+        "?.innerText || '').includes('gain=0.5')", timeout=LOAD_TIMEOUT_MS)
     link = page.locator("[data-testid=stSidebar] [data-testid=stCode]").inner_text()
-    assert "/problem?" in link and "gain=0.5" in link
+    assert "/problem?" in link
 
 
 def test_bad_url_parameter_warns_and_page_still_works(server, page):
     open_page(page, server, "problem", "?depth=999&gain=%3Cb%3Ex%3C%2Fb%3E")
+    wait_for_count(page, "[data-testid=stAlert]", 2)
+    wait_for_count(page, "[data-testid=stVegaLiteChart]", 3)
     alerts = page.locator("[data-testid=stAlert]").all_inner_texts()
     text = " ".join(alerts)
     assert "depth" in text and "999" in text and "<b>x</b>" in text
