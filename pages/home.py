@@ -2,6 +2,7 @@
 import streamlit as st
 
 from core.diary import diary
+from core.warmup import start_in_background
 from pages import ui
 
 st.title("📉 Gradient Lab")
@@ -13,6 +14,8 @@ st.markdown(
     "*theory*.")
 st.caption("For students in class and at home, instructors projecting a live demo, and "
            "practitioners checking a deep network's gradient flow.")
+
+start_in_background()  # TensorFlow loads while the visitor reads this page
 
 day = diary()
 strip = st.columns(3)

@@ -5,7 +5,7 @@ import sys
 from conftest import ROOT
 
 LIGHT = ["core", "core.spec", "core.cli", "core.diary", "core.summary", "core.charts",
-         "core.multiplication"]
+         "core.multiplication", "core.warmup"]
 
 
 def test_light_modules_do_not_import_tensorflow_or_streamlit():
@@ -20,3 +20,14 @@ def test_light_modules_do_not_import_tensorflow_or_streamlit():
 def test_core_never_imports_streamlit():
     for path in (ROOT / "core").glob("*.py"):
         assert "import streamlit" not in path.read_text(), path.name
+
+
+def test_warm_up_runs_once_and_fills_the_cache():
+    import core.profile
+    from core import warmup
+    from core.multiplication import identity_spec
+    warmup.start_in_background()  # may already have run (the home page's AppTest)
+    assert warmup.start_in_background() is False  # once per process
+    core.profile._cache.pop(identity_spec(50, 1.5), None)
+    warmup._warm()
+    assert identity_spec(50, 1.5) in core.profile._cache
