@@ -36,7 +36,7 @@ def main() -> None:
                                                         "orthogonal")[i % 3]))
               for i in range(repeats)]
     seen = [timed(profile, base.replace(seed=0)) for _ in range(repeats)]
-    print(f"configuration: depth 150, width 128, batch 256, tanh, float32")
+    print("configuration: depth 150, width 128, batch 256, tanh, float32")
     print(f"naive Keras (functional model + eager tape), median of 3: "
           f"{statistics.median(naive):.3f} s")
     print(f"core.profile first call of this activation (trace, once per process): "

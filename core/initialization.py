@@ -153,12 +153,8 @@ def _cell_signals(spec: ModelSpec, weights, data) -> tuple:
     so the six cells of a row share one draw (drawing is ~half of a cell's time).
     Tests check the result equals core.profile on the same spec.
     """
-    from .profile import _step_for
-    first, stack, biases, readout = weights
-    x, targets = data
-    stats, signal, weight_grad, _, _, _ = _step_for(spec)(
-        x, first, stack, biases, readout, targets,
-        np.asarray(spec.negative_slope, dtype=spec.dtype))
+    from .profile import run_step
+    stats, signal, weight_grad, _, _, _ = run_step(spec, weights, data)
     return signal.numpy(), weight_grad.numpy(), float(stats.numpy()[-1, 1])
 
 

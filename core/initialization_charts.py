@@ -5,7 +5,6 @@ none imports streamlit, so tests check them with `chart.to_dict()`.
 """
 from __future__ import annotations
 
-import math
 
 import altair as alt
 import numpy as np

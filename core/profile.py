@@ -138,15 +138,23 @@ def _step_for(spec: ModelSpec):
         return _steps[key]
 
 
-def compute_profile(spec: ModelSpec) -> pd.DataFrame:
-    """The per-layer table for `spec`, computed now (no cache)."""
-    first, stack, biases, readout = make_weights(spec)
-    x, targets = make_data(spec)
+def run_step(spec: ModelSpec, weights=None, data=None):
+    """One traced forward and backward pass: (stats, signal, weight_grad, weight_norm,
+    loss, batch) tensors. `weights` and `data` default to those the spec draws; callers
+    that share one draw across several activations (the Initialization grid) pass them."""
+    first, stack, biases, readout = make_weights(spec) if weights is None else weights
+    x, targets = make_data(spec) if data is None else data
     if spec.no_bias:
         biases = np.zeros_like(biases)
-    stats, signal, weight_grad, weight_norm, loss, _ = _step_for(spec)(
-        x, first, stack, biases, readout, targets,
-        np.asarray(spec.negative_slope, dtype=spec.dtype))
+    return _step_for(spec)(x, first, stack, biases, readout, targets,
+                           np.asarray(spec.negative_slope, dtype=spec.dtype))
+
+
+def compute_profile(spec: ModelSpec) -> pd.DataFrame:
+    """The per-layer table for `spec`, computed now (no cache)."""
+    data = make_data(spec)
+    stats, signal, weight_grad, weight_norm, loss, _ = run_step(spec, data=data)
+    x = data[0]
     stats = stats.numpy()
     table = pd.DataFrame({
         "layer": np.arange(1, spec.depth + 1),

@@ -1,5 +1,4 @@
 """AppTest: the home page and The problem, including widget changes and bad URLs."""
-import sys
 
 from conftest import chart_specs
 

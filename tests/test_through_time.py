@@ -1,6 +1,5 @@
 """Gradient through time: closed form, Keras cells, forget bias, clipping, CLI, page."""
 import json
-import math
 import os
 import subprocess
 import sys
