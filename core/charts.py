@@ -30,12 +30,13 @@ def value_status(values: np.ndarray) -> np.ndarray:
     return status
 
 
-def format_value(value: float) -> str:
-    if math.isnan(value):
+def format_value(value: float, digits: int = 4) -> str:
+    """A number as text for tooltips and metrics: 'nan', 'inf' and '-inf' spelled out."""
+    if value is None or math.isnan(value):
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return f"{value:.4g}"
+    return f"{value:.{digits}g}"
 
 
 def pin_for_log(long: pd.DataFrame, value: str = "value") -> tuple[pd.DataFrame, list]:

@@ -13,6 +13,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
+from core.charts import format_value
 from core.spec import ModelSpec, parse_bool
 
 Validator = Callable[[str], object]
@@ -181,19 +182,13 @@ def download_csv(table: pd.DataFrame, filename: str, key: str,
 
 
 def format_number(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.3g}"
+    """A metric's number to 3 significant digits (core.charts.format_value)."""
+    return format_value(value, digits=3)
 
 
 def page_link(path: str, label: str, icon: str) -> None:
-    """A link to another page; plain text if that page is not in the navigation."""
-    try:
-        st.page_link(path, label=label, icon=icon)
-    except st.errors.StreamlitAPIException:
-        st.markdown(f"{icon} {label}")
+    """A link to another page of the router (a wrong path raises: the tests catch it)."""
+    st.page_link(path, label=label, icon=icon)
 
 
 def format_ratio(result: dict) -> str:
