@@ -1,6 +1,8 @@
 """Gradient Lab: the router. Page order, titles and icons live only here."""
 import streamlit as st
 
+from pages import ui
+
 st.set_page_config(page_title="Gradient Lab", page_icon="📉", layout="wide")
 
 PAGES = {
@@ -14,12 +16,8 @@ PAGES = {
         st.Page("pages/activations.py", title="Activations", icon="〰️"),
         st.Page("pages/remedies.py", title="Remedies", icon="🩹"),
         st.Page("pages/through_time.py", title="Through time (RNNs)", icon="🔁"),
-        # topic pages: activations, remedies, through_time
     ],
 }
 
-st.navigation(PAGES).run()
-
-from pages import ui  # noqa: E402
-
+ui.run_page(st.navigation(PAGES))
 ui.share_link()

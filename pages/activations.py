@@ -23,13 +23,7 @@ st.markdown(
 SLOPES = [0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3]
 RATES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 STEPS = [100, 200, 300, 400, 500, 1000]
-DEFAULTS = {"negative_slope": 0.01, "activation": "relu", "learning_rate": 0.5,
-            "steps": 300, "seed": 0}
-ui.check_query_params({"negative_slope": ui.choice_param(SLOPES),
-                       "activation": ui.choice_param(engine.ACTIVATION_CHOICES),
-                       "learning_rate": ui.choice_param(RATES),
-                       "steps": ui.choice_param(STEPS), "seed": ui.int_param(0, 9999)},
-                      DEFAULTS)
+controls = ui.Controls("activations")
 
 
 @st.cache_data(max_entries=16, show_spinner="Differentiating every activation...")
@@ -43,9 +37,8 @@ def slug(label: str) -> str:
 
 
 st.header("Each activation and its derivative")
-negative_slope = st.select_slider(
-    "Leaky ReLU: slope for negative inputs", SLOPES, value=DEFAULTS["negative_slope"],
-    key="negative_slope", bind="query-params",
+negative_slope = controls.select_slider(
+    "Leaky ReLU: slope for negative inputs", "negative_slope", SLOPES, 0.01,
     help="0 turns Leaky ReLU back into ReLU.")
 table = curves(negative_slope)
 left, right = st.columns(2)
@@ -116,16 +109,12 @@ st.markdown(
     "click during a run stops it; the steps done so far are kept.")
 with st.form("dying_relu"):
     row = st.columns(4)
-    activation = row[0].selectbox("Activation", engine.ACTIVATION_CHOICES,
-                                  index=engine.ACTIVATION_CHOICES.index("relu"),
-                                  key="activation", bind="query-params")
-    learning_rate = row[1].select_slider("Learning rate", RATES,
-                                         value=DEFAULTS["learning_rate"],
-                                         key="learning_rate", bind="query-params")
-    steps = row[2].select_slider("Steps", STEPS, value=DEFAULTS["steps"], key="steps",
-                                 bind="query-params")
-    seed = row[3].number_input("Seed", 0, 9999, DEFAULTS["seed"], key="seed",
-                               bind="query-params")
+    activation = controls.selectbox("Activation", "activation", engine.ACTIVATION_CHOICES,
+                                    "relu", where=row[0])
+    learning_rate = controls.select_slider("Learning rate", "learning_rate", RATES, 0.5,
+                                           where=row[1])
+    steps = controls.select_slider("Steps", "steps", STEPS, 300, where=row[2])
+    seed = controls.number_input("Seed", "seed", 0, 9999, 0, where=row[3])
     buttons = st.columns(3)
     one = buttons[0].form_submit_button("Train this network", type="primary")
     three = buttons[1].form_submit_button(

@@ -15,13 +15,7 @@ st.markdown(
     "is close to 1 in both directions: the *Goldilocks zone*. Every chart below comes "
     "from real Keras networks; formulas are labelled as theory.")
 
-DEFAULTS = {"n_in": 128, "n_out": 128, "activation": "relu", "depth": 30,
-            "inits": ["glorot_normal", "he_normal"], "grid_depth": 50, "sweep_depth": 30}
-ui.check_query_params({"n_in": ui.int_param(1, 1024), "n_out": ui.int_param(1, 1024),
-                       "activation": ui.choice_param(ACTIVATIONS),
-                       "depth": ui.int_param(2, 100), "inits": ui.choice_param(INITS),
-                       "grid_depth": ui.int_param(10, 100),
-                       "sweep_depth": ui.int_param(5, 60)}, DEFAULTS)
+controls = ui.Controls("initialization")
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing each initializer with Keras...")
@@ -49,9 +43,8 @@ def sweep(depth: int):
 
 st.header("1. The formulas")
 row = st.columns(2)
-n_in = row[0].number_input("n_in (fan-in)", 1, 1024, 128, key="n_in", bind="query-params")
-n_out = row[1].number_input("n_out (fan-out)", 1, 1024, 128, key="n_out",
-                            bind="query-params")
+n_in = controls.number_input("n_in (fan-in)", "n_in", 1, 1024, 128, where=row[0])
+n_out = controls.number_input("n_out (fan-out)", "n_out", 1, 1024, 128, where=row[1])
 formulas = formula_table(int(n_in), int(n_out))
 for _, f in formulas.iterrows():
     left, right = st.columns([3, 2])
@@ -72,52 +65,53 @@ ui.download_csv(formulas.drop(columns="latex"), f"init_formulas_in{n_in}_out{n_o
 
 st.header("2. Side by side")
 row = st.columns([2, 2, 4])
-activation = row[0].selectbox("Activation", ACTIVATIONS, index=ACTIVATIONS.index("relu"),
-                              key="activation", bind="query-params")
-depth = row[1].slider("Depth", 2, 100, DEFAULTS["depth"], key="depth", bind="query-params")
-inits = row[2].multiselect("Initializations (1 to 4)", INITS, default=DEFAULTS["inits"],
-                           max_selections=4, key="inits", bind="query-params")
+activation = controls.selectbox("Activation", "activation", ACTIVATIONS, "relu",
+                                where=row[0])
+depth = controls.slider("Depth", "depth", 2, 100, 30, where=row[1])
+inits = controls.multiselect("Initializations (1 to 4)", "inits", INITS,
+                             ["glorot_normal", "he_normal"], max_selections=4, where=row[2])
 if not inits:
-    st.warning("Pick at least one initialization.", icon="⚠️")
-    st.stop()
-profiles = compare(activation, depth, tuple(inits))
-left, right = st.columns(2)
-ui.chart(log_chart(
-    charts.measured_and_theory(profiles, "activation_std", "theory_activation_std",
-                               "measured"),
-    x="layer", x_title=LAYER, y_title="std of the layer's outputs h_l", dash="kind",
-    title="Forward: activation std per layer", subtitle="width 128, batch 128; dashed: "
-    "mean-field theory", height=440),
-    key="chart_forward", filename=f"init_forward_{activation}_L{depth}", where=left)
-ui.chart(log_chart(
-    charts.measured_and_theory(profiles, "signal_grad_norm", "theory_signal", "measured"),
-    x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)", dash="kind",
-    title="Backward: signal per layer", subtitle="measured with tf.GradientTape; dashed: "
-    "theory from the top layer's value", height=440),
-    key="chart_backward", filename=f"init_backward_{activation}_L{depth}", where=right)
-st.caption("Dashed lines are infinite-width mean-field theory. At width 128 the measured "
-           "forward std drifts away from it with depth (finite-width fluctuations), most "
-           "visibly for ReLU; the backward gains below stay close.")
-ui.download_csv(profiles, f"init_side_by_side_{activation}_L{depth}.csv",
-                key="download_side")
-ui.keras_code_expander({init: ModelSpec(depth=depth, width=128, batch_size=128,
-                                        activation=activation, init=init)
-                        for init in inits})
+    st.info("Choose one to four initializations above to compare them, "
+            "layer by layer (the amplifier chain below follows the same choice).",
+            icon="👆")
+else:
+    profiles = compare(activation, depth, tuple(inits))
+    left, right = st.columns(2)
+    ui.chart(log_chart(
+        charts.measured_and_theory(profiles, "activation_std", "theory_activation_std",
+                                   "measured"),
+        x="layer", x_title=LAYER, y_title="std of the layer's outputs h_l", dash="kind",
+        title="Forward: activation std per layer", subtitle="width 128, batch 128; dashed: "
+        "mean-field theory", height=440),
+        key="chart_forward", filename=f"init_forward_{activation}_L{depth}", where=left)
+    ui.chart(log_chart(
+        charts.measured_and_theory(profiles, "signal_grad_norm", "theory_signal", "measured"),
+        x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)", dash="kind",
+        title="Backward: signal per layer", subtitle="measured with tf.GradientTape; dashed: "
+        "theory from the top layer's value", height=440),
+        key="chart_backward", filename=f"init_backward_{activation}_L{depth}", where=right)
+    st.caption("Dashed lines are infinite-width mean-field theory. At width 128 the measured "
+               "forward std drifts away from it with depth (finite-width fluctuations), most "
+               "visibly for ReLU; the backward gains below stay close.")
+    ui.download_csv(profiles, f"init_side_by_side_{activation}_L{depth}.csv",
+                    key="download_side")
+    ui.keras_code_expander({init: ModelSpec(depth=depth, width=128, batch_size=128,
+                                            activation=activation, init=init)
+                            for init in inits})
 
-st.subheader("The amplifier chain")
-st.markdown(
-    "The course notes compare a deep network to a chain of microphone amplifiers: each "
-    "knob set too low and nobody hears the voice, too high and it distorts. Here each "
-    "layer is an amplifier for the backward signal, and its gain is the ratio of the "
-    "signal it passes down to the signal it receives. A gain of 1 at every layer carries "
-    "the voice through unchanged; 0.9 over 30 layers leaves 0.9²⁹ ≈ 0.05 of it (theory).")
-ui.chart(charts.gain_chart(profiles), key="chart_gain",
-         filename=f"init_gain_{activation}_L{depth}")
+    st.subheader("The amplifier chain")
+    st.markdown(
+        "The course notes compare a deep network to a chain of microphone amplifiers: each "
+        "knob set too low and nobody hears the voice, too high and it distorts. Here each "
+        "layer is an amplifier for the backward signal, and its gain is the ratio of the "
+        "signal it passes down to the signal it receives. A gain of 1 at every layer carries "
+        "the voice through unchanged; 0.9 over 30 layers leaves 0.9²⁹ ≈ 0.05 of it (theory).")
+    ui.chart(charts.gain_chart(profiles), key="chart_gain",
+             filename=f"init_gain_{activation}_L{depth}")
 
 st.header("3. Matched pairs")
-grid_depth = st.slider("Depth of every network in the grid", 10, 100,
-                       DEFAULTS["grid_depth"], step=10, key="grid_depth",
-                       bind="query-params")
+grid_depth = controls.slider("Depth of every network in the grid", "grid_depth", 10, 100,
+                             50, step=10)
 table, seconds = grid(grid_depth)
 ui.chart(charts.heatmap_chart(table), key="chart_grid", filename=f"init_grid_L{grid_depth}")
 st.caption(f"36 Keras networks, depth {grid_depth}, width 128, batch 32, seed 0: measured "
@@ -133,8 +127,7 @@ st.markdown(
 ui.download_csv(table, f"init_grid_L{grid_depth}.csv", key="download_grid")
 
 st.header("4. The Goldilocks zone")
-sweep_depth = st.slider("Depth", 5, 60, DEFAULTS["sweep_depth"], step=5, key="sweep_depth",
-                        bind="query-params")
+sweep_depth = controls.slider("Depth", "sweep_depth", 5, 60, 30, step=5)
 rows = sweep(sweep_depth)
 edges = {name: init_core.critical_sigma(name) for name in init_core.SWEEP_ACTIVATIONS}
 ui.chart(charts.sweep_chart(rows, edges, sweep_depth), key="chart_sweep",

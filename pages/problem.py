@@ -16,32 +16,24 @@ st.markdown(
     "`a = 1.5` that explodes; with `a = 0.5` it vanishes. Below, a real Keras network "
     "does exactly this, in 32-bit floats, and the exact theory is drawn beside it.")
 
-DEFAULTS = {"depth": 50, "gain": 1.5, "dtype": "float32", "activation": "tanh",
-            "stddev": 0.05}
-ui.check_query_params({"depth": ui.int_param(1, 150), "gain": ui.float_param(0.0, 2.0),
-                       "dtype": ui.choice_param(("float32", "float64")),
-                       "activation": ui.choice_param(ACTIVATIONS),
-                       "stddev": ui.float_param(0.01, 1.0)}, DEFAULTS)
+controls = ui.Controls("problem")
 
 
 def set_gain(value: float) -> None:
-    st.session_state.gain = value
+    st.session_state[controls.key("gain")] = value
 
 
-if "gain" not in st.session_state and "gain" not in st.query_params:
-    st.session_state.gain = DEFAULTS["gain"]  # set here, so the presets may change it
-controls = st.columns([3, 3, 2])
-depth = controls[0].slider("Depth L (hidden layers)", 1, 150, DEFAULTS["depth"], key="depth",
-                           bind="query-params", help="Number of hidden layers, each W = a·I.")
-gain = controls[1].slider("Diagonal value a", 0.0, 2.0, step=0.01, key="gain",
-                          bind="query-params",
-                          help="Every hidden weight matrix is a times the identity.")
-with controls[2]:
-    dtype = st.radio("Number format", ("float32", "float64"), key="dtype",
-                     bind="query-params", horizontal=True,
-                     help="float32 overflows to inf above 3.4e38; below 1.2e-38 "
-                          "TensorFlow on the CPU flushes it to exactly 0. float64 "
-                          "reaches 1.8e308 and flushes below 2.2e-308.")
+row = st.columns([3, 3, 2])
+depth = controls.slider("Depth L (hidden layers)", "depth", 1, 150, 50, where=row[0],
+                        help="Number of hidden layers, each W = a·I.")
+gain = controls.slider("Diagonal value a", "gain", 0.0, 2.0, 1.5, step=0.01, where=row[1],
+                       help="Every hidden weight matrix is a times the identity.")
+with row[2]:
+    dtype = controls.radio("Number format", "dtype", ("float32", "float64"), "float32",
+                           horizontal=True,
+                           help="float32 overflows to inf above 3.4e38; below 1.2e-38 "
+                                "TensorFlow on the CPU flushes it to exactly 0. float64 "
+                                "reaches 1.8e308 and flushes below 2.2e-308.")
     presets = st.columns(2)
     presets[0].button("a = 1.5", on_click=set_gain, args=(1.5,), key="explode",
                       help="The notes' exploding example", width="stretch")
@@ -85,12 +77,11 @@ st.markdown(
     "the weights' spread and on the activation's slope. Change the spread of "
     "`random_normal` weights and watch the gradient at every layer (width 128).")
 row = st.columns(2)
-activation = row[0].selectbox("Activation", ACTIVATIONS, index=ACTIVATIONS.index("tanh"),
-                              key="activation", bind="query-params")
-stddev = row[1].select_slider(
-    "Weight standard deviation σ_w", options=[0.01, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15,
-                                              0.2, 0.3, 0.5, 1.0],
-    value=DEFAULTS["stddev"], key="stddev", bind="query-params",
+activation = controls.selectbox("Activation", "activation", ACTIVATIONS, "tanh",
+                                where=row[0])
+stddev = controls.select_slider(
+    "Weight standard deviation σ_w", "stddev", [0.01, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15,
+                                                0.2, 0.3, 0.5, 1.0], 0.05, where=row[1],
     help="Weights are drawn from N(0, σ_w²). Keras' RandomNormal defaults to 0.05.")
 random_spec = ModelSpec(depth=depth, width=128, batch_size=128, activation=activation,
                         init="random_normal", stddev=stddev, dtype=dtype)

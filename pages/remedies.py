@@ -18,33 +18,27 @@ st.markdown(
     "handwritten digits (chance is 10%).")
 
 STEPS = [100, 200, 300, 400, 500, 1000]
+DEFAULT_STEPS = 400
 SCENARIO_NAMES = {"vanishing": "deep sigmoid, 'standard' init",
                   "exploding": "deep ReLU, weights too large"}
-DEFAULTS = {"scenario": "vanishing", "steps": 400, "seed": 0}
 # Measured in the browser on this app's server, two CPU cores shared with other work
 # (2026-11-23, every remedy, 400 steps, click to charts): vanishing 14 s and exploding
 # 13 s at a load average of about 2; a reviewer measured 40 s and more on busy cores.
 # Glorot's Figure 2: 14 s. After a run the page shows the measured time.
 TIMING = ("about 15 seconds on idle cores, two to three times that when the server is "
           "busy")
-ui.check_query_params({"scenario": ui.choice_param(engine.SCENARIOS),
-                       "steps": ui.choice_param(STEPS), "seed": ui.int_param(0, 9999)},
-                      DEFAULTS)
-
-# No format_func: a bound radio writes its *label* to the URL, so labels are the keys.
-scenario = st.radio("Baseline that fails", list(engine.SCENARIOS), key="scenario",
-                    bind="query-params", horizontal=True,
-                    captions=[SCENARIO_NAMES[name] for name in engine.SCENARIOS])
+controls = ui.Controls("remedies")
+scenario = controls.radio("Baseline that fails", "scenario", list(engine.SCENARIOS),
+                          "vanishing", horizontal=True,
+                          captions=[SCENARIO_NAMES[name] for name in engine.SCENARIOS])
 description, _, _, options = engine.SCENARIOS[scenario]
 st.caption(f"Baseline: {description}.")
 with st.form("remedies"):
-    remedies = st.multiselect("Remedies, one at a time", [o[0] for o in options],
-                              default=[o[0] for o in options], key=f"remedies_{scenario}")
+    remedies = controls.multiselect("Remedies, one at a time", f"remedies_{scenario}",
+                                    [o[0] for o in options], [o[0] for o in options])
     row = st.columns(2)
-    steps = row[0].select_slider("Steps", STEPS, value=DEFAULTS["steps"], key="steps",
-                                 bind="query-params")
-    seed = row[1].number_input("Seed", 0, 9999, DEFAULTS["seed"], key="seed",
-                               bind="query-params")
+    steps = controls.select_slider("Steps", "steps", STEPS, DEFAULT_STEPS, where=row[0])
+    seed = controls.number_input("Seed", "seed", 0, 9999, 0, where=row[1])
     start = st.form_submit_button("Train the baseline and each remedy", type="primary")
 
 
@@ -110,7 +104,7 @@ if start:
 tables = st.session_state.get("remedy_runs")
 if not tables:
     st.info("Press **Train the baseline and each remedy**. With every remedy and the "
-            f"default {DEFAULTS['steps']} steps it takes {TIMING} (fewer remedies or "
+            f"default {DEFAULT_STEPS} steps it takes {TIMING} (fewer remedies or "
             "steps take less).", icon="▶️")
 else:
     trained = st.session_state.get("remedy_scenario", scenario)

@@ -22,22 +22,7 @@ BIASES = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
 STDDEVS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 
 
-def bias_param():
-    def check(text: str):
-        if float(text) not in BIASES:
-            raise ValueError
-        return float(text)
-    check.accepts = "one of " + ", ".join(f"{b:g}" for b in BIASES)
-    return check
-
-
-VALIDATORS = {"cell": ui.choice_param(tt.CELLS), "activation": ui.choice_param(tt.ACTIVATIONS),
-              "recurrent_init": ui.choice_param(tt.RECURRENT_INITS),
-              "gain": ui.float_param(0.0, 2.0), "steps": ui.int_param(2, 200),
-              "units": ui.choice_param((8, 16, 32, 64, 128)),
-              "forget_bias": bias_param(), "stddev": ui.choice_param(
-                  ["{:g}".format(value) for value in STDDEVS]), "seed": ui.int_param(0, 9999)}
-ui.check_query_params(VALIDATORS, {name: getattr(DEFAULTS, name) for name in VALIDATORS})
+controls = ui.Controls("through_time")
 
 
 @st.cache_data(max_entries=32, show_spinner="Unrolling the cells with TensorFlow...")
@@ -49,35 +34,34 @@ def measure(spec: tt.ThroughTimeSpec) -> dict:
 
 
 row = st.columns(4)
-cell = row[0].selectbox("Cell", tt.CELLS, key="cell", bind="query-params",
-                        help="simple, lstm, gru: keras.layers SimpleRNNCell, LSTMCell, "
-                             "GRUCell with Keras' default settings.")
-activation = row[1].selectbox("Activation", tt.ACTIVATIONS, key="activation",
-                              bind="query-params",
-                              help="The cell's activation (LSTM/GRU gates stay sigmoid).")
-recurrent_init = row[2].selectbox(
-    "Recurrent initializer", tt.RECURRENT_INITS, key="recurrent_init", bind="query-params",
+cell = controls.selectbox("Cell", "cell", tt.CELLS, DEFAULTS.cell, where=row[0],
+                          help="simple, lstm, gru: keras.layers SimpleRNNCell, LSTMCell, "
+                               "GRUCell with Keras' default settings.")
+activation = controls.selectbox("Activation", "activation", tt.ACTIVATIONS,
+                                DEFAULTS.activation, where=row[1],
+                                help="The cell's activation (LSTM/GRU gates stay sigmoid).")
+recurrent_init = controls.selectbox(
+    "Recurrent initializer", "recurrent_init", tt.RECURRENT_INITS, DEFAULTS.recurrent_init,
+    where=row[2],
     help="Keras' default for recurrent kernels is orthogonal (gain 1). Note: Keras' "
          "identity on an LSTM/GRU kernel (units × 4·units) fills only the first gate block.")
-gain = row[3].slider("Recurrent gain", 0.0, 2.0, DEFAULTS.gain, step=0.01, key="gain",
-                     bind="query-params", help="orthogonal and identity: the recurrent "
-                                               "kernel is gain × Q (or gain × I).",
-                     disabled=recurrent_init not in ("orthogonal", "identity"))
+gain = controls.slider("Recurrent gain", "gain", 0.0, 2.0, DEFAULTS.gain, step=0.01,
+                       where=row[3], disabled=recurrent_init not in ("orthogonal", "identity"),
+                       help="orthogonal and identity: the recurrent kernel is gain × Q "
+                            "(or gain × I).")
 row = st.columns(5)
-steps = row[0].slider("Time steps T", 2, 200, DEFAULTS.steps, key="steps",
-                      bind="query-params")
-units = row[1].select_slider("Units", (8, 16, 32, 64, 128), DEFAULTS.units, key="units",
-                             bind="query-params")
-forget_bias = row[2].select_slider(
-    "LSTM forget-gate bias", BIASES, DEFAULTS.forget_bias, format_func="{:g}".format,
-    key="forget_bias",
-    bind="query-params", disabled=cell != "lstm",
+steps = controls.slider("Time steps T", "steps", 2, 200, DEFAULTS.steps, where=row[0])
+units = controls.select_slider("Units", "units", (8, 16, 32, 64, 128), DEFAULTS.units,
+                               where=row[1])
+forget_bias = controls.select_slider(
+    "LSTM forget-gate bias", "forget_bias", BIASES, DEFAULTS.forget_bias,
+    format_func="{:g}".format, where=row[2], disabled=cell != "lstm",
     help="Keras' LSTM starts its forget-gate bias at 1 (unit_forget_bias=True).")
-stddev = row[3].select_slider(
-    "random_normal σ", STDDEVS, DEFAULTS.stddev, format_func="{:g}".format, key="stddev",
-    bind="query-params", disabled=recurrent_init != "random_normal",
+stddev = controls.select_slider(
+    "random_normal σ", "stddev", STDDEVS, DEFAULTS.stddev, format_func="{:g}".format,
+    where=row[3], disabled=recurrent_init != "random_normal",
     help="random_normal: recurrent weights ~ N(0, σ²); Keras' default σ is 0.05.")
-seed = row[4].number_input("Seed", 0, 9999, DEFAULTS.seed, key="seed", bind="query-params")
+seed = controls.number_input("Seed", "seed", 0, 9999, DEFAULTS.seed, where=row[4])
 
 spec = tt.ThroughTimeSpec(cell=cell, activation=activation, recurrent_init=recurrent_init,
                           gain=gain, stddev=stddev, steps=steps, units=units,

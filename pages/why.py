@@ -23,13 +23,7 @@ st.markdown(
     "are. Below, real Keras networks show both, and the mean-field theory (labelled "
     "*theory*) is drawn beside what was measured.")
 
-DEFAULTS = {"gb_activation": "sigmoid", "gb_depth": 8, "activation": "tanh",
-            "init": "random_normal", "depth": 30, "width": 128}
-ui.check_query_params({"gb_activation": ui.choice_param(("sigmoid", "tanh")),
-                       "gb_depth": ui.int_param(2, 20),
-                       "activation": ui.choice_param(ACTIVATIONS),
-                       "init": ui.choice_param(INITS), "depth": ui.int_param(2, 100),
-                       "width": ui.choice_param(WIDTHS)}, DEFAULTS)
+controls = ui.Controls("why")
 
 
 @st.cache_data(max_entries=2, show_spinner="Evaluating the Keras activations...")
@@ -69,10 +63,9 @@ st.markdown(
     "initializations: N(0, 1), the then-standard U[−1/√n, 1/√n] and their normalized "
     "(Glorot) initialization.")
 row = st.columns(2)
-gb_activation = row[0].radio("Activation", ("sigmoid", "tanh"), key="gb_activation",
-                             bind="query-params", horizontal=True)
-gb_depth = row[1].slider("Hidden layers", 2, 20, DEFAULTS["gb_depth"], key="gb_depth",
-                         bind="query-params")
+gb_activation = controls.radio("Activation", "gb_activation", ("sigmoid", "tanh"),
+                               "sigmoid", where=row[0], horizontal=True)
+gb_depth = controls.slider("Hidden layers", "gb_depth", 2, 20, 8, where=row[1])
 histograms, gb_profiles, gb_summary = glorot_bengio(gb_activation, gb_depth)
 columns = st.columns(3)
 for index, (column, name) in enumerate(zip(columns, dict.fromkeys(histograms["init"]))):
@@ -162,12 +155,11 @@ st.latex(r"q_l = n\,\mathrm{Var}(W)\,\mathbb{E}\!\left[\phi(z)^2\right]_{z\sim\m
          r"_{z\sim\mathcal N(0,q_l)},\qquad \|\delta_{l-1}\| \approx \sqrt{\chi_l}\,"
          r"\|\delta_l\|\quad\text{(theory)}")
 row = st.columns(4)
-activation = row[0].selectbox("Activation", ACTIVATIONS, key="activation",
-                              index=ACTIVATIONS.index("tanh"), bind="query-params")
-init = row[1].selectbox("Initialization", INITS, index=INITS.index("random_normal"),
-                        key="init", bind="query-params")
-depth = row[2].slider("Depth", 2, 100, DEFAULTS["depth"], key="depth", bind="query-params")
-width = row[3].select_slider("Width", WIDTHS, value=128, key="width", bind="query-params")
+activation = controls.selectbox("Activation", "activation", ACTIVATIONS, "tanh",
+                                where=row[0])
+init = controls.selectbox("Initialization", "init", INITS, "random_normal", where=row[1])
+depth = controls.slider("Depth", "depth", 2, 100, 30, where=row[2])
+width = controls.select_slider("Width", "width", WIDTHS, 128, where=row[3])
 spec = ModelSpec(depth=depth, width=width, batch_size=128, activation=activation, init=init)
 table = with_theory(spec, ui.profile(spec)).assign(init=init)
 result = summary.summarize(table)

@@ -10,6 +10,25 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def _route_like_the_server() -> None:
+    """AppTest resets Streamlit's legacy pages/ flag before every run, so each run would
+    start in legacy mode and pages/ui.py would rerun it through the router, losing a
+    button click. The server sets the flag once per process; do the same here (the
+    browser tests cover the workaround itself)."""
+    from streamlit.testing.v1 import app_test
+
+    class RoutedPagesManager(app_test.PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            app_test.PagesManager.uses_pages_directory = False
+
+    if app_test.PagesManager.__name__ != "RoutedPagesManager":
+        app_test.PagesManager = RoutedPagesManager
+
+
+_route_like_the_server()
+
+
 @pytest.fixture
 def app():
     """app("pages/problem.py") -> an AppTest that ran the router, then switched there."""
@@ -17,10 +36,12 @@ def app():
 
     def open_page(page: str | None = None, query: dict | None = None):
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
-        for key, value in (query or {}).items():
-            at.query_params[key] = value
+        if not page:
+            at.query_params.update(query or {})
         at.run()
-        if page:
+        if page:  # a deep link: the page opened with its query string
+            at.query_params.clear()
+            at.query_params.update(query or {})
             at.switch_page(page).run()
         assert not at.exception, at.exception
         return at

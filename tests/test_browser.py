@@ -194,3 +194,26 @@ def test_png_button_downloads_the_chart(server, page, tmp_path):
     data = saved.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def click_in_sidebar(tab, title: str) -> None:
+    tab.locator("[data-testid=stSidebarNav] a", has_text=title).first.click()
+    tab.wait_for_function(
+        "(title) => [...document.querySelectorAll('h1')].some(h => h.innerText.includes(title))",
+        arg=title.split(" (")[0].split(":")[0], timeout=LOAD_TIMEOUT_MS)
+    wait_until_idle(tab)
+    assert tab.locator("[data-testid=stException]").count() == 0, title
+
+
+def test_walking_the_sidebar_carries_no_state_between_pages(server, page):
+    """Activations -> Home -> Remedies -> Through time once crashed: Remedies' 1000
+    training steps reached Through time's time-steps slider (at most 200)."""
+    open_page(page, server, "remedies", "?steps=1000")
+    for title in ("Home", "Activations", "Home", "Remedies"):
+        click_in_sidebar(page, title)
+    page.wait_for_function("() => location.search.includes('steps=1000')",
+                           timeout=LOAD_TIMEOUT_MS)  # Remedies kept its 1000 steps
+    click_in_sidebar(page, "Through time")
+    wait_for_count(page, "[data-testid=stVegaLiteChart]", 3)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "steps=" not in page.url and page.locator("[data-testid=stAlert]").count() == 0

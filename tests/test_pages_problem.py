@@ -21,28 +21,28 @@ def test_problem_page_defaults_explode_and_widgets_change_it(app):
     assert metrics(at)["Verdict"] == "Exploding"
     specs = chart_specs(at)
     assert len(specs) == 3 and all(spec["layer"] for spec in specs)
-    at.slider(key="gain").set_value(0.5).run()
+    at.slider(key="problem:gain").set_value(0.5).run()
     assert not at.exception and metrics(at)["Verdict"] == "Vanishing"
     at.button(key="explode").click().run()
-    assert at.slider(key="gain").value == 1.5 and metrics(at)["Verdict"] == "Exploding"
-    at.slider(key="gain").set_value(1.0).run()
+    assert at.slider(key="problem:gain").value == 1.5 and metrics(at)["Verdict"] == "Exploding"
+    at.slider(key="problem:gain").set_value(1.0).run()
     assert metrics(at)["Verdict"] == "Healthy"
     assert float(metrics(at)["Gradient ratio layer 1 / layer L"]) == 1.0
 
 
 def test_problem_page_names_the_overflow_layer_and_float64_removes_it(app):
     at = app("pages/problem.py")
-    at.slider(key="depth").set_value(150).run()
+    at.slider(key="problem:depth").set_value(150).run()
     texts = " ".join(w.value for w in at.warning)
     assert "overflows to inf at hidden layer" in texts and "nan" in texts
-    at.radio(key="dtype").set_value("float64").run()
+    at.radio(key="problem:dtype").set_value("float64").run()
     assert not any("overflows" in w.value for w in at.warning)
 
 
 def test_problem_page_random_weights_section(app):
     at = app("pages/problem.py")
-    at.selectbox(key="activation").set_value("relu").run()
-    at.select_slider(key="stddev").set_value(0.3).run()
+    at.selectbox(key="problem:activation").set_value("relu").run()
+    at.select_slider(key="problem:stddev").set_value(0.3).run()
     assert not at.exception
     assert any("relu" in spec.get("title", {}).get("text", "") for spec in chart_specs(at))
 
@@ -54,10 +54,10 @@ def test_bad_url_parameters_warn_and_fall_back(app):
     for name in ("`depth`", "`gain`", "`activation`", "`unknown`"):
         assert name in warnings
     assert "`<b>bold</b>`" in warnings  # shown as code, never rendered
-    assert at.slider(key="depth").value == 50
+    assert at.slider(key="problem:depth").value == 50
 
 
 def test_good_url_parameters_set_the_view(app):
     at = app("pages/problem.py", query={"depth": "20", "gain": "0.5"})
     assert not at.warning
-    assert at.slider(key="depth").value == 20 and at.slider(key="gain").value == 0.5
+    assert at.slider(key="problem:depth").value == 20 and at.slider(key="problem:gain").value == 0.5

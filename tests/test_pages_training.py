@@ -27,7 +27,7 @@ def test_activations_page_shows_curves_and_a_short_run(app):
     facts = at.dataframe[0].value
     relu = facts[facts["activation"] == "relu"].iloc[0]
     assert relu["slope exactly 0 for"] == "z <= 0"
-    at.select_slider(key="steps").set_value(100)
+    at.select_slider(key="activations:steps").set_value(100)
     button(at, "Train this network").click().run()
     assert not at.exception, at.exception
     runs = at.session_state["activation_runs"]
@@ -43,7 +43,7 @@ def test_activations_page_shows_curves_and_a_short_run(app):
     top = max(layer["encoding"]["y"]["scale"]["domain"][1] for layer in loss["layer"])
     assert top <= 1e4
     # A finished run survives a widget change (and the rerun it causes).
-    at.select_slider(key="negative_slope").set_value(0.1).run()
+    at.select_slider(key="activations:negative_slope").set_value(0.1).run()
     assert not at.exception and label in at.session_state["activation_runs"]
 
 
@@ -54,10 +54,10 @@ def test_activations_page_warns_about_bad_url_values(app):
 
 def test_remedies_page_trains_a_baseline_and_a_remedy(app):
     at = app("pages/remedies.py")
-    at.radio(key="scenario").set_value("exploding").run()
-    at.multiselect(key="remedies_exploding").set_value(["global_clipnorm = 1",
+    at.radio(key="remedies:scenario").set_value("exploding").run()
+    at.multiselect(key="remedies:remedies_exploding").set_value(["global_clipnorm = 1",
                                                         "batch normalization"])
-    at.select_slider(key="steps").set_value(100)
+    at.select_slider(key="remedies:steps").set_value(100)
     button(at, "Train the baseline").click().run()
     assert not at.exception, at.exception
     tables = at.session_state["remedy_runs"]
@@ -80,7 +80,7 @@ def test_remedies_page_trains_a_baseline_and_a_remedy(app):
                      "signal"):
         assert expected in titles
     # Changing the scenario keeps the finished runs on screen.
-    at.radio(key="scenario").set_value("vanishing").run()
+    at.radio(key="remedies:scenario").set_value("vanishing").run()
     assert not at.exception and "remedy_runs" in at.session_state
 
 

@@ -162,15 +162,15 @@ def test_page_renders_and_reacts(app):
     at = app("pages/through_time.py", {"cell": "lstm", "forget_bias": "3", "steps": "20",
                                        "units": "16", "gain": "9"})
     assert any("gain" in warning.value for warning in at.warning)
-    assert at.selectbox(key="cell").value == "lstm"
+    assert at.selectbox(key="through_time:cell").value == "lstm"
     specs = chart_specs(at)
     assert len(specs) == 3
     ratio = at.metric[0].value
-    at.select_slider(key="forget_bias").set_value(0.0).run()
+    at.select_slider(key="through_time:forget_bias").set_value(0.0).run()
     assert not at.exception
     assert at.metric[0].value != ratio
-    at.selectbox(key="activation").set_value("linear")
-    at.selectbox(key="cell").set_value("simple").run()
+    at.selectbox(key="through_time:activation").set_value("linear")
+    at.selectbox(key="through_time:cell").set_value("simple").run()
     assert not at.exception
     assert any("theory" in json.dumps(spec) for spec in chart_specs(at))
 
@@ -185,7 +185,7 @@ def test_page_trains_with_and_without_clipping(app):
     assert spec.train_steps == 50 and len(table) == 100
     assert len(chart_specs(at)) == 5
     assert any("Steps clipped" in m.value for m in at.markdown)
-    at.slider(key="steps").set_value(12).run()  # results survive a rerun
+    at.slider(key="through_time:steps").set_value(12).run()  # results survive a rerun
     assert "clipping_result" in at.session_state and len(chart_specs(at)) == 5
 
 
