@@ -26,10 +26,10 @@ def table(signal, forward=None, weight_norm=None, position="layer"):
 
 def test_gradient_events_are_located_from_the_output_side_exactly():
     # layers:       1    2    3    4    5    6    7    8
-    grads = [NAN, NAN, NAN, INF, 1e30, 1e10, 1.0, 0.5]
+    grads = [NAN, NAN, INF, INF, 1e30, 1e10, 1.0, 0.5]
     found = summary.summarize(table(grads, forward=np.ones(8), weight_norm=np.ones(8)))
     assert found["grad_inf_from"] == 4
-    assert (found["grad_nan_from"], found["grad_nan_to"]) == (3, 1)
+    assert (found["grad_nan_from"], found["grad_nan_to"]) == (2, 1)
     assert found["grad_nonfinite_from"] == 4 and found["grad_zero_from"] is None
     assert found["verdict"] == "exploding" and math.isnan(found["ratio"])
     lines = summary.describe_problems(found)
@@ -37,7 +37,7 @@ def test_gradient_events_are_located_from_the_output_side_exactly():
         "Going back from the output, the back-propagated signal overflows to inf at "
         "hidden layer 4: its values pass the largest float.",
         "Going back from the output, the back-propagated signal is nan (not a number: "
-        "inf x 0 or inf - inf) from hidden layer 3 down to hidden layer 1."]
+        "inf x 0 or inf - inf) from hidden layer 2 down to hidden layer 1."]
 
 
 def test_gradient_underflow_names_the_last_zero_layer_not_layer_1():

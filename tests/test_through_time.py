@@ -255,3 +255,16 @@ def test_page_warns_where_the_gradient_breaks(app):
     texts = [w.value for w in at.warning]
     assert any("the gradient is nan" in text for text in texts)
     assert any("The forward signal overflows to inf at step" in text for text in texts)
+
+
+def test_the_recurrent_matrix_is_the_candidate_block_in_keras_gate_order():
+    """Keras' recurrent kernels: LSTM gates i, f, c, o and GRU z, r, h; the matrix that
+    carries the state is the third block (c or h). Block k is (k+1) I here."""
+    units = 4
+    for cell, gates in tt.GATES.items():
+        kernel = np.concatenate([(k + 1) * np.eye(units) for k in range(gates)], axis=1)
+        spec = tt.ThroughTimeSpec(cell=cell, units=units)
+        expected = 1.0 if cell == "simple" else 3.0
+        np.testing.assert_array_equal(tt.recurrent_matrix(spec, kernel),
+                                      expected * np.eye(units))
+        assert tt.kernel_radii(spec, kernel) == pytest.approx((expected, expected))
