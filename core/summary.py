@@ -13,14 +13,16 @@ VANISHING_BELOW = 1e-2  # signal ratio layer 1 / layer L below this: vanishing
 EXPLODING_ABOVE = 1e2  # ... above this: exploding
 
 
-def first_layer(df: pd.DataFrame, mask) -> int | None:
-    layers = df.loc[np.asarray(mask), "layer"]
-    return int(layers.iloc[0]) if len(layers) else None
+def first_layer(df: pd.DataFrame, mask, position: str = "layer") -> int | None:
+    """The lowest `position` (layer or step) where `mask` holds, or None."""
+    positions = df.loc[np.asarray(mask), position]
+    return int(positions.iloc[0]) if len(positions) else None
 
 
-def last_layer(df: pd.DataFrame, mask) -> int | None:
-    layers = df.loc[np.asarray(mask), "layer"]
-    return int(layers.iloc[-1]) if len(layers) else None
+def last_layer(df: pd.DataFrame, mask, position: str = "layer") -> int | None:
+    """The highest `position` (layer or step) where `mask` holds, or None."""
+    positions = df.loc[np.asarray(mask), position]
+    return int(positions.iloc[-1]) if len(positions) else None
 
 
 def gradient_ratio(first: float, last: float) -> float:
@@ -46,54 +48,147 @@ def verdict_of(ratio: float, overflow: bool, underflow: bool) -> str:
     return "healthy"
 
 
-def summarize(df: pd.DataFrame, column: str = "signal_grad_norm") -> dict:
-    """What happened to `column` from the last hidden layer back to the first.
+def _run_end(mask: np.ndarray, start: int | None, step: int) -> int | None:
+    """From row `start`, the last row of the run where `mask` holds, walking by `step`."""
+    if start is None:
+        return None
+    end = start
+    while 0 <= end + step < len(mask) and mask[end + step]:
+        end += step
+    return end
 
-    Keys: ratio (layer 1 / layer L), log10_ratio, verdict ('vanishing', 'healthy',
-    'exploding' or 'undefined'), and for the gradient and the forward activations the
-    layer where inf/nan first appears (counting from the output side for gradients,
-    from the input side for activations) and where exact zeros (underflow) start.
+
+def summarize(df: pd.DataFrame, column: str = "signal_grad_norm", position: str = "layer",
+              forward: str = "activation_norm", zero_weights=None,
+              forward_zero_weights=None) -> dict:
+    """What happened to `column` going back from the last position to the first.
+
+    `position` is the column that orders the rows: "layer" (a profile) or "step" (a
+    through-time table); `forward` the forward signal's norm ("activation_norm",
+    "state_norm"). `zero_weights`: per row, True where the weight matrix that carries
+    the signal from the row before into this row is exactly 0 (default: the table's
+    weight_norm == 0, else never); a gradient that is 0 just below such a row was
+    multiplied by zero, any other exact 0 is float underflow. `forward_zero_weights`
+    (default `zero_weights`) is the same for the forward signal: pass all False where
+    the row also receives an input (a recurrent cell reads x_t at every step).
+
+    Keys: position, first_position and last_position; ratio (first / last position),
+    log10_ratio, verdict ('vanishing', 'healthy', 'exploding' or 'undefined'); for the
+    gradient, where inf, nan and exact 0 are first reached going back (grad_*_from, the
+    highest such position), how far down the run goes (grad_*_to) and the zero's cause
+    (grad_zero_cause: 'zero weights' or 'underflow'); for the forward signal, where inf,
+    nan and 0 first appear going up (forward_*_from) and forward_zero_cause.
     """
     values = df[column].to_numpy(dtype=np.float64)
-    forward = df["activation_norm"].to_numpy(dtype=np.float64) \
-        if "activation_norm" in df else np.ones_like(values)
+    ahead = df[forward].to_numpy(dtype=np.float64) if forward in df \
+        else np.ones_like(values)
+    if zero_weights is None:
+        zero_weights = df["weight_norm"].to_numpy() == 0 if "weight_norm" in df else False
+    zero_weights = np.broadcast_to(np.asarray(zero_weights, dtype=bool), values.shape)
+    forward_zero_weights = zero_weights if forward_zero_weights is None else \
+        np.broadcast_to(np.asarray(forward_zero_weights, dtype=bool), values.shape)
+    positions = df[position].to_numpy()
     ratio = gradient_ratio(values[0], values[-1])
     overflow = ~np.isfinite(values)
     underflow = values == 0
-    # The gradient flows from the last layer to the first: report the layer closest
-    # to the output where it first broke.
-    out = {
+
+    def row(mask, highest):
+        rows = np.flatnonzero(mask)
+        return (int(rows[-1]) if highest else int(rows[0])) if rows.size else None
+
+    def at(index):
+        return None if index is None else int(positions[index])
+
+    # The gradient flows from the last position to the first: report the one closest
+    # to the output (the highest) where it first broke, and how far down that run goes.
+    nan_row, zero_row = row(np.isnan(values), True), row(underflow, True)
+    zero_cause = None
+    if zero_row is not None:
+        above = zero_row + 1
+        zero_cause = "zero weights" if above < len(values) and zero_weights[above] \
+            else "underflow"
+    forward_zero_row = row(ahead == 0, False)
+    forward_zero_cause = None if forward_zero_row is None else (
+        "zero weights" if forward_zero_weights[forward_zero_row] else "underflow")
+    return {
+        "position": position,
+        "first_position": int(positions[0]),
+        "last_position": int(positions[-1]),
         "ratio": ratio,
         "log10_ratio": math.log10(ratio) if ratio > 0 and math.isfinite(ratio) else (
             math.inf if ratio == math.inf else math.nan),
         "verdict": verdict_of(ratio, bool(overflow.any()), bool(underflow.any())),
-        "grad_nonfinite_from": last_layer(df, overflow),
-        "grad_inf_from": last_layer(df, np.isinf(values)),
-        "grad_nan_from": last_layer(df, np.isnan(values)),
-        "grad_zero_from": last_layer(df, underflow),
-        "forward_nonfinite_from": first_layer(df, ~np.isfinite(forward)),
-        "forward_zero_from": first_layer(df, forward == 0),
-        "output_norm": float(forward[-1]),
+        "grad_nonfinite_from": at(row(overflow, True)),
+        "grad_inf_from": at(row(np.isinf(values), True)),
+        "grad_nan_from": at(nan_row),
+        "grad_nan_to": at(_run_end(np.isnan(values), nan_row, -1)),
+        "grad_zero_from": at(zero_row),
+        "grad_zero_to": at(_run_end(underflow, zero_row, -1)),
+        "grad_zero_cause": zero_cause,
+        "forward_nonfinite_from": at(row(~np.isfinite(ahead), False)),
+        "forward_inf_from": at(row(np.isinf(ahead), False)),
+        "forward_nan_from": at(row(np.isnan(ahead), False)),
+        "forward_zero_from": at(forward_zero_row),
+        "forward_zero_to": at(_run_end(ahead == 0, forward_zero_row, 1)),
+        "forward_zero_cause": forward_zero_cause,
+        "output_norm": float(ahead[-1]),
     }
-    return out
+
+
+NAN = "nan (not a number: inf x 0 or inf - inf)"
+OVERFLOW = "its values pass the largest float"
+UNDERFLOW = "its values shrink past the smallest positive float and are flushed to 0"
 
 
 def describe_problems(summary: dict, column_label: str = "back-propagated signal") -> list[str]:
-    """Sentences naming where overflow and underflow happened (empty if none did)."""
+    """Sentences naming where the signal overflowed (inf), became nan, underflowed, or
+    was multiplied by a zero weight matrix (empty if none of these happened).
+
+    Works for layers and for time steps (summary["position"], from `summarize`)."""
+    noun = "hidden layer" if summary.get("position", "layer") == "layer" else "step"
+    last = summary.get("last_position")
+    origin = "the output" if noun == "hidden layer" else f"step {last}"
+
+    def down(start, end):  # the gradient's run: from `start` down to `end`
+        if end is None or end == start:
+            return f"at {noun} {start}"
+        return f"from {noun} {start} down to {noun} {end}"
+
+    def up(start, end):  # the forward signal's run
+        if end is None or end == start:
+            return f"at {noun} {start}"
+        return f"from {noun} {start} on" if end == last else \
+            f"from {noun} {start} to {noun} {end}"
+
     lines = []
-    if summary["forward_nonfinite_from"] is not None:
-        lines.append(f"The forward signal overflows (inf or nan) from hidden layer "
-                     f"{summary['forward_nonfinite_from']} on.")
-    if summary["forward_zero_from"] is not None:
-        lines.append(f"The forward signal underflows to exactly 0 from hidden layer "
-                     f"{summary['forward_zero_from']} on.")
+    if summary.get("forward_inf_from") is not None:
+        lines.append(f"The forward signal overflows to inf at {noun} "
+                     f"{summary['forward_inf_from']}: {OVERFLOW}.")
+    if summary.get("forward_nan_from") is not None:
+        lines.append(f"The forward signal is {NAN} from {noun} "
+                     f"{summary['forward_nan_from']}.")
+    zero = summary.get("forward_zero_from")
+    if zero is not None:
+        span = up(zero, summary.get("forward_zero_to"))
+        if summary.get("forward_zero_cause") == "zero weights":
+            lines.append(f"The forward signal is exactly 0 {span}: the weight matrix of "
+                         f"{noun} {zero} is 0 and multiplies it by zero (not underflow).")
+        else:
+            lines.append(f"The forward signal underflows to exactly 0 {span}: {UNDERFLOW}.")
     if summary["grad_inf_from"] is not None:
-        lines.append(f"Going back from the output, the {column_label} overflows to inf "
-                     f"at hidden layer {summary['grad_inf_from']}.")
+        lines.append(f"Going back from {origin}, the {column_label} overflows to inf "
+                     f"at {noun} {summary['grad_inf_from']}: {OVERFLOW}.")
     if summary["grad_nan_from"] is not None:
-        lines.append(f"The {column_label} is nan (not a number: inf x 0 or inf - inf) "
-                     f"from hidden layer {summary['grad_nan_from']} down to layer 1.")
-    if summary["grad_zero_from"] is not None:
-        lines.append(f"The {column_label} underflows to exactly 0 from hidden layer "
-                     f"{summary['grad_zero_from']} down to layer 1.")
+        lines.append(f"Going back from {origin}, the {column_label} is {NAN} "
+                     f"{down(summary['grad_nan_from'], summary.get('grad_nan_to'))}.")
+    zero = summary["grad_zero_from"]
+    if zero is not None:
+        span = down(zero, summary.get("grad_zero_to"))
+        if summary.get("grad_zero_cause") == "zero weights":
+            lines.append(f"Going back from {origin}, the {column_label} is exactly 0 "
+                         f"{span}: the weight matrix between {noun} {zero} and "
+                         f"{zero + 1} is 0 and multiplies it by zero (not underflow).")
+        else:
+            lines.append(f"Going back from {origin}, the {column_label} underflows to "
+                         f"exactly 0 {span}: {UNDERFLOW}.")
     return lines

@@ -394,11 +394,19 @@ def _copy(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def theory_line(table: pd.DataFrame, radius: float) -> np.ndarray:
-    """rho^(T-t) * ||d(loss)/d(h_T)||: exact for a linear cell with gain * orthogonal."""
+    """rho^(T-t) * ||d(loss)/d(h_T)||: exact for a linear cell with gain * orthogonal.
+
+    Anchored on the last step whose measured gradient is finite and nonzero (step T
+    unless it overflowed): rho^(s-t) * ||d(loss)/d(h_s)||; all nan if there is none.
+    """
     steps = table["step"].to_numpy(dtype=np.float64)
-    last = float(table["signal_grad_norm"].iloc[-1])
+    signal = table["signal_grad_norm"].to_numpy(dtype=np.float64)
+    usable = np.flatnonzero(np.isfinite(signal) & (signal != 0))
+    if not usable.size:
+        return np.full(steps.shape, np.nan)
+    anchor = usable[-1]
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        return last * np.power(radius, steps[-1] - steps)
+        return signal[anchor] * np.power(radius, steps[anchor] - steps)
 
 
 def step_ratio(table: pd.DataFrame) -> float:
@@ -406,6 +414,17 @@ def step_ratio(table: pd.DataFrame) -> float:
     from .summary import gradient_ratio
     return gradient_ratio(float(table["signal_grad_norm"].iloc[0]),
                           float(table["signal_grad_norm"].iloc[-1]))
+
+
+def problems(table: pd.DataFrame, spec: ThroughTimeSpec) -> list[str]:
+    """core.summary's sentences for the steps: where the gradient, going back from step
+    T, overflows, becomes nan, underflows or is multiplied by a zero W_hh (SimpleRNN
+    only: LSTM and GRU carry the gradient past their recurrent kernel too)."""
+    from .summary import describe_problems, summarize
+    zero = spec.cell == "simple" and not make_weights(spec)["recurrent_kernel"].any()
+    return describe_problems(summarize(table, position="step", forward="state_norm",
+                                       zero_weights=zero, forward_zero_weights=False),
+                             "gradient")
 
 
 def compare_cells(spec: ThroughTimeSpec) -> pd.DataFrame:

@@ -25,14 +25,21 @@ def signal_through_time(table: pd.DataFrame, *, title: str, theory: np.ndarray |
         frames.append(pd.DataFrame({"step": table["step"],
                                     "series": "measured ‖d(loss)/d(c_t)‖ (LSTM cell state)",
                                     "value": table["cell_grad_norm"], "kind": "measured"}))
+    subtitle = "measured with tf.GradientTape (solid)"
     if theory is not None:
-        frames.append(pd.DataFrame({"step": table["step"],
-                                    "series": f"theory ρ^(T−t)·‖d(loss)/d(h_T)‖, ρ = "
-                                              f"{radius:.3g}",
-                                    "value": theory, "kind": "theory"}))
-    subtitle = "measured with tf.GradientTape (solid)" + (
-        "; theory for a linear cell, Pascanu et al. 2013 (dashed)" if theory is not None
-        else "")
+        # Drawn wherever it is finite; with no finite point (the measured gradient it
+        # is scaled by is inf or nan at every step) it stays out of the legend too.
+        theory = np.asarray(theory, dtype=np.float64)
+        drawn = np.isfinite(theory)
+        if drawn.any():
+            frames.append(pd.DataFrame({"step": table["step"][drawn],
+                                        "series": f"theory ρ^(T−t)·‖d(loss)/d(h_T)‖, ρ = "
+                                                  f"{radius:.3g}",
+                                        "value": theory[drawn], "kind": "theory"}))
+            subtitle += "; theory for a linear cell, Pascanu et al. 2013 (dashed)"
+        else:
+            subtitle += "; no theory line: the measured gradient that scales it is " \
+                        "inf or nan at every step"
     return log_chart(pd.concat(frames, ignore_index=True), x="step", x_title=STEP_TITLE,
                      y_title=SIGNAL_TITLE, title=title, height=HEIGHT, subtitle=subtitle,
                      dash="kind")

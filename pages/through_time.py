@@ -81,6 +81,8 @@ metrics[2].metric("Spectral radius ρ", ui.format_number(attrs["spectral_radius"
                   help=f"Largest |eigenvalue| of {attrs['recurrent_matrix']}.")
 metrics[3].metric("Largest singular value", ui.format_number(
     attrs["largest_singular_value"]), help=f"Of {attrs['recurrent_matrix']}.")
+for line in tt.problems(table, spec):
+    st.warning(line, icon="⚠️")
 
 linear = activation == "linear" and cell == "simple"
 theory = tt.theory_line(table, attrs["spectral_radius"]) if linear else None

@@ -61,3 +61,19 @@ def test_good_url_parameters_set_the_view(app):
     at = app("pages/problem.py", query={"depth": "20", "gain": "0.5"})
     assert not at.warning
     assert at.slider(key="problem:depth").value == 20 and at.slider(key="problem:gain").value == 0.5
+
+
+def test_problem_page_at_a_zero_says_multiplied_by_zero_not_underflow(app):
+    """W = 0 * I: every signal below the readout is exactly 0 because it is multiplied
+    by zero; the page must not call that underflow (it did: 'underflows ... layer 1')."""
+    at = app("pages/problem.py", query={"depth": "10", "gain": "0"})
+    texts = [w.value for w in at.warning]
+    assert ("The forward signal is exactly 0 from hidden layer 1 on: the weight matrix "
+            "of hidden layer 1 is 0 and multiplies it by zero (not underflow).") in texts
+    assert any("is exactly 0 from hidden layer 9 down to hidden layer 1: the weight "
+               "matrix between hidden layer 9 and 10 is 0" in text for text in texts)
+    assert not any("underflows" in text for text in texts)
+    at.slider(key="problem:gain").set_value(0.5).run()
+    at.slider(key="problem:depth").set_value(150).run()
+    texts = " ".join(w.value for w in at.warning)
+    assert "underflows to exactly 0" in texts and "multiplies it by zero" not in texts

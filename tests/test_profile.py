@@ -119,3 +119,16 @@ def test_safe_norm_does_not_overflow_while_entries_are_finite():
     np.testing.assert_allclose(safe_norm(big[None], [1, 2]), [2 ** 0.5 * 1e20], rtol=1e-6)
     assert float(safe_norm(tf.zeros([3]))) == 0.0
     assert np.isinf(float(safe_norm(tf.constant([np.inf, 1.0]))))
+
+
+def test_the_problem_pages_theory_lines_are_the_measured_values_in_float64():
+    """W = a I, no bias, linear: ||h_l|| = a^l ||x|| and ||g_l|| = a^(L-l) ||g_L||."""
+    from core.multiplication import chart_data, identity_spec, theory_lines
+    table = compute_profile(identity_spec(20, 1.3, "float64"))
+    theory = theory_lines(table, 1.3, table.attrs["input_norm"])
+    np.testing.assert_allclose(theory["forward"], table["activation_norm"], rtol=1e-9)
+    np.testing.assert_allclose(theory["backward"], table["signal_grad_norm"], rtol=1e-9)
+    assert theory["backward"].iloc[-1] == table["signal_grad_norm"].iloc[-1]
+    data = chart_data(table, 1.3, table.attrs["input_norm"])
+    assert set(data["backward"]["kind"]) == {"measured", "theory"}
+    assert len(data["forward"]) == 2 * 20

@@ -202,3 +202,69 @@ def test_step_axes_have_integer_ticks():
                 if "x" in layer.get("encoding", {})]
         assert axes and all(a.get("format") == "d" and a.get("tickMinStep") == 1
                             for a in axes)
+
+
+def test_exploding_through_time_is_named_and_the_theory_is_drawn_where_finite():
+    """Gain 2, linear SimpleRNN: at T = 200 the state overflows, so every gradient is
+    nan and no theory point is finite; at T = 100 the gradient overflows going back."""
+    long = tt.ThroughTimeSpec(activation="linear", gain=2.0, steps=200)
+    table = tt.through_time(long)
+    assert table["signal_grad_norm"].isna().all()
+    lines = tt.problems(table, long)
+    assert any(line.startswith("The forward signal overflows to inf at step ")
+               for line in lines)
+    assert ("Going back from step 200, the gradient is nan (not a number: inf x 0 or "
+            "inf - inf) from step 200 down to step 1.") in lines
+    theory = tt.theory_line(table, table.attrs["spectral_radius"])
+    chart = charts.signal_through_time(table, title="t", theory=theory, radius=2.0)
+    spec = chart.to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert not any(row["series"].startswith("theory") for row in rows)  # not in legend
+    assert "no theory line" in json.dumps(spec["title"])
+
+    short = long.replace(steps=100)
+    table = tt.through_time(short)
+    signal = table["signal_grad_norm"].to_numpy()
+    inf_step = int(table["step"][np.isinf(signal)].max())
+    assert any(f"the gradient overflows to inf at step {inf_step}:" in line
+               for line in tt.problems(table, short))
+    theory = tt.theory_line(table, table.attrs["spectral_radius"])
+    assert np.isfinite(theory).all()
+    finite = np.isfinite(signal) & (signal > 0)
+    np.testing.assert_allclose(theory[finite], signal[finite], rtol=1e-3)
+    rows = next(iter(charts.signal_through_time(table, title="t", theory=theory,
+                                                radius=2.0).to_dict()["datasets"].values()))
+    drawn = [row for row in rows if row["series"].startswith("theory")]
+    assert len(drawn) == 100 and all(row["status"] == "finite" for row in drawn)
+
+
+def test_a_zero_recurrent_kernel_is_multiplication_by_zero_through_time():
+    spec = tt.ThroughTimeSpec(gain=0.0, steps=20, units=8)
+    lines = tt.problems(tt.through_time(spec), spec)
+    assert lines == ["Going back from step 20, the gradient is exactly 0 from step 19 down "
+                     "to step 1: the weight matrix between step 19 and 20 is 0 and "
+                     "multiplies it by zero (not underflow)."]
+    vanishing = tt.ThroughTimeSpec(activation="linear", gain=0.3, steps=200)
+    [line] = tt.problems(tt.through_time(vanishing), vanishing)
+    assert "underflows to exactly 0 from step" in line and "down to step 1" in line
+
+
+def test_page_warns_where_the_gradient_breaks(app):
+    at = app("pages/through_time.py", {"activation": "linear", "gain": "2",
+                                       "steps": "200"})
+    texts = [w.value for w in at.warning]
+    assert any("the gradient is nan" in text for text in texts)
+    assert any("The forward signal overflows to inf at step" in text for text in texts)
+
+
+def test_the_recurrent_matrix_is_the_candidate_block_in_keras_gate_order():
+    """Keras' recurrent kernels: LSTM gates i, f, c, o and GRU z, r, h; the matrix that
+    carries the state is the third block (c or h). Block k is (k+1) I here."""
+    units = 4
+    for cell, gates in tt.GATES.items():
+        kernel = np.concatenate([(k + 1) * np.eye(units) for k in range(gates)], axis=1)
+        spec = tt.ThroughTimeSpec(cell=cell, units=units)
+        expected = 1.0 if cell == "simple" else 3.0
+        np.testing.assert_array_equal(tt.recurrent_matrix(spec, kernel),
+                                      expected * np.eye(units))
+        assert tt.kernel_radii(spec, kernel) == pytest.approx((expected, expected))

@@ -269,3 +269,111 @@ def test_step_and_layer_axes_have_integer_ticks_and_legends_have_room():
     many = {f"run {k}": run for k in range(7)}
     for chart in (charts.accuracy_chart(many), charts.loss_chart(many)):
         assert chart.to_dict()["height"] >= 100 + 30 * 7  # room for 7 legend entries
+
+
+# --- exact facts that catch wrong flags, layers and sentences ------------------------
+# Variables of SMALL (depth 3): 3 hidden kernels + 3 biases + readout kernel and bias.
+SMALL_VARIABLES = 2 * SMALL.depth + 2
+
+
+@pytest.mark.parametrize("clipping", ["clipnorm", "clipvalue"])
+def test_per_weight_clipping_flags_every_step_it_clips_and_no_other(clipping):
+    lr = 0.1
+    # float64: an update of 1e-8 is far below float32's resolution of weights near 0.3
+    tiny = train(SMALL.replace(dtype="float64"), TrainingSpec(learning_rate=lr, steps=6, eval_every=6,
+                                     **{clipping: 1e-7}))
+    steps = per_step(tiny)
+    assert steps["clipped"].all()  # every gradient is far above 1e-7
+    if clipping == "clipnorm":
+        # each variable's gradient rescaled to norm c: the whole update is lr c sqrt(8)
+        np.testing.assert_allclose(steps["global_update_norm"],
+                                   lr * 1e-7 * np.sqrt(SMALL_VARIABLES), rtol=1e-4)
+    else:
+        # every entry clipped to [-c, c]: the update is at most lr c per entry
+        assert (steps["global_update_norm"] < lr * 1e-7 * np.sqrt(5000)).all()
+    huge = per_step(train(SMALL, TrainingSpec(learning_rate=lr, steps=6, eval_every=6,
+                                              **{clipping: 1e5})))
+    assert not huge["clipped"].any()
+    np.testing.assert_allclose(huge["global_update_norm"], lr * huge["global_grad_norm"],
+                               rtol=1e-4)
+    # and the Remedies table's "steps clipped" reads the flag
+    assert summarize(tiny)["clipped_fraction"] == 1.0
+
+
+def _rows(depth=5, **bad):
+    """Per-layer rows of one step (LAYER_COLUMNS), all finite except `bad`."""
+    from core.training import LAYER_COLUMNS
+    rows = np.ones((depth, len(LAYER_COLUMNS)))
+    for column, (layers, value) in bad.items():
+        for layer in layers:
+            rows[layer - 1, LAYER_COLUMNS.index(column)] = value
+    return rows
+
+
+FINE = np.array([2.3, 0.0, 0.1, 1.0, 0.1, 0.0])  # loss, l2, accuracy, ||g||, ||u||, clip
+
+
+@pytest.mark.parametrize("scalars, rows, layer, where, value", [
+    (FINE, _rows(activation_std=([3, 4, 5], np.inf),
+                 signal_grad_norm=([1, 2, 3, 4, 5], np.inf)), 3, "activations (forward pass)",
+     "inf"),
+    (FINE, _rows(signal_grad_norm=([1, 2], np.nan)), 2, "gradients (backward pass)",
+     "nan"),
+    (FINE, _rows(signal_grad_norm=([1, 2, 3], np.inf), weight_grad_norm=([4], np.inf)),
+     4, "gradients (backward pass)", "inf"),
+    (FINE, _rows(weight_norm=([2, 5], np.inf)), 2, "weights (after this step's update)",
+     "inf"),
+    (np.array([np.inf, 0, 0.1, 1.0, 0.1, 0]), _rows(), None, "loss", "inf"),
+    (np.array([2.3, 0, 0.1, np.nan, 0.1, 0]), _rows(), None, "gradients (readout)", "nan"),
+])
+def test_divergence_names_the_step_the_layer_and_the_value(scalars, rows, layer, where,
+                                                           value):
+    from core.training import _divergence
+    found = _divergence(17, scalars, rows)
+    assert (found["step"], found["layer"], found["where"], found["value"]) == (
+        17, layer, where, value)
+    at = f" at hidden layer {layer}" if layer else ""
+    assert found["message"] == (f"diverged at step 17: {value} in the {where}{at}; "
+                                f"training stopped, the steps before are kept")
+    assert _divergence(17, FINE, _rows()) is None
+
+
+def test_a_real_divergence_names_a_layer_that_is_broken_in_the_table():
+    model = ModelSpec(depth=4, width=16, activation="linear", init="random_normal",
+                      stddev=1.0)
+    table = train(model, TrainingSpec(learning_rate=5.0, steps=50, eval_every=50))
+    found = table.attrs["divergence"]
+    last = table[table["step"] == found["step"]].set_index("layer")
+    assert (table[table["step"] < found["step"]][["loss", "global_grad_norm"]]
+            .apply(np.isfinite).all().all())
+    if found["layer"] is not None:
+        row = last.loc[found["layer"]]
+        assert not np.isfinite(row[["signal_grad_norm", "weight_grad_norm", "weight_norm",
+                                    "activation_std", "activation_mean"]].to_numpy(
+            np.float64)).all()
+
+
+@pytest.mark.parametrize("result, text", [
+    (dict(diverged_step=7, final_test_accuracy=0.9, recent_batch_accuracy=0.9),
+     "diverged at step 7"),
+    (dict(diverged_step=None, final_test_accuracy=0.12, recent_batch_accuracy=0.55),
+     "learned on batches (55%), not on test (12%)"),
+    (dict(diverged_step=None, final_test_accuracy=0.12, recent_batch_accuracy=0.15),
+     "did not learn (chance is 10%)"),
+    (dict(diverged_step=None, final_test_accuracy=0.6, recent_batch_accuracy=0.9),
+     "learned (60% test, 90% batches)"),
+    (dict(diverged_step=None, final_test_accuracy=0.9, recent_batch_accuracy=0.95),
+     "learned (90% on test)"),
+    (dict(diverged_step=None, final_test_accuracy=float("nan"),
+          recent_batch_accuracy=float("nan")), "did not learn (chance is 10%)"),
+])
+def test_remedy_outcome_sentences(result, text):
+    from core.training import outcome
+    assert outcome(result, classes=10) == text
+
+
+def test_remedy_outcome_uses_the_number_of_classes():
+    from core.training import outcome
+    result = dict(diverged_step=None, final_test_accuracy=0.45, recent_batch_accuracy=0.45)
+    assert outcome(result, classes=10) == "learned (45% on test)"
+    assert outcome(result, classes=2) == "did not learn (chance is 50%)"

@@ -62,3 +62,17 @@ def test_leaky_relu_equals_keras_and_peak_slopes_hold():
             out = activation_fn(name)(z, tf.constant(0.01))
         slope = np.abs(tape.gradient(out, z).numpy())
         assert slope.max() == pytest.approx(PEAK_SLOPE[name], rel=5e-3), name  # selu: a supremum at 0-
+
+
+def test_every_draw_of_a_spec_has_its_own_seed():
+    """The first kernel, the stack, the biases and the readout are separate draws: one
+    seed reused for all would make them the same numbers (caught: index dropped)."""
+    from core.weights import layer_seed
+    seeds = {layer_seed(seed, index) for seed in range(3) for index in range(4)}
+    assert len(seeds) == 12
+    spec = ModelSpec(depth=3, width=16, input_dim=16, init="random_normal", stddev=1.0,
+                     bias_stddev=1.0)
+    first, stack, biases, _ = make_weights(spec)
+    assert abs(np.corrcoef(first.ravel(), stack[0].ravel())[0, 1]) < 0.3
+    assert abs(np.corrcoef(first[0], biases[0])[0, 1]) < 0.9
+    assert not np.allclose(first[0], biases[0])

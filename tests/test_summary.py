@@ -1,0 +1,166 @@
+"""core.summary on hand-made tables: exact positions, and the right word for each event.
+
+Four events, four sentences: overflow (inf), nan (inf x 0 or inf - inf), float
+underflow (values flushed to 0) and multiplication by a zero weight matrix.
+"""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import summary
+
+INF, NAN = math.inf, math.nan
+
+
+def table(signal, forward=None, weight_norm=None, position="layer"):
+    n = len(signal)
+    columns = {position: np.arange(1, n + 1), "signal_grad_norm": signal}
+    if forward is not None:
+        columns["activation_norm" if position == "layer" else "state_norm"] = forward
+    if weight_norm is not None:
+        columns["weight_norm"] = weight_norm
+    return pd.DataFrame(columns)
+
+
+def test_gradient_events_are_located_from_the_output_side_exactly():
+    # layers:       1    2    3    4    5    6    7    8
+    grads = [NAN, NAN, INF, INF, 1e30, 1e10, 1.0, 0.5]
+    found = summary.summarize(table(grads, forward=np.ones(8), weight_norm=np.ones(8)))
+    assert found["grad_inf_from"] == 4
+    assert (found["grad_nan_from"], found["grad_nan_to"]) == (2, 1)
+    assert found["grad_nonfinite_from"] == 4 and found["grad_zero_from"] is None
+    assert found["verdict"] == "exploding" and math.isnan(found["ratio"])
+    lines = summary.describe_problems(found)
+    assert lines == [
+        "Going back from the output, the back-propagated signal overflows to inf at "
+        "hidden layer 4: its values pass the largest float.",
+        "Going back from the output, the back-propagated signal is nan (not a number: "
+        "inf x 0 or inf - inf) from hidden layer 2 down to hidden layer 1."]
+
+
+def test_gradient_underflow_names_the_last_zero_layer_not_layer_1():
+    # The gradient reaches layer 6 and is 0 from there down: 6, not 1 (the first zero
+    # row) -- the page once said "from layer 1" when the zeros began at the top.
+    grads = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1e-44, 1e-30, 1e-10]
+    found = summary.summarize(table(grads, forward=np.ones(9), weight_norm=np.ones(9)))
+    assert (found["grad_zero_from"], found["grad_zero_to"]) == (6, 1)
+    assert found["grad_zero_cause"] == "underflow" and found["verdict"] == "vanishing"
+    [line] = summary.describe_problems(found)
+    assert line == ("Going back from the output, the back-propagated signal underflows to "
+                    "exactly 0 from hidden layer 6 down to hidden layer 1: its values "
+                    "shrink past the smallest positive float and are flushed to 0.")
+
+
+def test_forward_events_are_located_from_the_input_side_exactly():
+    forward = [1.0, 1e20, 1e38, INF, INF, NAN, NAN]
+    found = summary.summarize(table(np.ones(7), forward=forward, weight_norm=np.ones(7)))
+    assert (found["forward_inf_from"], found["forward_nan_from"]) == (4, 6)
+    assert found["forward_nonfinite_from"] == 4 and found["output_norm"] != found[
+        "output_norm"]
+    assert summary.describe_problems(found) == [
+        "The forward signal overflows to inf at hidden layer 4: its values pass the "
+        "largest float.",
+        "The forward signal is nan (not a number: inf x 0 or inf - inf) from hidden "
+        "layer 6."]
+    vanishing = summary.summarize(table(np.ones(6), forward=[1.0, 1e-20, 1e-39, 0, 0, 0],
+                                        weight_norm=np.full(6, 0.5)))
+    assert (vanishing["forward_zero_from"], vanishing["forward_zero_to"]) == (4, 6)
+    assert summary.describe_problems(vanishing) == [
+        "The forward signal underflows to exactly 0 from hidden layer 4 on: its values "
+        "shrink past the smallest positive float and are flushed to 0."]
+
+
+def test_zero_weights_are_multiplication_by_zero_not_underflow():
+    # The problem page at a = 0: W = 0 * I at every layer; the top gradient is the
+    # readout's, every one below it is W^T times it: exactly 0.
+    found = summary.summarize(table([0.0, 0.0, 0.0, 0.0, 0.09], forward=np.zeros(5),
+                                    weight_norm=np.zeros(5)))
+    assert found["forward_zero_cause"] == found["grad_zero_cause"] == "zero weights"
+    assert (found["grad_zero_from"], found["forward_zero_from"]) == (4, 1)
+    lines = summary.describe_problems(found)
+    assert lines == [
+        "The forward signal is exactly 0 from hidden layer 1 on: the weight matrix of "
+        "hidden layer 1 is 0 and multiplies it by zero (not underflow).",
+        "Going back from the output, the back-propagated signal is exactly 0 from hidden "
+        "layer 4 down to hidden layer 1: the weight matrix between hidden layer 4 and 5 "
+        "is 0 and multiplies it by zero (not underflow)."]
+    assert not any("underflows" in line for line in lines)
+
+
+def test_only_the_matrix_above_the_first_zero_decides_its_cause():
+    # Layer 3 has zero weights, but the gradient is already 0 at layer 4 because of
+    # layer 5's nonzero matrix: underflow, at layer 4.
+    grads = [0.0, 0.0, 0.0, 0.0, 1e-45, 1.0]
+    found = summary.summarize(table(grads, forward=np.ones(6),
+                                    weight_norm=[1, 1, 0, 1, 1, 1]))
+    assert found["grad_zero_from"] == 4 and found["grad_zero_cause"] == "underflow"
+    found = summary.summarize(table(grads, forward=np.ones(6),
+                                    weight_norm=[1, 1, 1, 1, 0, 1]))
+    assert found["grad_zero_from"] == 4 and found["grad_zero_cause"] == "zero weights"
+
+
+def test_four_events_four_distinct_sentences():
+    kinds = {
+        "inf": table([1.0, INF, 1.0], forward=np.ones(3), weight_norm=np.ones(3)),
+        "nan": table([NAN, 1.0, 1.0], forward=np.ones(3), weight_norm=np.ones(3)),
+        "underflow": table([0.0, 1e-40, 1.0], forward=np.ones(3), weight_norm=np.ones(3)),
+        "zero": table([0.0, 0.0, 1.0], forward=np.ones(3), weight_norm=np.zeros(3)),
+    }
+    sentences = {}
+    for kind, frame in kinds.items():
+        [sentences[kind]] = summary.describe_problems(summary.summarize(frame))
+    assert len(set(sentences.values())) == 4
+    assert "overflows to inf" in sentences["inf"]
+    assert "inf x 0" in sentences["nan"]
+    assert "underflows" in sentences["underflow"] and "flushed" in sentences["underflow"]
+    assert "multiplies it by zero" in sentences["zero"]
+    assert "underflow" not in sentences["zero"].replace("not underflow", "")
+
+
+def test_healthy_table_has_no_sentences_and_its_ratio():
+    found = summary.summarize(table([2.0, 1.5, 1.0], forward=np.ones(3)))
+    assert found["ratio"] == 2.0 and found["verdict"] == "healthy"
+    assert found["log10_ratio"] == pytest.approx(math.log10(2.0))
+    assert summary.describe_problems(found) == []
+
+
+def test_steps_use_the_same_rules_with_the_step_column():
+    grads = [NAN, NAN, INF, 1e30, 1.0]
+    found = summary.summarize(table(grads, forward=np.ones(5), position="step"),
+                              position="step", forward="state_norm")
+    assert (found["grad_inf_from"], found["grad_nan_from"]) == (3, 2)
+    assert summary.describe_problems(found, "gradient") == [
+        "Going back from step 5, the gradient overflows to inf at step 3: "
+        "its values pass the largest float.",
+        "Going back from step 5, the gradient is nan (not a number: inf x 0 or inf - inf) "
+        "from step 2 down to step 1."]
+    zero = summary.summarize(table([0.0, 0.0, 0.0, 1.0], forward=np.ones(4),
+                                   position="step"),
+                             position="step", forward="state_norm", zero_weights=True,
+                             forward_zero_weights=False)
+    assert summary.describe_problems(zero, "gradient") == [
+        "Going back from step 4, the gradient is exactly 0 from step 3 down to step 1: "
+        "the weight matrix between step 3 and 4 is 0 and multiplies it by zero (not "
+        "underflow)."]
+    # without a weight_norm column and no zero_weights, a zero is underflow
+    plain = summary.summarize(table([0.0, 1e-40, 1.0], position="step"), position="step")
+    assert plain["grad_zero_cause"] == "underflow" and plain["grad_zero_from"] == 1
+
+
+@pytest.mark.parametrize("first, last, expected", [
+    (1.0, 4.0, 0.25), (0.0, 1.0, 0.0), (1.0, 0.0, INF), (0.0, 0.0, NAN),
+    (INF, 1.0, NAN), (1.0, NAN, NAN)])
+def test_gradient_ratio(first, last, expected):
+    got = summary.gradient_ratio(first, last)
+    assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
+@pytest.mark.parametrize("ratio, overflow, underflow, verdict", [
+    (1.0, True, False, "exploding"), (1.0, False, True, "vanishing"),
+    (NAN, False, False, "undefined"), (INF, False, False, "exploding"),
+    (0.99e-2, False, False, "vanishing"), (1e-2, False, False, "healthy"),
+    (1e2, False, False, "healthy"), (1.01e2, False, False, "exploding")])
+def test_verdict_thresholds(ratio, overflow, underflow, verdict):
+    assert summary.verdict_of(ratio, overflow, underflow) == verdict
