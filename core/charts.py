@@ -18,6 +18,29 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 STATUS_SHAPES = {"finite": "circle", "overflow (inf)": "triangle-up",
                  "not a number (nan)": "diamond", "underflow (0)": "triangle-down",
                  "negative": "square"}
+FLOAT_MAX = float(np.finfo(np.float64).max)  # 1.8e308
+FLOAT_TINY = float(np.finfo(np.float64).tiny)  # 2.2e-308, the smallest normal float64
+# Where float32 stops: drawn on a log chart whose axis reaches them.
+FLOAT32_LINES = {float(np.finfo(np.float32).max): "float32 max 3.4e38",
+                 float(np.finfo(np.float32).tiny): "float32 smallest normal 1.2e-38"}
+
+
+def spec_number(value, low: float = -FLOAT_MAX, high: float = FLOAT_MAX) -> float:
+    """`value` as a number a chart spec can hold: a finite Python float in [low, high].
+
+    Every computed number put in a spec (axis edges, caps, reference lines) goes through
+    here. A Python int such as 10 ** 39 is exact in Python but not JSON a converter can
+    read (vl-convert: "integer ... as u128"; numpy: "int too large to convert to C
+    long"), and inf is not JSON at all: both are clamped to the range. nan has no
+    place on an axis and raises ValueError.
+    """
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number):
+        raise ValueError("nan cannot be placed in a chart spec")
+    return min(max(number, low), high)
 
 
 def value_status(values: np.ndarray) -> np.ndarray:
@@ -49,8 +72,9 @@ def pin_for_log(long: pd.DataFrame, value: str = "value") -> tuple[pd.DataFrame,
         low, high = float(good.min()), float(good.max())
     else:
         low, high = 1e-3, 1e3
-    low_edge = 10 ** math.floor(math.log10(low) - 0.5)
-    high_edge = 10 ** math.ceil(math.log10(high) + 0.5)
+    # Half a decade of room, rounded out to powers of ten, within the float64 range.
+    low_edge = spec_number(10 ** math.floor(math.log10(low) - 0.5), FLOAT_TINY)
+    high_edge = spec_number(10 ** math.ceil(math.log10(high) + 0.5), FLOAT_TINY)
     plotted = values.copy()
     plotted[status == "underflow (0)"] = low_edge
     plotted[status == "negative"] = low_edge
@@ -103,10 +127,28 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
         layers.append(base.transform_filter(alt.datum[dash] == "theory")
                       .transform_filter(finite)
                       .mark_line(strokeWidth=2, strokeDash=[6, 4]))
+    layers += float32_lines(domain, y)
     heading = alt.TitleParams(title, subtitle=subtitle or [], anchor="start")
     # The chart's height includes its legends: add room for the one at the top.
     height += 18 * len(names) + (30 if present else 0)
     return alt.layer(*layers).properties(title=heading, height=height, width="container")
+
+
+def float32_lines(domain: list, y: alt.Y) -> list:
+    """Labelled dashed rules at float32's limits that lie inside the log axis `domain`.
+
+    `y`: the chart's own y encoding (its field is `plotted`), so the rules share its
+    scale and title.
+    """
+    inside = {value: label for value, label in FLOAT32_LINES.items()
+              if domain[0] <= value <= domain[1]}
+    if not inside:
+        return []
+    rows = pd.DataFrame({"plotted": list(inside), "label": list(inside.values())})
+    base = alt.Chart(rows).encode(y=y, tooltip=alt.Tooltip("label:N", title="limit"))
+    return [base.mark_rule(color="#555555", strokeDash=[2, 3], strokeWidth=1),
+            base.mark_text(align="left", baseline="bottom", dx=4, dy=-2, fontSize=11,
+                           color="#555555").encode(x=alt.value(0), text="label:N")]
 
 
 def long_format(df: pd.DataFrame, x: str, columns: dict[str, str],

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import PALETTE, STATUS_SHAPES, pin_for_log
+from .charts import FLOAT_TINY, PALETTE, STATUS_SHAPES, pin_for_log, spec_number
 
 MAX_COLUMNS = 150
 LAYER_AXIS = "hidden layer (1 = nearest the input)"
@@ -155,7 +155,7 @@ def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
         above = (data["status"] == "finite") & (data["plotted"] > cap)
         data.loc[above, "status"] = ABOVE
         data["plotted"] = np.minimum(data["plotted"], cap)
-        domain = [min(domain[0], cap / 10), cap]
+        domain = [spec_number(min(domain[0], cap / 10), FLOAT_TINY), cap]
         shapes[ABOVE] = "triangle-up"
     names = list(dict.fromkeys(data["series"]))
     color = alt.Color("series:N", title=None,
@@ -186,7 +186,9 @@ def loss_cap(tables: dict, factor: float = LOSS_CAP_FACTOR) -> float | None:
     first = [value for value in first if math.isfinite(value) and value > 0]
     if not first:
         return None
-    return 10.0 ** math.ceil(math.log10(factor * max(first)))
+    # log10 of the product as a sum: factor x a huge loss may overflow to inf.
+    return spec_number(10 ** math.ceil(math.log10(factor) + math.log10(max(first))),
+                       FLOAT_TINY)
 
 
 def loss_chart(tables: dict, title: str = "Training loss (cross-entropy of each batch)"
@@ -236,7 +238,8 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
     if log:
         data, domain = pin_for_log(data)
         if guide is not None:
-            domain = [min(domain[0], guide / 10), max(domain[1], guide * 10)]
+            domain = [spec_number(min(domain[0], guide / 10), FLOAT_TINY),
+                      spec_number(max(domain[1], guide * 10))]
         y = alt.Y("plotted:Q", title=y_title, scale=alt.Scale(type="log", domain=domain,
                                                               clamp=True),
                   axis=alt.Axis(format=".0e"))

@@ -206,6 +206,7 @@ else:
         runs.clear()
         st.rerun()
 
+ui.download_all_charts("activations")
 st.info(
     "**Takeaway.** An activation's slope is a factor in every gradient. Sigmoid's is at "
     "most 0.25 and tanh's vanishes on both tails; ReLU's is 1 or exactly 0, and a large "

@@ -147,6 +147,7 @@ st.caption(
     "only slowly toward the fixed point.")
 ui.download_csv(rows, f"init_sweep_L{sweep_depth}.csv", key="download_sweep")
 
+ui.download_all_charts("initialization")
 st.info("**Takeaway.** Match the initialization to the activation: Glorot for tanh, He "
         "for ReLU and its relatives, LeCun for SELU. Then each layer's gain starts near "
         "1, and the signal reaches the first layer at the size it left the last. Glorot "

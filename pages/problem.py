@@ -104,6 +104,7 @@ ui.download_csv(random_table, f"problem_random_L{depth}_{activation}_{stddev:g}.
                 key="download_random")
 ui.keras_code_expander(random_spec)
 
+ui.download_all_charts("problem")
 st.info(
     "**Takeaway.** Through many layers, any per-layer factor away from 1 compounds: "
     "weights too big explode, weights too small vanish. Training needs the weights to "

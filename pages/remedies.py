@@ -255,6 +255,7 @@ if glorot:
                     label="Download both runs' measurements (CSV)",
                     help="One row per run, step and layer.")
 
+ui.download_all_charts("remedies")
 st.info(
     "**Takeaway.** No remedy is magic, and each one's effect can be measured: a good "
     "initialization with a non-saturating activation fixes the vanishing case at the "

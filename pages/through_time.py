@@ -191,6 +191,7 @@ if "clipping_result" in st.session_state:
                     label="Summary (CSV)", where=downloads,
                     help="One row per run: the figures above.")
 
+ui.download_all_charts("through_time")
 st.info(
     "**Takeaway.** Through time, the gradient is multiplied by the same matrix at every "
     "step, so ρ < 1 vanishes and ρ > 1 can explode, exponentially in the sequence length. "

@@ -6,12 +6,12 @@ checks its URL value and writes it back); the router runs each page through
 """
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
 import streamlit as st
 
+from core import export
 from core.charts import format_value
 from core.spec import ModelSpec, parse_bool
 
@@ -342,56 +342,84 @@ def keras_code_expander(spec: ModelSpec | dict[str, ModelSpec]) -> None:
             tab.code(keras_code(one), language="python")
 
 
-EXPORT_WIDTH = 800  # pixels: charts drawn at the container's width need one to be saved
-# vl-convert draws with the fonts installed; its generic "sans-serif" can fall back to a
-# serif face, and not every font has the ‖ and − glyphs the titles use.
-EXPORT_FONT = "DejaVu Sans, Liberation Sans, Helvetica, Arial, sans-serif"
+def _deferred(render, figure, key: str, kind: str):
+    """A download button's data callable: render the file when the button is clicked.
+
+    Streamlit 1.67 runs it outside the script (no st.* calls there). When it raises,
+    the browser shows "Failed to generate file for download" under the button for 5
+    seconds and the server logs the reason; the reason is also kept, and chart() shows
+    it under the chart from the next rerun on, so a failure is never silent.
+    """
+    failures = st.session_state.setdefault("export_failures", {})
+
+    def make():
+        try:
+            return render(figure)
+        except Exception as error:
+            failures[key] = f"Saving {kind} failed: {error}"
+            raise
+    return make
 
 
-def export_spec(figure) -> dict:
-    """The chart's Vega-Lite spec with every width="container" set to EXPORT_WIDTH."""
-    def fix(node):
-        if isinstance(node, dict):
-            return {key: EXPORT_WIDTH if key == "width" and value == "container"
-                    else fix(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [fix(item) for item in node]
-        return node
-    spec = fix(json.loads(figure.to_json()))
-    spec.setdefault("config", {}).setdefault("font", EXPORT_FONT)
-    return spec
+def _show_failure(key: str, where) -> None:
+    message = st.session_state.get("export_failures", {}).pop(key, None)
+    if message:
+        where.error(as_text(message, limit=300), icon="⚠️")
 
 
-def chart_png(figure) -> bytes:
-    """The chart as a PNG at twice its size (sharp on projectors), rendered offline."""
-    import vl_convert
-    return vl_convert.vegalite_to_png(export_spec(figure), scale=2)
-
-
-def chart_svg(figure) -> str:
-    """The chart as SVG text, rendered offline."""
-    import vl_convert
-    return vl_convert.vegalite_to_svg(export_spec(figure))
+def _register(key: str, filename: str, figure) -> None:
+    """Remember a chart drawn in this script run, for download_all_charts()."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    run = ctx.cursors if ctx is not None else None  # a new dict at every script run
+    drawn = st.session_state.get("charts_this_run")
+    if drawn is None or drawn["run"] is not run:
+        drawn = st.session_state["charts_this_run"] = {"run": run, "charts": {}}
+    drawn["charts"][key] = (filename, figure)
 
 
 def chart(figure, key: str, filename: str, where=None) -> None:
     """Draw an Altair chart full width, with small PNG and SVG download buttons under it.
 
     `where`: a container (a column, say) to draw into; the page itself by default. The
-    files are rendered only when a button is clicked, and the click does not rerun the
-    page.
+    files are rendered (core.export) only when a button is clicked, and the click does
+    not rerun the page. The chart is also registered for download_all_charts().
     """
     where = where if where is not None else st
     where.altair_chart(figure, width="stretch")
+    _register(key, filename, figure)
     buttons = where.container(horizontal=True, horizontal_alignment="right", gap="small")
-    buttons.download_button("PNG", lambda: chart_png(figure), file_name=f"{filename}.png",
-                            mime="image/png", key=f"{key}_png", on_click="ignore",
+    buttons.download_button("PNG", _deferred(export.chart_png, figure, key, "PNG"),
+                            file_name=f"{filename}.png", mime="image/png",
+                            key=f"{key}_png", on_click="ignore",
                             icon=":material/download:", type="tertiary",
                             help="Save this chart as a PNG image.")
-    buttons.download_button("SVG", lambda: chart_svg(figure), file_name=f"{filename}.svg",
-                            mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
+    buttons.download_button("SVG", _deferred(export.chart_svg, figure, key, "SVG"),
+                            file_name=f"{filename}.svg", mime="image/svg+xml",
+                            key=f"{key}_svg", on_click="ignore",
                             icon=":material/download:", type="tertiary",
                             help="Save this chart as an SVG vector image.")
+    _show_failure(key, where)
+
+
+def download_all_charts(name: str) -> None:
+    """One button: a zip of every chart drawn on this page in this run, PNG and SVG.
+
+    Call it at the bottom of a page, after its last ui.chart(). The zip is made only
+    when the button is clicked (about a second per chart).
+    """
+    drawn = st.session_state.get("charts_this_run") or {"charts": {}}
+    charts = list(drawn["charts"].values())
+    if not charts:
+        return
+    key = "download_all_charts"
+    st.download_button(
+        f"Download every chart on this page ({len(charts)}, PNG and SVG, one zip)",
+        _deferred(export.charts_zip, charts, key, "the charts"),
+        file_name=f"gradient_lab_{name}_charts.zip", mime="application/zip", key=key,
+        on_click="ignore", icon=":material/folder_zip:",
+        help="Every chart above as it is drawn now, each as a PNG and an SVG file.")
+    _show_failure(key, st)
 
 
 def download_csv(table: pd.DataFrame, filename: str, key: str,

@@ -238,6 +238,7 @@ st.markdown(
     "the sequence length exactly as here with depth (Pascanu et al. 2013).")
 ui.page_link("pages/through_time.py", label="Recurrent networks: gradients through time",
              icon="🔁")
+ui.download_all_charts("why")
 st.info("**Takeaway.** The gradient shrinks when the activation's slope is small where "
         "units sit (saturation) or when the weights are too small; it grows when they are "
         "too large. The per-layer factor χ says which, and initialization sets it.",

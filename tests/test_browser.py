@@ -4,6 +4,7 @@ Every page in the router opens with no exception and charts of non-zero size; a
 control changes a chart; a bad URL parameter gives a visible warning. On failure a
 screenshot is saved under artifacts/. Skipped only outside CI when chromium is absent.
 """
+import contextlib
 import os
 import pathlib
 import re
@@ -36,13 +37,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def running(script: str, log_name: str):
+    """`streamlit run script` (relative to the repo root, or absolute) on a free port."""
     port = free_port()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit.log", "w")
+    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / log_name, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        [sys.executable, "-m", "streamlit", "run", script,
          "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", "--client.showErrorDetails", "full"],
@@ -55,14 +57,22 @@ def server():
                 break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("streamlit exited; see artifacts/streamlit.log")
+                raise RuntimeError(f"streamlit exited; see artifacts/{log_name}")
             time.sleep(0.3)
     else:
         raise RuntimeError("streamlit did not become healthy in 120 s")
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running("streamlit_app.py", "streamlit.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -181,17 +191,22 @@ def test_bad_url_parameter_warns_and_page_still_works(server, page):
     assert page.locator("[data-testid=stVegaLiteChart]").count() >= 3
 
 
+def download(page, key: str, tmp_path):
+    """Click the visible button of widget `key`; the downloaded file's name and bytes."""
+    # With help=, Streamlit also keeps a hidden copy of the button: take the visible one.
+    button = page.locator(f".st-key-{key} button:visible")
+    button.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    with page.expect_download(timeout=120_000) as download:
+        button.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    return saved.name, saved.read_bytes()
+
+
 def test_png_button_downloads_the_chart(server, page, tmp_path):
     open_page(page, server, "problem")
-    # With help=, Streamlit also keeps a hidden copy of the button: take the visible one.
-    button = page.locator(".st-key-chart_forward_png button:visible")
-    button.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
-    with page.expect_download(timeout=60_000) as download:
-        button.click()
-    assert download.value.suggested_filename == "problem_forward_L50_a1.5.png"
-    saved = tmp_path / "chart.png"
-    download.value.save_as(saved)
-    data = saved.read_bytes()
+    name, data = download(page, "chart_forward_png", tmp_path)
+    assert name == "problem_forward_L50_a1.5.png"
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
     assert page.locator("[data-testid=stException]").count() == 0
 
@@ -217,3 +232,54 @@ def test_walking_the_sidebar_carries_no_state_between_pages(server, page):
     wait_for_count(page, "[data-testid=stVegaLiteChart]", 3)
     assert page.locator("[data-testid=stException]").count() == 0
     assert "steps=" not in page.url and page.locator("[data-testid=stAlert]").count() == 0
+
+
+def test_png_of_the_overflowing_chart_at_depth_150_downloads(server, page, tmp_path):
+    """The reported bug: at depth 150 the axis edge 10**...(a Python int) broke it."""
+    open_page(page, server, "problem", "?depth=150")
+    name, data = download(page, "chart_backward_png", tmp_path)
+    assert name == "problem_backward_L150_a1.5.png"
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+    assert page.locator("[data-testid=stDownloadButtonError]").count() == 0
+    name, data = download(page, "download_all_charts", tmp_path)
+    assert name == "gradient_lab_problem_charts.zip"
+    import zipfile
+    with zipfile.ZipFile(tmp_path / name) as archive:
+        names = archive.namelist()
+    assert len(names) == 6 and "problem_backward_L150_a1.5.png" in names
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+FAILING_APP = """
+import altair as alt
+import pandas as pd
+import streamlit as st
+from core import export
+from pages import ui
+
+def broken(figure):
+    raise export.ExportError("PNG conversion failed: the test broke it")
+export.chart_png = broken  # this server only
+st.title("Failing export")
+ui.chart(alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q"),
+         key="broken", filename="broken")
+st.button("rerun")
+"""
+
+
+def test_a_failed_export_shows_a_message_not_nothing(page, tmp_path):
+    script = tmp_path / "failing_export_app.py"
+    script.write_text(FAILING_APP)
+    with running(str(script), "streamlit_failing_export.log") as base:
+        open_page(page, base, "")
+        button = page.locator(".st-key-broken_png button:visible")
+        button.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+        button.click()
+        # Streamlit's own message under the button (5 seconds), then the reason.
+        page.locator("[data-testid=stDownloadButtonError]").wait_for(timeout=60_000)
+        assert "Failed to generate file" in page.locator(
+            "[data-testid=stDownloadButtonError]").inner_text()
+        page.get_by_role("button", name="rerun").click()
+        wait_for_text(page, "[data-testid=stAlert] code",
+                      "Saving PNG failed: PNG conversion failed: the test broke it")
+        assert page.locator("[data-testid=stException]").count() == 0
