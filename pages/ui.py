@@ -6,6 +6,8 @@ Pages bind their widgets to the URL with `key=<ModelSpec field name>` and
 """
 from __future__ import annotations
 
+from pages import server; server.tune()  # noqa: E702 - before any page runs: see its doc
+
 import json
 import math
 from typing import Callable
