@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 _started = threading.Event()
+_start_lock = threading.Lock()
 
 
 def _warm() -> None:
@@ -18,8 +19,9 @@ def _warm() -> None:
 
 def start_in_background() -> bool:
     """Start the warm-up unless it already ran in this process; True if started now."""
-    if _started.is_set():
-        return False
-    _started.set()
+    with _start_lock:  # checked and set together: exactly one caller starts it
+        if _started.is_set():
+            return False
+        _started.set()
     threading.Thread(target=_warm, name="gradient-lab-warmup", daemon=True).start()
     return True

@@ -9,7 +9,7 @@ import streamlit as st
 from core import training as engine
 from core import training_charts as charts
 from core.datasets import TEST_FRACTION
-from pages import ui
+from pages import server, ui
 
 st.title("〰️ Activations: slopes, saturation and dying ReLU")
 st.markdown(
@@ -158,7 +158,8 @@ for name, rate in plans:
                 partial, "dead_fraction", title=f"Dead units while training: {label}",
                 legend="dead fraction", domain=[0, 1], scheme="reds"), width="stretch")
     try:
-        result = engine.train(model, spec, on_step=on_step)
+        with server.training_slot():
+            result = engine.train(model, spec, on_step=on_step)
     except BaseException as error:  # a click elsewhere stops the run: keep its steps
         partial = getattr(error, "partial_result", None)
         if partial is not None and len(partial):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import training as engine
 from core import training_charts as charts
-from pages import ui
+from pages import server, ui
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")
 st.markdown(
@@ -71,7 +71,8 @@ def train_all(runs: dict, state_key: str) -> dict:
                              text=f"Run {number + 1} of {len(runs)}, {label}: "
                                   f"{engine.progress_text(progress)}")
         try:
-            tables[label] = engine.train(model, training, on_step=on_step)
+            with server.training_slot():
+                tables[label] = engine.train(model, training, on_step=on_step)
         except BaseException as error:  # a click elsewhere stops the runs: keep theirs
             partial = getattr(error, "partial_result", None)
             if partial is not None and len(partial):

@@ -5,7 +5,7 @@ import streamlit as st
 from core import through_time as tt
 from core import through_time_charts as charts
 from core.summary import verdict_of
-from pages import ui
+from pages import server, ui
 
 st.title("🔁 Through time: recurrent networks")
 st.markdown(
@@ -156,8 +156,9 @@ if start:
     clip_spec = tt.ClippingSpec(gain=clip_gain, learning_rate=learning_rate,
                                 clip_norm=clip_norm, train_steps=train_steps)
     bar = st.progress(0.0, text="Training...")
-    clip_table = tt.train_clipping(clip_spec, on_step=lambda done, total: bar.progress(
-        done / total, text=f"Training: step {done} of {total}"))
+    with server.training_slot():
+        clip_table = tt.train_clipping(clip_spec, on_step=lambda done, total: bar.progress(
+            done / total, text=f"Training: step {done} of {total}"))
     bar.empty()
     st.session_state["clipping_result"] = (clip_spec, clip_table)
 if "clipping_result" in st.session_state:

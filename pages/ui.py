@@ -6,6 +6,9 @@ checks its URL value and writes it back); the router runs each page through
 """
 from __future__ import annotations
 
+from pages import server; server.tune()  # noqa: E702 - before any page runs: see its doc
+
+import json
 import math
 
 import pandas as pd

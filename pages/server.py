@@ -1,0 +1,133 @@
+"""Streamlit-side tuning for a shared server: many sessions, one process, few cores.
+
+`tune()` runs once per process (idempotent, thread-safe); pages/ui.py calls it first.
+
+- Streamlit calls `keras.backend.clear_session()` after every script run
+  (`streamlit.runtime.scriptrunner.script_runner._clean_problem_modules`). That resets
+  Keras' global state for every thread of the process while other sessions are
+  building models (their auto-generated layer names collide: "The name "dense" is used
+  3 times in the model"), and costs a full `gc.collect()` per rerun. Keras keeps its
+  state per thread and each script run has its own thread, so nothing piles up
+  without it. We keep the rest of that cleanup (matplotlib's close("all")).
+- `st.altair_chart` calls the chart's `to_dict()`, which validates the whole spec
+  against the Vega-Lite JSON schema on every rerun. Our charts are built by core
+  functions that tests/test_charts.py validates with `to_dict()`; the server converts
+  them with the documented `to_dict(validate=False)`.
+- `training_slot()`: trainings wait for one of a few process-wide slots (about one per
+  core), showing their place in the queue.
+
+GRADIENT_LAB_NO_TUNING=1 turns the first two off and lets every training run at once
+(the naive baseline of benchmarks/bench_classroom.py).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+from typing import Iterator
+
+import streamlit as st
+
+from core import admission
+
+_LOGGER = logging.getLogger(__name__)
+_lock = threading.Lock()
+_tuned = False
+applied: dict[str, bool] = {}  # what tune() changed, for tests and the benchmark
+
+
+def tuning_disabled() -> bool:
+    return os.environ.get("GRADIENT_LAB_NO_TUNING", "").strip() not in ("", "0")
+
+
+def _clean_problem_modules_except_keras() -> None:
+    """Streamlit's post-run cleanup without keras.backend.clear_session()."""
+    if "matplotlib.pyplot" in sys.modules:
+        try:
+            sys.modules["matplotlib.pyplot"].close("all")
+        except Exception:  # noqa: BLE001 - as Streamlit: cleanup never breaks a run
+            pass
+
+
+def _keep_keras_state() -> bool:
+    from streamlit.runtime.scriptrunner import script_runner
+    original = getattr(script_runner, "_clean_problem_modules", None)
+    if original is None:
+        _LOGGER.warning("streamlit's script_runner._clean_problem_modules is gone: "
+                        "the per-rerun Keras clear_session is not replaced")
+        return False
+    if original is not _clean_problem_modules_except_keras:
+        script_runner._original_clean_problem_modules = original
+        script_runner._clean_problem_modules = _clean_problem_modules_except_keras
+    return True
+
+
+class _Unvalidated:
+    """A chart whose to_dict() skips the schema validation; everything else delegates."""
+
+    def __init__(self, chart):
+        self._chart = chart
+
+    def to_dict(self, *args, **kwargs):
+        kwargs.setdefault("validate", False)
+        return self._chart.to_dict(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._chart, name)
+
+
+def _skip_chart_validation() -> bool:
+    from streamlit.elements import vega_charts
+    original = getattr(vega_charts, "_convert_altair_to_vega_lite_spec", None)
+    if original is None:
+        _LOGGER.warning("streamlit's vega_charts._convert_altair_to_vega_lite_spec is "
+                        "gone: Altair charts are validated on every rerun")
+        return False
+    if getattr(original, "_gradient_lab", False):
+        return True
+
+    def convert(altair_chart):
+        return original(_Unvalidated(altair_chart))
+    convert._gradient_lab = True
+    convert.__wrapped__ = original
+    vega_charts._convert_altair_to_vega_lite_spec = convert
+    return True
+
+
+def tune() -> dict[str, bool]:
+    """Apply the tuning once per process; returns what was applied."""
+    global _tuned
+    with _lock:
+        if not _tuned:
+            _tuned = True
+            if not tuning_disabled():
+                applied["keep_keras_state"] = _keep_keras_state()
+                applied["skip_chart_validation"] = _skip_chart_validation()
+            admission.training_queue(None if tuning_disabled() else admission.default_slots())
+    return applied
+
+
+WAITING = "Waiting for a free training slot ({ahead} ahead)..."
+
+
+@contextlib.contextmanager
+def training_slot(poll: float = 0.5) -> Iterator[None]:
+    """Hold one of the process-wide training slots for the `with` block.
+
+    While waiting, a note says how many trainings are ahead. Redrawing the note is a
+    Streamlit call, so a stop or rerun of this session raises there; the ticket is
+    given back in every case (normal end, exception, stop).
+    """
+    note = st.empty()
+
+    def waiting(ahead: int) -> None:  # redrawn every poll: where a stop can land
+        note.info(WAITING.format(ahead=ahead), icon="⏳")
+
+    try:
+        with admission.training_queue().slot(on_wait=waiting, poll=poll):
+            note.empty()
+            yield
+    finally:
+        note.empty()
