@@ -211,11 +211,14 @@ def test_png_button_downloads_the_chart(server, page, tmp_path):
     assert page.locator("[data-testid=stException]").count() == 0
 
 
+HEADINGS = {"Home": "Gradient Lab"}  # a page's h1, where it is not its sidebar title
+
+
 def click_in_sidebar(tab, title: str) -> None:
     tab.locator("[data-testid=stSidebarNav] a", has_text=title).first.click()
     tab.wait_for_function(
         "(title) => [...document.querySelectorAll('h1')].some(h => h.innerText.includes(title))",
-        arg=title.split(" (")[0].split(":")[0], timeout=LOAD_TIMEOUT_MS)
+        arg=HEADINGS.get(title, title), timeout=LOAD_TIMEOUT_MS)
     wait_until_idle(tab)
     assert tab.locator("[data-testid=stException]").count() == 0, title
 
@@ -231,7 +234,9 @@ def test_walking_the_sidebar_carries_no_state_between_pages(server, page):
     click_in_sidebar(page, "Through time")
     wait_for_count(page, "[data-testid=stVegaLiteChart]", 3)
     assert page.locator("[data-testid=stException]").count() == 0
-    assert "steps=" not in page.url and page.locator("[data-testid=stAlert]").count() == 0
+    assert "steps=" not in page.url
+    assert "URL parameter" not in " ".join(
+        page.locator("[data-testid=stAlert]").all_inner_texts())
 
 
 def test_png_of_the_overflowing_chart_at_depth_150_downloads(server, page, tmp_path):
