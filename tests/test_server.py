@@ -70,7 +70,7 @@ def test_a_script_run_no_longer_clears_the_keras_session(clear_spy):
 
 def test_a_real_page_run_does_not_clear_the_keras_session(clear_spy, app):
     at = app("pages/problem.py")
-    at.slider(key="depth").set_value(13).run()
+    at.slider(key="problem:depth").set_value(13).run()
     assert not at.exception
     assert len(at.get("vega_lite_chart")) >= 3
     assert clear_spy == []
