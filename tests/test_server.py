@@ -137,3 +137,33 @@ def test_functional_models_in_threads_survive_concurrent_reruns():
             thread.join()
     assert errors == []
     assert reruns >= 40 and built[0] >= 200
+
+
+def test_a_session_waits_for_a_training_slot_and_says_how_many_are_ahead(monkeypatch):
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.testing.v1 import AppTest
+
+    from core import admission
+    from pages import server
+    server.tune()
+    queue = admission.training_queue()
+    assert queue.slots == admission.default_slots()
+    notes, real_info = [], DeltaGenerator.info
+    monkeypatch.setattr(DeltaGenerator, "info",
+                        lambda self, body, *a, **k: (notes.append(body),
+                                                     real_info(self, body, *a, **k))[1])
+    held = [queue.enqueue() for _ in range(queue.slots)]
+    assert all(queue.try_take(ticket, 0) for ticket in held)
+    ahead = queue.enqueue()  # one more training waiting before this session's
+    release = threading.Timer(1.0, lambda: [queue.leave(t) for t in held + [ahead]])
+    release.start()
+    at = AppTest.from_string(SCRIPT.replace(
+        'st.write("ran")',
+        'with server.training_slot(poll=0.05):\n    st.write("trained")'),
+        default_timeout=60)
+    at.run()
+    release.join()
+    assert not at.exception and at.markdown[0].value == "trained"
+    assert notes and notes[0] == server.WAITING.format(ahead=1)
+    assert not at.info  # the note is gone once the training runs
+    assert queue.busy == 0 and queue.waiting == 0
