@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pages import server; server.tune()  # noqa: E702 - before any page runs: see its doc
 
-import json
 import math
 
 import pandas as pd
