@@ -2,9 +2,9 @@
 
 Prints, measured in this one process:
 - naive: a Keras functional model built per configuration + an eager GradientTape;
-- ours, unseen: core.profile on configurations never seen before (new seeds), after
+- ours, unseen: core.per_layer on configurations never seen before (new seeds), after
   the one-time trace of the activation's graph (printed separately);
-- ours, seen: core.profile on a configuration already computed (the LRU cache).
+- ours, seen: core.per_layer on a configuration already computed (the LRU cache).
 Goals: unseen median <= 0.3 s, seen <= 0.05 s.
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_profile.py [--repeats 7]
@@ -14,7 +14,7 @@ import statistics
 import time
 
 from core.keras_model import naive_profile
-from core.profile import profile
+from core.per_layer import profile
 from core.spec import ModelSpec
 
 
@@ -39,12 +39,12 @@ def main() -> None:
     print("configuration: depth 150, width 128, batch 256, tanh, float32")
     print(f"naive Keras (functional model + eager tape), median of 3: "
           f"{statistics.median(naive):.3f} s")
-    print(f"core.profile first call of this activation (trace, once per process): "
+    print(f"core.per_layer first call of this activation (trace, once per process): "
           f"{trace:.3f} s")
-    print(f"core.profile unseen configuration, median of {repeats}: "
+    print(f"core.per_layer unseen configuration, median of {repeats}: "
           f"{statistics.median(unseen):.3f} s  (goal <= 0.3 s; "
           f"{statistics.median(naive) / statistics.median(unseen):.1f}x faster than naive)")
-    print(f"core.profile seen configuration, median of {repeats}: "
+    print(f"core.per_layer seen configuration, median of {repeats}: "
           f"{statistics.median(seen) * 1000:.2f} ms  (goal <= 50 ms)")
 
 

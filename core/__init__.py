@@ -9,8 +9,8 @@ __all__ = ["ModelSpec", "profile", "summarize", "train"]
 
 
 def profile(spec):
-    """Per-layer table of one real forward and backward pass (see core.profile)."""
-    from .profile import profile as compute
+    """Per-layer table of one real forward and backward pass (see core.per_layer)."""
+    from .per_layer import profile as compute
     return compute(spec)
 
 

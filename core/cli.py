@@ -109,7 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> pd.DataFrame:
     spec = spec_from_args(args)  # validate before the slow TensorFlow import
-    from .profile import profile
+    from .per_layer import profile
     return profile(spec)
 
 

@@ -1,7 +1,7 @@
 """Initialization experiments: formulas, side-by-side runs, the init x activation grid,
 the sigma_w sweep (Goldilocks zone), and Glorot & Bengio's activation histograms.
 
-Every measurement goes through core.profile (one traced Keras/TensorFlow pass per
+Every measurement goes through core.per_layer (one traced Keras/TensorFlow pass per
 network, LRU-cached); theory comes from core.theory and is returned in its own columns.
 CLI: `python -m core grid ...` and `python -m core sweep ...`.
 """
@@ -135,7 +135,7 @@ def ratio_over_seeds(tables, column: str = "weight_grad_norm") -> dict:
 
 def compare(base: ModelSpec, inits) -> pd.DataFrame:
     """Profiles of `base` under each initializer, stacked with an `init` column."""
-    from .profile import profile
+    from .per_layer import profile
     frames = []
     for init in inits:
         spec = base.replace(init=init)
@@ -148,12 +148,12 @@ def compare(base: ModelSpec, inits) -> pd.DataFrame:
 def _cell_signals(spec: ModelSpec, weights, data) -> tuple:
     """(signal_grad_norm, weight_grad_norm, last activation std) of one grid cell.
 
-    The same traced Keras/TensorFlow step as core.profile.compute_profile, fed with
+    The same traced Keras/TensorFlow step as core.per_layer.compute_profile, fed with
     weights drawn once per initializer: make_weights does not depend on the activation,
     so the six cells of a row share one draw (drawing is ~half of a cell's time).
-    Tests check the result equals core.profile on the same spec.
+    Tests check the result equals core.per_layer on the same spec.
     """
-    from .profile import run_step
+    from .per_layer import run_step
     stats, signal, weight_grad, _, _, _ = run_step(spec, weights, data)
     return signal.numpy(), weight_grad.numpy(), float(stats.numpy()[-1, 1])
 
@@ -195,7 +195,7 @@ def sweep(depth: int = 30, width: int = 128, batch_size: int = 64, seed: int = 0
 
     Columns: activation, sigma_w, kind ('measured' or 'theory'), ratio, log10_ratio.
     """
-    from .profile import profile
+    from .per_layer import profile
     from .summary import summarize
     rows = []
     for activation in activations:
@@ -274,7 +274,7 @@ def activation_histograms(spec: ModelSpec, bins: int = 40) -> pd.DataFrame:
 
 def glorot_bengio(activation: str, depth: int = 8, width: int = 100, seed: int = 0):
     """(histograms, per-layer profiles), each stacked with an `init` column."""
-    from .profile import profile
+    from .per_layer import profile
     histograms, profiles = [], []
     for label, spec in glorot_bengio_specs(activation, depth, width, seed=seed).items():
         histograms.append(activation_histograms(spec).assign(init=label))

@@ -1,6 +1,6 @@
 """The same network as a plain Keras functional model: the reference and the naive way.
 
-core.profile computes with a traced loop for speed; this module builds the network
+core.per_layer computes with a traced loop for speed; this module builds the network
 layer by layer with keras.layers and measures it with an eager tf.GradientTape. Tests
 check both give the same numbers, and benchmarks/ uses it as the naive baseline.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .profile import BN_EPSILON
+from .per_layer import BN_EPSILON
 from .spec import READOUT_UNITS, VARIANCE_SCALING, ModelSpec
 from .tf_setup import keras, tf
 from .weights import kernel_initializer, layer_seed, make_data, \

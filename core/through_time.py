@@ -4,7 +4,7 @@ A recurrent cell (Keras' SimpleRNNCell, LSTMCell or GRUCell, default settings) r
 sequence of N(0, 1) inputs; the loss depends only on the last state h_T. Unrolled step by
 step, the loss's gradient with respect to every state h_t is observable: a zero "probe"
 tensor is added to each h_t and tf.GradientTape's gradient with respect to that probe is
-d(loss)/d(h_t) exactly (as in core.profile for layers).
+d(loss)/d(h_t) exactly (as in core.per_layer for layers).
 
 Fast path: one tf.function per (cell, dtype) whose loop over steps is a tf.while_loop
 and whose weights and activation (an index into ACTIVATIONS) are tensor arguments, so a
@@ -149,8 +149,8 @@ def _activation(index):
 
 
 def _norm(tensor, axes=None):
-    """core.profile.safe_norm: an L2 norm that does not overflow while entries are finite."""
-    from .profile import safe_norm
+    """core.per_layer.safe_norm: an L2 norm that does not overflow while entries are finite."""
+    from .per_layer import safe_norm
     return safe_norm(tensor, axes)
 
 

@@ -6,7 +6,7 @@ softmax readout for the data set's classes. A custom training loop (one tf.funct
 run, traced here, never in a page) takes each step with tf.GradientTape and a Keras
 optimizer, and measures at the same time, per hidden layer: the weight gradient, the
 back-propagated signal dLoss/dh_l, the update-to-weight ratio, the weight norm and the
-dead and saturated fractions (definitions as in core.profile). Per step: the gradient
+dead and saturated fractions (definitions as in core.per_layer). Per step: the gradient
 norm over all weights before clipping, the norm of the whole update, and whether the
 optimizer clipped.
 
@@ -203,7 +203,7 @@ class _Network:
     """The trained network: keras.layers, plus a functional keras.Model over them."""
 
     def __init__(self, spec: ModelSpec, classes: int):
-        from .profile import BN_EPSILON
+        from .per_layer import BN_EPSILON
         from .tf_setup import keras
         from .weights import layer_seed, make_weights
         first, stack, biases, _ = make_weights(spec)
@@ -275,7 +275,7 @@ def _build_step(network: _Network, optimizer, training_spec: TrainingSpec):
     taken in float64, so that float32 gradients up to ~1e150 do not overflow.
     """
     from .activations import activation_fn, peak_slope, saturates
-    from .profile import SATURATION_MIN_Z, SATURATION_SLOPE
+    from .per_layer import SATURATION_MIN_Z, SATURATION_SLOPE
     from .tf_setup import tf
     spec = network.spec
     dtype = spec.dtype
@@ -506,15 +506,15 @@ NOT_COUNTED = "n/a (piecewise linear)"  # no tail the slope approaches: not coun
 
 def curve_facts(curves: pd.DataFrame) -> pd.DataFrame:
     """Per activation, read off the measured curves: peak slope, slopes at both ends,
-    where the slope is exactly 0 and where it saturates (core.profile's definition)."""
+    where the slope is exactly 0 and where it saturates (core.per_layer's definition)."""
     from .activations import saturates
-    from .profile import SATURATION_SLOPE
+    from .per_layer import SATURATION_SLOPE
     rows = []
     for name, curve in curves.groupby("activation", sort=False):
         slope = curve["derivative"].to_numpy()
         z = curve["z"].to_numpy()
         zero = z[slope == 0]
-        # core.profile's saturation rule: |slope| under 5% of the peak, on a tail |z| >= 2
+        # core.per_layer's saturation rule: |slope| under 5% of the peak, on a tail |z| >= 2
         flat = (np.abs(slope) < SATURATION_SLOPE * slope.max()) & (np.abs(z) >= 2.0)
         sides = [f"z <= {z[flat & (z < 0)].max():.2g}" if (flat & (z < 0)).any() else "",
                  f"z >= {z[flat & (z > 0)].min():.2g}" if (flat & (z > 0)).any() else ""]

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import training as engine
-from core import training_charts as charts
+from core.charts.base import training as charts
 from core.datasets import TEST_FRACTION
 from pages import server, ui
 

@@ -1,8 +1,9 @@
 """Home: what Gradient Lab teaches, a map of the topics, and how to read the charts."""
 import streamlit as st
 
-from core.diary import diary
-from core.warmup import start_in_background
+import datetime as dt
+
+from pages.warmup import start_in_background
 from pages import ui
 
 st.title("📉 Gradient Lab")
@@ -17,11 +18,13 @@ st.caption("For students in class and at home, instructors projecting a live dem
 
 start_in_background()  # TensorFlow loads while the visitor reads this page
 
-day = diary()
+today = dt.date.today()  # the course notes' study-diary strip
 strip = st.columns(3)
-strip[0].metric("Today", day["today"])
-strip[1].metric("Days since the course notes began (18 Aug 2025)", day["days_since_notes"])
-strip[2].metric("Day of the Gradient Lab project (day 1: 23 Nov 2026)", day["project_day"])
+strip[0].metric("Today", today.strftime("%a %d %b %Y"))
+strip[1].metric("Days since the course notes began (18 Aug 2025)",
+                (today - dt.date(2025, 8, 18)).days)
+strip[2].metric("Day of the Gradient Lab project (day 1: 23 Nov 2026)",
+                (today - dt.date(2026, 11, 23)).days + 1)
 
 st.subheader("The topics")
 TOPICS = [

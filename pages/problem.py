@@ -2,8 +2,8 @@
 import streamlit as st
 
 from core import summary
-from core.charts import log_chart, long_format
-from core.multiplication import chart_data, identity_spec
+from core.charts.base import log_chart, long_format
+from core.experiments.problem import chart_data, identity_spec
 from core.spec import ACTIVATIONS, ModelSpec
 from pages import ui
 

@@ -30,7 +30,7 @@ from typing import Iterator
 
 import streamlit as st
 
-from core import admission
+from pages import admission
 
 _LOGGER = logging.getLogger(__name__)
 _lock = threading.Lock()

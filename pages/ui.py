@@ -13,8 +13,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core import export
-from core.charts import format_value
+from core.charts.base import export
+from core.charts.base import format_value
 from core.spec import ModelSpec, parse_bool
 
 
@@ -324,8 +324,8 @@ def _finish(top, entering: bool) -> None:
 
 @st.cache_data(max_entries=64, show_spinner="Measuring every layer with TensorFlow...")
 def profile(spec: ModelSpec) -> pd.DataFrame:
-    """core.profile, cached per session-independent spec (results are copied out)."""
-    from core.profile import profile as compute
+    """core.per_layer, cached per session-independent spec (results are copied out)."""
+    from core.per_layer import profile as compute
     return compute(spec)
 
 
@@ -384,7 +384,7 @@ def chart(figure, key: str, filename: str, where=None) -> None:
     """Draw an Altair chart full width, with small PNG and SVG download buttons under it.
 
     `where`: a container (a column, say) to draw into; the page itself by default. The
-    files are rendered (core.export) only when a button is clicked, and the click does
+    files are rendered (core.charts.export) only when a button is clicked, and the click does
     not rerun the page. The chart is also registered for download_all_charts().
     """
     where = where if where is not None else st

@@ -3,11 +3,11 @@ import pandas as pd
 import streamlit as st
 
 from core import initialization as init_core
-from core import initialization_charts as charts
+from core.charts.base import profiles as charts
 from core import summary
-from core.charts import log_chart
+from core.charts.base import log_chart
 from core.initialization import glorot_bengio_specs, with_theory
-from core.profile import SATURATION_DEFINITION
+from core.per_layer import SATURATION_DEFINITION
 from core.spec import ACTIVATIONS, INITS, ModelSpec
 from pages import ui
 

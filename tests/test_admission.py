@@ -1,11 +1,11 @@
-"""core.admission: a fair FIFO slot queue, tested with real threads; and core.warmup's
+"""pages.admission: a fair FIFO slot queue, tested with real threads; and pages.warmup's
 exactly-once start."""
 import threading
 import time
 
 import pytest
 
-from core.admission import SlotQueue
+from pages.admission import SlotQueue
 
 
 def wait_until(condition, timeout=10.0):

@@ -3,7 +3,7 @@ import math
 
 import pandas as pd
 
-from core.charts import PALETTE, fraction_chart, log_chart, long_format, pin_for_log
+from core.charts.base import PALETTE, fraction_chart, log_chart, long_format, pin_for_log
 
 
 def test_log_chart_pins_zero_inf_and_nan_with_labels():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from core.profile import profile
+from core.per_layer import profile
 from core.spec import ModelSpec
 
 

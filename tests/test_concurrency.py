@@ -1,7 +1,7 @@
 """Many sessions, one process: computations in threads give their one-at-a-time results."""
 from concurrent.futures import ThreadPoolExecutor
 
-from core.profile import compute_profile
+from core.per_layer import compute_profile
 from core.spec import ModelSpec
 
 SPECS = [ModelSpec(depth=12, width=32, batch_size=16, activation=activation, init=init,
@@ -21,7 +21,7 @@ def test_threads_reproduce_sequential_results_exactly():
 
 
 def test_threads_through_the_cached_profile_get_the_sequential_tables(monkeypatch):
-    """core.profile's LRU under contention: hits, misses and evictions (3 entries for
+    """core.per_layer's LRU under contention: hits, misses and evictions (3 entries for
     8 specs) interleaved by 4 threads; every caller gets the right table, a fresh copy."""
     import core
     from core import profile as profile_module

@@ -17,7 +17,7 @@ PAGES = {
 
 
 def overflowing_chart():
-    from core.charts import log_chart, long_format
+    from core.charts.base import log_chart, long_format
     table = pd.DataFrame({"layer": [1, 2, 3, 4], "signal": [1e-3, 0.0, math.inf, math.nan],
                           "weight": [1e-2, 1e-1, 1.0, 10.0]})
     return log_chart(long_format(table, "layer", {"signal": "signal ‖dL/dh_l‖",
@@ -27,7 +27,7 @@ def overflowing_chart():
 
 
 def test_converter_makes_png_and_svg_from_a_log_chart_with_inf_and_zero():
-    from core import export as ui
+    from core.charts.base import export as ui
     chart = overflowing_chart()
     spec = ui.export_spec(chart)
     assert "container" not in json.dumps(spec) and spec["width"] == ui.EXPORT_WIDTH
@@ -63,7 +63,7 @@ def test_mlp_keras_code_runs_and_prints_a_norm_per_layer(settings):
 
 def test_identity_network_code_prints_gain_powers():
     from core.keras_model import keras_code
-    from core.multiplication import identity_spec
+    from core.experiments.problem import identity_spec
     rows = run_printed(keras_code(identity_spec(depth=3, gain=1.5)))
     signal = [float(row[1]) for row in rows]
     np.testing.assert_allclose([signal[0] / signal[2], signal[1] / signal[2]],
@@ -103,7 +103,7 @@ def test_pages_offer_png_svg_csv_and_keras_code(app, page):
 
 def assert_converts(figures: dict) -> None:
     """Every {name: chart}: a spec of JSON-safe numbers, a PNG and an SVG."""
-    from core import export
+    from core.charts.base import export
     assert figures
     for name, figure in figures.items():
         spec = export.export_spec(figure)
@@ -125,7 +125,7 @@ def by_label(widgets, label: str):
 
 
 def test_spec_number_turns_any_number_into_a_finite_float():
-    from core.charts import FLOAT_MAX, FLOAT_TINY, spec_number
+    from core.charts.base import FLOAT_MAX, FLOAT_TINY, spec_number
     assert spec_number(10 ** 39) == 1e39 and type(spec_number(10 ** 39)) is float
     assert spec_number(10 ** 400) == FLOAT_MAX and spec_number(-10 ** 400) == -FLOAT_MAX
     assert spec_number(math.inf) == FLOAT_MAX and spec_number(np.float32(2.5)) == 2.5
@@ -140,7 +140,7 @@ def test_spec_number_turns_any_number_into_a_finite_float():
     [1e-40, 3e38, math.inf, 0.0],  # float32 overflow and underflow
 ])
 def test_log_chart_edges_are_json_safe_floats_and_convert(values):
-    from core.charts import log_chart, pin_for_log
+    from core.charts.base import log_chart, pin_for_log
     table = pd.DataFrame({"layer": range(1, len(values) + 1), "series": "s",
                           "value": values})
     data, domain = pin_for_log(table)
@@ -151,7 +151,7 @@ def test_log_chart_edges_are_json_safe_floats_and_convert(values):
 
 
 def test_float32_limits_are_labelled_lines_where_the_axis_reaches_them():
-    from core.charts import log_chart
+    from core.charts.base import log_chart
     def labels(values):
         table = pd.DataFrame({"layer": range(1, len(values) + 1), "series": "s",
                               "value": values})
@@ -207,7 +207,7 @@ def test_remedies_charts_convert_for_the_exploding_baseline_and_every_remedy(app
 
 def test_training_charts_convert_after_learning_rate_10():
     from core import training as engine
-    from core import training_charts as charts
+    from core.charts.base import training as charts
     model = engine.activation_experiment("relu", 0.01, 0)
     runs = {f"rate {rate:g}": engine.train(model, engine.TrainingSpec(
         learning_rate=rate, steps=30, eval_every=10)) for rate in (0.5, 10.0)}
@@ -241,7 +241,7 @@ def test_activations_page_charts_convert_after_training_at_its_highest_rate(app)
 
 def test_a_failing_conversion_raises_export_error_with_the_reason(monkeypatch):
     import vl_convert
-    from core import export
+    from core.charts.base import export
 
     def broken(*args, **kwargs):
         raise ValueError("Failed to parse vl_spec dict as JSON: integer as u128")
@@ -256,7 +256,7 @@ def test_a_failing_conversion_raises_export_error_with_the_reason(monkeypatch):
 
 def test_charts_zip_holds_a_png_and_an_svg_of_every_chart():
     import zipfile
-    from core import export
+    from core.charts.base import export
     data = export.charts_zip([("a/b", overflowing_chart()), ("a/b", overflowing_chart())])
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == ["a_b.png", "a_b.svg", "a_b_2.png",
@@ -269,7 +269,7 @@ FAILING_APP = '''
 import altair as alt
 import pandas as pd
 import streamlit as st
-from core import export
+from core.charts.base import export
 from pages import ui
 
 def broken(figure):

@@ -4,8 +4,8 @@ import sys
 
 from conftest import ROOT
 
-LIGHT = ["core", "core.spec", "core.cli", "core.diary", "core.summary", "core.charts",
-         "core.multiplication", "core.warmup"]
+LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.charts",
+         "core.experiments.problem", "pages.warmup"]
 
 
 def test_light_modules_do_not_import_tensorflow_or_streamlit():
@@ -18,16 +18,25 @@ def test_light_modules_do_not_import_tensorflow_or_streamlit():
 
 
 def test_core_never_imports_streamlit():
-    for path in (ROOT / "core").glob("*.py"):
-        assert "import streamlit" not in path.read_text(), path.name
+    for path in (ROOT / "core").rglob("*.py"):
+        assert "import streamlit" not in path.read_text(), path
+
+
+def test_only_the_charts_package_imports_altair():
+    """The engine computes tables; core/charts/ draws them."""
+    engine = [path for path in (ROOT / "core").rglob("*.py") if "charts" not in path.parts]
+    assert engine
+    for path in engine:
+        text = path.read_text()
+        assert "import altair" not in text and "vl_convert" not in text, path
 
 
 def test_warm_up_runs_once_and_fills_the_cache():
-    import core.profile
-    from core import warmup
-    from core.multiplication import identity_spec
+    import core.per_layer
+    from pages import warmup
+    from core.experiments.problem import identity_spec
     warmup.start_in_background()  # may already have run (the home page's AppTest)
     assert warmup.start_in_background() is False  # once per process
-    core.profile._cache.pop(identity_spec(50, 1.5), None)
+    core.per_layer._cache.pop(identity_spec(50, 1.5), None)
     warmup._warm()
-    assert identity_spec(50, 1.5) in core.profile._cache
+    assert identity_spec(50, 1.5) in core.per_layer._cache

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core import initialization as init_core
-from core import initialization_charts as charts
+from core.charts.base import profiles as charts
 from core.spec import ModelSpec
 from tests.conftest import ROOT
 
@@ -39,7 +39,7 @@ def test_grid_small_matched_pairs():
 
 
 def test_grid_cells_equal_core_profile():
-    from core.profile import profile
+    from core.per_layer import profile
     from core.summary import summarize
     table = init_core.grid(depth=6, width=32, batch_size=8, seed=4,
                            inits=("orthogonal",), activations=("elu", "tanh"))
@@ -162,7 +162,7 @@ def test_ratio_over_seeds_is_the_median():
 
 
 def test_layer_axes_have_integer_ticks():
-    from core import initialization_charts as charts
+    from core.charts.base import profiles as charts
     from core.spec import ModelSpec
     profiles = init_core.compare(ModelSpec(depth=4, width=8, batch_size=4),
                                  ("he_normal", "glorot_normal"))

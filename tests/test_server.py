@@ -143,7 +143,7 @@ def test_a_session_waits_for_a_training_slot_and_says_how_many_are_ahead(monkeyp
     from streamlit.delta_generator import DeltaGenerator
     from streamlit.testing.v1 import AppTest
 
-    from core import admission
+    from pages import admission
     from pages import server
     server.tune()
     queue = admission.training_queue()

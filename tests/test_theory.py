@@ -62,7 +62,7 @@ def test_weight_variance_matches_keras(init):
 
 def test_theory_matches_measured_signal():
     from core.initialization import with_theory
-    from core.profile import profile
+    from core.per_layer import profile
     for activation, sigma in (("tanh", 0.8), ("tanh", 1.5), ("relu", 1.2)):
         spec = ModelSpec(depth=20, width=256, batch_size=64, activation=activation,
                          init="variance_scaling", scale=sigma ** 2)
@@ -76,7 +76,7 @@ def test_theory_matches_measured_signal():
 
 
 def test_orthogonal_linear_net_keeps_every_layer_signal():
-    from core.profile import profile
+    from core.per_layer import profile
     spec = ModelSpec(depth=12, width=64, batch_size=32, activation="linear",
                      init="orthogonal", no_bias=True, dtype="float64")
     signal = profile(spec)["signal_grad_norm"].to_numpy()
@@ -84,7 +84,7 @@ def test_orthogonal_linear_net_keeps_every_layer_signal():
 
 
 def test_lecun_normal_selu_self_normalizes():
-    from core.profile import profile
+    from core.per_layer import profile
     spec = ModelSpec(depth=30, width=256, batch_size=128, activation="selu",
                      init="lecun_normal")
     table = profile(spec)
@@ -93,7 +93,7 @@ def test_lecun_normal_selu_self_normalizes():
 
 
 def test_tanh_random_normal_vanishes_narrow_not_wide():
-    from core.profile import profile
+    from core.per_layer import profile
     from core.summary import summarize
     narrow = ModelSpec(depth=10, width=100, batch_size=16, activation="tanh",
                        init="random_normal", stddev=0.05)
@@ -106,7 +106,7 @@ def test_tanh_random_normal_vanishes_narrow_not_wide():
 
 
 def test_relu_glorot_signal_vanishes_while_weight_gradient_is_flat():
-    from core.profile import profile
+    from core.per_layer import profile
     spec = ModelSpec(depth=20, width=256, batch_size=64, activation="relu",
                      init="glorot_normal")
     table = profile(spec)

@@ -127,7 +127,7 @@ def test_cli_train_prints_the_long_table():
 def test_chart_builders_keep_nan_visible_and_draw_the_guide_line():
     import pandas as pd
 
-    from core import training_charts as charts
+    from core.charts.base import training as charts
     table = pd.DataFrame({"step": np.repeat([1, 2, 3], 2), "layer": np.tile([1, 2], 3),
                           "loss": np.repeat([2.0, 1.0, np.nan], 2),
                           "test_accuracy": np.repeat([0.1, np.nan, 0.5], 2),
@@ -211,7 +211,7 @@ def _toy_run(losses, grads, steps=4, depth=2):
 
 
 def test_paired_heatmaps_share_one_colour_domain_from_finite_cells():
-    from core import training_charts as charts
+    from core.charts.base import training as charts
     small = _toy_run([2.0] * 4, [1e-8, 1e-6, 1e-5, 1e-4, 0.0, 1e-3, np.nan, 1e-2])
     large = _toy_run([2.0] * 4, [1.0, 10.0, np.inf, 1e30, 1e2, 1e3, 1e4, 1e5])
     domain = charts.shared_domain([small, large], "weight_grad_norm", log10=True)
@@ -227,7 +227,7 @@ def test_paired_heatmaps_share_one_colour_domain_from_finite_cells():
 
 
 def test_a_diverged_loss_is_capped_and_marked_not_stretching_the_axis():
-    from core import training_charts as charts
+    from core.charts.base import training as charts
     healthy = _toy_run([2.3, 1.5, 1.0, 0.5], np.ones(8))
     diverged = _toy_run([2.4, 50.0, 1e14, 1e35], np.ones(8))
     cap = charts.loss_cap({"a": healthy, "b": diverged})
@@ -247,7 +247,7 @@ def test_a_diverged_loss_is_capped_and_marked_not_stretching_the_axis():
 
 
 def test_step_and_layer_axes_have_integer_ticks_and_legends_have_room():
-    from core import training_charts as charts
+    from core.charts.base import training as charts
     run = _toy_run([2.0, np.nan, 1.0, 1.0], [1.0] * 8)
     run["update_ratio"] = [1e-3, 0.0, np.nan, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]
     ratio = charts.update_ratio_chart(run, "u").to_dict()

@@ -9,9 +9,9 @@ _start_lock = threading.Lock()
 
 
 def _warm() -> None:
-    from .multiplication import identity_spec
-    from .profile import profile
-    from .spec import ModelSpec
+    from core.experiments.problem import identity_spec
+    from core.per_layer import profile
+    from core.spec import ModelSpec
     profile(identity_spec(50, 1.5))  # The problem's defaults: cached for the first visit
     profile(ModelSpec(depth=50, width=128, batch_size=128, activation="tanh",
                       init="random_normal", stddev=0.05))

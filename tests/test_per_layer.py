@@ -1,11 +1,11 @@
-"""core.profile against closed forms, the plain Keras model, and the theory notes."""
+"""core.per_layer against closed forms, the plain Keras model, and the theory notes."""
 import numpy as np
 import pytest
 
 from core import summary
 from core.keras_model import naive_profile
-from core.multiplication import identity_spec
-from core.profile import compute_profile, profile
+from core.experiments.problem import identity_spec
+from core.per_layer import compute_profile, profile
 from core.spec import ModelSpec
 
 
@@ -111,7 +111,7 @@ def test_same_spec_same_numbers_and_seed_matters():
 
 
 def test_safe_norm_does_not_overflow_while_entries_are_finite():
-    from core.profile import safe_norm
+    from core.per_layer import safe_norm
     from core.tf_setup import tf
     big = tf.constant([[1e20, -1e20], [0.0, 0.0]], tf.float32)
     assert float(safe_norm(big)) == pytest.approx(2 ** 0.5 * 1e20, rel=1e-6)
@@ -123,7 +123,7 @@ def test_safe_norm_does_not_overflow_while_entries_are_finite():
 
 def test_the_problem_pages_theory_lines_are_the_measured_values_in_float64():
     """W = a I, no bias, linear: ||h_l|| = a^l ||x|| and ||g_l|| = a^(L-l) ||g_L||."""
-    from core.multiplication import chart_data, identity_spec, theory_lines
+    from core.experiments.problem import chart_data, identity_spec, theory_lines
     table = compute_profile(identity_spec(20, 1.3, "float64"))
     theory = theory_lines(table, 1.3, table.attrs["input_norm"])
     np.testing.assert_allclose(theory["forward"], table["activation_norm"], rtol=1e-9)

@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import PALETTE, format_value, log_chart
+from .base import PALETTE, format_value, log_chart
 
 LAYER_TITLE = "hidden layer l (1 = nearest the input)"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .charts import log_chart
+from .base import log_chart
 
 STEP_TITLE = "time step t (1 = first input, T = last state)"
 SIGNAL_TITLE = "‖d(loss)/d(h_t)‖ (L2 norm over the batch)"

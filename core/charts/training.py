@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import FLOAT_TINY, PALETTE, STATUS_SHAPES, pin_for_log, spec_number
+from .base import FLOAT_TINY, PALETTE, STATUS_SHAPES, pin_for_log, spec_number
 
 MAX_COLUMNS = 150
 LAYER_AXIS = "hidden layer (1 = nearest the input)"
@@ -356,7 +356,7 @@ def activation_curves_chart(curves: pd.DataFrame, column: str, title: str) -> al
 
 
 def init_profile_chart(profiles: dict, column: str = "signal_grad_norm") -> alt.Chart:
-    """Per-layer profiles (core.profile tables) of several networks, before training."""
+    """Per-layer profiles (core.per_layer tables) of several networks, before training."""
     frames = [pd.DataFrame({"layer": table["layer"], "series": label,
                             "value": table[column].astype(np.float64)})
               for label, table in profiles.items()]
@@ -364,5 +364,5 @@ def init_profile_chart(profiles: dict, column: str = "signal_grad_norm") -> alt.
                           x_title=LAYER_AXIS, y_title="‖dLoss/dh_l‖",
                           title="Before training: the back-propagated signal at "
                                 "initialization",
-                          subtitle="core.profile: one forward and backward pass on N(0, 1) "
+                          subtitle="core.per_layer: one forward and backward pass on N(0, 1) "
                                    "inputs (no training, no clipping)")

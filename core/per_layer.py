@@ -192,17 +192,3 @@ def profile(spec: ModelSpec) -> pd.DataFrame:
         while len(_cache) > CACHE_ENTRIES:
             _cache.popitem(last=False)
     return table.copy()
-
-
-class _CallableModule(type(threading)):
-    """`import core.profile` replaces the package attribute core.profile (the function
-    that core/__init__ defines) with this module; making the module callable keeps
-    `core.profile(spec)` working either way."""
-
-    def __call__(self, spec: ModelSpec) -> pd.DataFrame:
-        return profile(spec)
-
-
-import sys  # noqa: E402
-
-sys.modules[__name__].__class__ = _CallableModule

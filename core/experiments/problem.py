@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .spec import ModelSpec
+from ..spec import ModelSpec
 
 WIDTH, BATCH = 32, 64
 

@@ -1,0 +1,4 @@
+"""The pages' experiments: named setups built from the engine's specs and measurements.
+
+problem         the identity network of The problem (a^L)
+"""
