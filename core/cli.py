@@ -6,7 +6,6 @@ value exits with status 2 and one line naming the flag and what it accepts.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 
@@ -14,14 +13,15 @@ import pandas as pd
 
 from .spec import ModelSpec, describe_field, parse_field
 
-# command -> module that defines add_arguments(parser) and run(args) -> DataFrame.
-# Modules are imported only when their command runs, so --help stays fast.
+# command -> help. Each command NAME has two functions below, in its own section:
+# _NAME_arguments(parser) and _NAME_run(args) -> DataFrame (dashes become underscores).
+# They import the engine only when their command runs, so --help stays fast.
 COMMANDS = {
-    "profile": ("core.cli", "per-layer activations and gradients of one network"),
-    "grid": ("core.initialization", "initialization x activation grid of signal ratios"),
-    "sweep": ("core.initialization", "signal ratio against the weight scale sigma_w"),
-    "train": ("core.training", "train a network and record every layer at every step"),
-    "through-time": ("core.through_time", "gradient through time in a recurrent network"),
+    "profile": "per-layer activations and gradients of one network",
+    "grid": "initialization x activation grid of signal ratios",
+    "sweep": "signal ratio against the weight scale sigma_w",
+    "train": "train a network and record every layer at every step",
+    "through-time": "gradient through time in a recurrent network",
 }
 
 
@@ -101,32 +101,18 @@ def _json_value(value):
     return value
 
 
-# The profile command lives here.
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_spec_arguments(parser)
-    add_format_argument(parser)
-
-
-def run(args: argparse.Namespace) -> pd.DataFrame:
-    spec = spec_from_args(args)  # validate before the slow TensorFlow import
-    from .per_layer import profile
-    return profile(spec)
-
-
-def _command_function(module, table: str, default: str, command: str):
-    """module.TABLE[command] where a module serves several commands, else module.DEFAULT."""
-    functions = getattr(module, table, {})
-    return functions[command] if command in functions else getattr(module, default)
+def _functions(command: str):
+    name = command.replace("-", "_")
+    return globals()[f"_{name}_arguments"], globals()[f"_{name}_run"]
 
 
 def build_parser(command: str | None = None) -> Parser:
     parser = Parser(prog="python -m core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, help_text in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         if name == command:
-            module = importlib.import_module(module_name)
-            _command_function(module, "CLI_ARGUMENTS", "add_arguments", name)(command_parser)
+            _functions(name)[0](command_parser)
     return parser
 
 
@@ -139,10 +125,68 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        module = importlib.import_module(COMMANDS[args.command][0])
-        table = _command_function(module, "CLI_RUN", "run", args.command)(args)
+        table = _functions(args.command)[1](args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     emit(table, args.format)
     return 0
+
+
+# ---- profile: core.per_layer ---------------------------------------------------------
+
+def _profile_arguments(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser)
+    add_format_argument(parser)
+
+
+def _profile_run(args: argparse.Namespace) -> pd.DataFrame:
+    spec = spec_from_args(args)  # validate before the slow TensorFlow import
+    from .per_layer import profile
+    return profile(spec)
+
+
+# ---- grid and sweep: core.experiments.initialization ---------------------------------
+
+def _grid_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import initialization
+    initialization.CLI_ARGUMENTS["grid"](parser)
+
+
+def _grid_run(args: argparse.Namespace) -> pd.DataFrame:
+    from . import initialization
+    return initialization.CLI_RUN["grid"](args)
+
+
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import initialization
+    initialization.CLI_ARGUMENTS["sweep"](parser)
+
+
+def _sweep_run(args: argparse.Namespace) -> pd.DataFrame:
+    from . import initialization
+    return initialization.CLI_RUN["sweep"](args)
+
+
+# ---- train: core.training ------------------------------------------------------------
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import training
+    training.add_arguments(parser)
+
+
+def _train_run(args: argparse.Namespace) -> pd.DataFrame:
+    from . import training
+    return training.run(args)
+
+
+# ---- through-time: core.through_time -------------------------------------------------
+
+def _through_time_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import through_time
+    through_time.add_arguments(parser)
+
+
+def _through_time_run(args: argparse.Namespace) -> pd.DataFrame:
+    from . import through_time
+    return through_time.run(args)

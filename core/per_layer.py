@@ -14,11 +14,11 @@ is dLoss/dh_l.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
 
+from .cache import memoize
 from .activations import activation_fn, peak_slope, saturates
 from .spec import ModelSpec
 from .tf_setup import tf
@@ -169,26 +169,16 @@ def compute_profile(spec: ModelSpec) -> pd.DataFrame:
     return table
 
 
-_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_ENTRIES = 64
+@memoize(entries=64)
+def _profile(spec: ModelSpec) -> pd.DataFrame:
+    return compute_profile(spec)
 
 
 def profile(spec: ModelSpec) -> pd.DataFrame:
     """One row per hidden layer (layer 1 nearest the input); see COLUMNS.
 
-    Results are kept in a small LRU cache keyed by the (frozen) spec; every call returns
-    a fresh copy, so callers may modify it.
+    Cached by core.cache (keyed by the frozen spec); every call returns a fresh copy.
     """
     if not isinstance(spec, ModelSpec):
         raise TypeError("profile() takes a core.ModelSpec")
-    with _cache_lock:
-        if spec in _cache:
-            _cache.move_to_end(spec)
-            return _cache[spec].copy()
-    table = compute_profile(spec)
-    with _cache_lock:
-        _cache[spec] = table
-        while len(_cache) > CACHE_ENTRIES:
-            _cache.popitem(last=False)
-    return table.copy()
+    return _profile(spec)

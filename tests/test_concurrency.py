@@ -24,21 +24,21 @@ def test_threads_through_the_cached_profile_get_the_sequential_tables(monkeypatc
     """core.per_layer's LRU under contention: hits, misses and evictions (3 entries for
     8 specs) interleaved by 4 threads; every caller gets the right table, a fresh copy."""
     import core
-    from core import profile as profile_module
+    from core.per_layer import _profile as cache
     alone = [compute_profile(spec) for spec in SPECS]
-    monkeypatch.setattr(profile_module, "CACHE_ENTRIES", 3)
-    profile_module._cache.clear()
+    monkeypatch.setattr(cache, "entries", 3)
+    cache.clear()
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             together = list(pool.map(core.profile, SPECS * 3))
         for index, table in enumerate(together):
             assert table.equals(alone[index % len(SPECS)]), SPECS[index % len(SPECS)]
-        assert len(profile_module._cache) <= 3
+        assert cache.size() <= 3
         # copies: a caller editing its table does not change what the next one gets
         together[-1]["signal_grad_norm"] = -1.0
         assert core.profile(SPECS[-1]).equals(alone[-1])
     finally:
-        profile_module._cache.clear()
+        cache.clear()
 
 
 def test_threads_training_at_once_get_the_sequential_runs():

@@ -37,6 +37,6 @@ def test_warm_up_runs_once_and_fills_the_cache():
     from core.experiments.problem import identity_spec
     warmup.start_in_background()  # may already have run (the home page's AppTest)
     assert warmup.start_in_background() is False  # once per process
-    core.per_layer._cache.pop(identity_spec(50, 1.5), None)
+    core.per_layer._profile.forget(identity_spec(50, 1.5))
     warmup._warm()
-    assert identity_spec(50, 1.5) in core.per_layer._cache
+    assert core.per_layer._profile.contains(identity_spec(50, 1.5))

@@ -20,6 +20,11 @@ STATUS_SHAPES = {"finite": "circle", "overflow (inf)": "triangle-up",
                  "negative": "square"}
 FLOAT_MAX = float(np.finfo(np.float64).max)  # 1.8e308
 FLOAT_TINY = float(np.finfo(np.float64).tiny)  # 2.2e-308, the smallest normal float64
+# The axis titles every chart uses: one spelling each.
+LAYER_TITLE = "hidden layer l (1 = nearest the input)"
+STEP_TITLE = "training step"
+TIME_STEP_TITLE = "time step t (1 = first input, T = last state)"
+FRACTION_TITLE = "fraction of units"
 # Where float32 stops: drawn on a log chart whose axis reaches them.
 FLOAT32_LINES = {float(np.finfo(np.float32).max): "float32 max 3.4e38",
                  float(np.finfo(np.float32).tiny): "float32 smallest normal 1.2e-38"}
@@ -41,6 +46,13 @@ def spec_number(value, low: float = -FLOAT_MAX, high: float = FLOAT_MAX) -> floa
     if math.isnan(number):
         raise ValueError("nan cannot be placed in a chart spec")
     return min(max(number, low), high)
+
+
+def integer_axis(title: str | None = None, **kwargs) -> alt.Axis:
+    """An axis of whole numbers (layers, steps): integer ticks only."""
+    if title is not None:
+        kwargs["title"] = title
+    return alt.Axis(format="d", tickMinStep=1, **kwargs)
 
 
 def value_status(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,92 @@
+"""The one cache layer: a thread-safe LRU for computations keyed by frozen specs.
+
+Every cached computation in core (the per-layer pass, the recurrent pass, the pages'
+experiments) is wrapped with `memoize`. The app's pages call these functions directly, so
+a result is cached once, in one place, for every session, the command line and notebooks.
+
+- Keys are the call's arguments, which must be hashable (frozen specs, numbers, strings,
+  tuples).
+- Each call returns a fresh copy of the result (DataFrames, numpy arrays, and dicts,
+  lists or tuples of them), so a caller may modify what it gets.
+- Two threads asking for the same key at once compute it once: the second waits.
+- Exceptions are not cached.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+
+
+def fresh(value):
+    """A copy of `value` that shares no mutable table or array with it."""
+    if isinstance(value, (pd.DataFrame, pd.Series, np.ndarray)):
+        return value.copy()
+    if isinstance(value, dict):
+        return {key: fresh(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(fresh(item) for item in value)
+    return value
+
+
+def memoize(entries: int):
+    """Decorator: keep the last `entries` results, least recently used dropped first.
+
+    The wrapper has `contains(...)`, `forget(...)`, `clear()`, `size()`, a settable
+    `entries` and the `uncached` function."""
+    def decorate(function):
+        results: OrderedDict = OrderedDict()
+        lock = threading.Lock()
+        computing: dict = {}  # key -> lock held while one thread computes it
+
+        @functools.wraps(function)
+        def cached(*args, **kwargs):
+            key = (args, tuple(sorted(kwargs.items())))
+            while True:
+                with lock:
+                    if key in results:
+                        results.move_to_end(key)
+                        return fresh(results[key])
+                    waiting = computing.get(key)
+                    if waiting is None:
+                        mine = computing[key] = threading.Lock()
+                        mine.acquire()
+                        break
+                with waiting:  # another thread computes this key: wait, then look again
+                    pass
+            try:
+                value = function(*args, **kwargs)
+                with lock:
+                    results[key] = value
+                    while len(results) > cached.entries:
+                        results.popitem(last=False)
+                return fresh(value)
+            finally:
+                with lock:
+                    del computing[key]
+                mine.release()
+
+        def contains(*args, **kwargs) -> bool:
+            with lock:
+                return (args, tuple(sorted(kwargs.items()))) in results
+
+        def forget(*args, **kwargs) -> None:
+            with lock:
+                results.pop((args, tuple(sorted(kwargs.items()))), None)
+
+        def clear() -> None:
+            with lock:
+                results.clear()
+
+        def size() -> int:
+            with lock:
+                return len(results)
+
+        cached.contains, cached.forget, cached.clear, cached.size = contains, forget, clear, size
+        cached.entries = entries
+        cached.uncached = function
+        return cached
+    return decorate
