@@ -1,6 +1,9 @@
 """The activations the app offers, as Keras defines them."""
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from .tf_setup import keras, tf
 
 # Peak of |phi'(z)| over z, for the saturation threshold (checked in tests on a grid).
@@ -31,3 +34,20 @@ def peak_slope(name: str) -> float:
 def saturates(name: str) -> bool:
     """Whether the activation has a flat asymptote (linear and the ReLU family do not)."""
     return name not in PIECEWISE_LINEAR
+
+
+def activation_curves(names, low: float = -5.0, high: float = 5.0, points: int = 201,
+                      negative_slope: float = 0.01) -> pd.DataFrame:
+    """phi(z) and phi'(z) on a grid: phi from keras.activations (`activation_fn`), phi'
+    by tf.GradientTape, in float64. Columns: activation, z, value, slope."""
+    z = tf.constant(np.linspace(low, high, points), dtype=tf.float64)
+    frames = []
+    for name in names:
+        fn = activation_fn(name)
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            value = fn(z, tf.constant(negative_slope, tf.float64))
+        frames.append(pd.DataFrame({"activation": name, "z": z.numpy(),
+                                    "value": value.numpy(),
+                                    "slope": tape.gradient(value, z).numpy()}))
+    return pd.concat(frames, ignore_index=True)

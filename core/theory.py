@@ -6,7 +6,7 @@ For h_l = phi(z_l), z_l = W_l h_{l-1} + b_l with i.i.d. zero-mean weights:
             chi_l = n Var(W_l) E[phi'(z_l)^2]   (square hidden layers, n = width)
 Expectations are Gauss-Hermite integrals over the pre-activation distribution. These are
 theory (infinite width); pages draw them beside what Keras measured, labelled as such.
-This module needs only numpy and scipy; `activation_curves` alone uses Keras.
+This module needs only numpy and scipy.
 """
 from __future__ import annotations
 
@@ -157,21 +157,3 @@ def log10_ratio(theory: pd.DataFrame) -> float:
     if np.any(chi <= 0):
         return -math.inf
     return float(0.5 * np.sum(np.log10(chi)))
-
-
-def activation_curves(names, low: float = -5.0, high: float = 5.0, points: int = 201,
-                      negative_slope: float = 0.01) -> pd.DataFrame:
-    """phi(z) and phi'(z) computed by keras.activations and tf.GradientTape."""
-    from .activations import activation_fn
-    from .tf_setup import tf
-    z = tf.constant(np.linspace(low, high, points), dtype=tf.float64)
-    frames = []
-    for name in names:
-        fn = activation_fn(name)
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            value = fn(z, tf.constant(negative_slope, tf.float64))
-        frames.append(pd.DataFrame({"z": z.numpy(), "activation": name,
-                                    "value": value.numpy(),
-                                    "slope": tape.gradient(value, z).numpy()}))
-    return pd.concat(frames, ignore_index=True)

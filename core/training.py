@@ -478,29 +478,6 @@ ACTIVATION_CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "g
                       "swish")
 
 
-def activation_curves(names, negative_slope: float = 0.01, low: float = -5.0,
-                      high: float = 5.0, points: int = 401) -> pd.DataFrame:
-    """phi(z) and phi'(z) on a grid, phi from keras.activations, phi' by tf.GradientTape.
-
-    Leaky ReLU is keras.layers.LeakyReLU(negative_slope) itself.
-    """
-    from .tf_setup import keras, tf
-    z = tf.constant(np.linspace(low, high, points), tf.float64)
-    frames = []
-    for name in names:
-        if name == "leaky_relu":
-            fn = keras.layers.LeakyReLU(negative_slope=negative_slope, dtype="float64")
-        else:
-            fn = getattr(keras.activations, name)
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            value = fn(z)
-        slope = tape.gradient(value, z)
-        frames.append(pd.DataFrame({"activation": name, "z": z.numpy(),
-                                    "value": np.asarray(value), "derivative": slope.numpy()}))
-    return pd.concat(frames, ignore_index=True)
-
-
 NOT_COUNTED = "n/a (piecewise linear)"  # no tail the slope approaches: not counted
 
 
@@ -511,7 +488,7 @@ def curve_facts(curves: pd.DataFrame) -> pd.DataFrame:
     from .per_layer import SATURATION_SLOPE
     rows = []
     for name, curve in curves.groupby("activation", sort=False):
-        slope = curve["derivative"].to_numpy()
+        slope = curve["slope"].to_numpy()
         z = curve["z"].to_numpy()
         zero = z[slope == 0]
         # core.per_layer's saturation rule: |slope| under 5% of the peak, on a tail |z| >= 2

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from core import training as engine
-from core.charts.base import training as charts
+from core.charts import curves as curve_charts
+from core.charts import training as charts
 from core.datasets import TEST_FRACTION
 from pages import server, ui
 
@@ -28,7 +29,9 @@ controls = ui.Controls("activations")
 
 @st.cache_data(max_entries=16, show_spinner="Differentiating every activation...")
 def curves(negative_slope: float) -> pd.DataFrame:
-    return engine.activation_curves(engine.ACTIVATION_CHOICES, negative_slope)
+    from core.activations import activation_curves
+    return activation_curves(engine.ACTIVATION_CHOICES, points=401,
+                             negative_slope=negative_slope)
 
 
 def slug(label: str) -> str:
@@ -42,9 +45,11 @@ negative_slope = controls.select_slider(
     help="0 turns Leaky ReLU back into ReLU.")
 table = curves(negative_slope)
 left, right = st.columns(2)
-ui.chart(charts.activation_curves_chart(table, "value", "φ(z): keras.activations"),
+ui.chart(curve_charts.activation_curves_chart(table, "value",
+                                             title="φ(z): keras.activations", subtitle=""),
          key="curves_value", filename="activations_phi", where=left)
-ui.chart(charts.activation_curves_chart(table, "derivative", "φ′(z): by tf.GradientTape"),
+ui.chart(curve_charts.activation_curves_chart(table, "slope",
+                                             title="φ′(z): by tf.GradientTape", subtitle=""),
          key="curves_slope", filename="activations_slope", where=right)
 grid = table[table["activation"] == "relu"]["z"]
 st.caption(f"Read off the curves above, on a grid of {len(grid)} points from "

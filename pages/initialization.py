@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core import initialization as init_core
-from core.charts.base import profiles as charts
+from core.charts import profiles as charts
 from core.charts.base import log_chart
 from core.spec import ACTIVATIONS, INITS, ModelSpec
 from pages import ui

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core import training as engine
-from core.charts.base import training as charts
+from core.charts import training as charts
 from pages import server, ui
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from core import through_time as tt
-from core.charts.base import through_time as charts
+from core.charts import through_time as charts
 from core.summary import verdict_of
 from pages import server, ui
 

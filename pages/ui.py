@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.charts.base import export
+from core.charts import export
 from core.charts.base import format_value
 from core.spec import ModelSpec, parse_bool
 

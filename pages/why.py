@@ -3,7 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from core import initialization as init_core
-from core.charts.base import profiles as charts
+from core.charts import curves as curve_charts
+from core.charts import profiles as charts
 from core import summary
 from core.charts.base import log_chart
 from core.initialization import glorot_bengio_specs, with_theory
@@ -28,7 +29,7 @@ controls = ui.Controls("why")
 
 @st.cache_data(max_entries=2, show_spinner="Evaluating the Keras activations...")
 def activation_curves():
-    from core.theory import activation_curves as compute
+    from core.activations import activation_curves as compute
     return compute(CURVES)
 
 
@@ -42,9 +43,11 @@ def glorot_bengio(activation: str, depth: int):
 st.header("1. Activations and their slopes")
 curves = activation_curves()
 left, right = st.columns(2)
-ui.chart(charts.activation_curves_chart(curves, "value"), key="chart_curves",
+ui.chart(curve_charts.activation_curves_chart(curves, "value"), key="chart_curves",
          filename="activations", where=left)
-ui.chart(charts.activation_curves_chart(curves, "slope"), key="chart_slopes",
+ui.chart(curve_charts.activation_curves_chart(
+    curves, "slope", title="Their slopes φ′(z); dashed: 0.25, sigmoid's peak slope",
+    guide=0.25), key="chart_slopes",
          filename="activation_slopes", where=right)
 ui.download_csv(curves, "activation_curves.csv", key="download_curves",
                 label="Download the curves (CSV)",

@@ -126,7 +126,7 @@ def test_a_slot_taken_quickly_never_calls_on_wait_and_no_limit_never_waits():
 
 
 def test_warmup_starts_exactly_once_under_concurrency(monkeypatch):
-    from core import warmup
+    from pages import warmup
     monkeypatch.setattr(warmup, "_started", threading.Event())
     started = []
     monkeypatch.setattr(warmup, "_warm", lambda: started.append(1))

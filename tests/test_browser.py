@@ -259,7 +259,7 @@ FAILING_APP = """
 import altair as alt
 import pandas as pd
 import streamlit as st
-from core.charts.base import export
+from core.charts import export
 from pages import ui
 
 def broken(figure):

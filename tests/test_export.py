@@ -27,7 +27,7 @@ def overflowing_chart():
 
 
 def test_converter_makes_png_and_svg_from_a_log_chart_with_inf_and_zero():
-    from core.charts.base import export as ui
+    from core.charts import export as ui
     chart = overflowing_chart()
     spec = ui.export_spec(chart)
     assert "container" not in json.dumps(spec) and spec["width"] == ui.EXPORT_WIDTH
@@ -103,7 +103,7 @@ def test_pages_offer_png_svg_csv_and_keras_code(app, page):
 
 def assert_converts(figures: dict) -> None:
     """Every {name: chart}: a spec of JSON-safe numbers, a PNG and an SVG."""
-    from core.charts.base import export
+    from core.charts import export
     assert figures
     for name, figure in figures.items():
         spec = export.export_spec(figure)
@@ -207,7 +207,7 @@ def test_remedies_charts_convert_for_the_exploding_baseline_and_every_remedy(app
 
 def test_training_charts_convert_after_learning_rate_10():
     from core import training as engine
-    from core.charts.base import training as charts
+    from core.charts import training as charts
     model = engine.activation_experiment("relu", 0.01, 0)
     runs = {f"rate {rate:g}": engine.train(model, engine.TrainingSpec(
         learning_rate=rate, steps=30, eval_every=10)) for rate in (0.5, 10.0)}
@@ -241,7 +241,7 @@ def test_activations_page_charts_convert_after_training_at_its_highest_rate(app)
 
 def test_a_failing_conversion_raises_export_error_with_the_reason(monkeypatch):
     import vl_convert
-    from core.charts.base import export
+    from core.charts import export
 
     def broken(*args, **kwargs):
         raise ValueError("Failed to parse vl_spec dict as JSON: integer as u128")
@@ -256,7 +256,7 @@ def test_a_failing_conversion_raises_export_error_with_the_reason(monkeypatch):
 
 def test_charts_zip_holds_a_png_and_an_svg_of_every_chart():
     import zipfile
-    from core.charts.base import export
+    from core.charts import export
     data = export.charts_zip([("a/b", overflowing_chart()), ("a/b", overflowing_chart())])
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == ["a_b.png", "a_b.svg", "a_b_2.png",
@@ -269,7 +269,7 @@ FAILING_APP = '''
 import altair as alt
 import pandas as pd
 import streamlit as st
-from core.charts.base import export
+from core.charts import export
 from pages import ui
 
 def broken(figure):

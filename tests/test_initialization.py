@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core import initialization as init_core
-from core.charts.base import profiles as charts
+from core.charts import profiles as charts
 from core.spec import ModelSpec
 from tests.conftest import ROOT
 
@@ -117,7 +117,9 @@ def test_sweep_and_gain_charts_have_titles_and_marks():
     assert "Goldilocks" in text and "edge of chaos" in text and "underflow (0)" in text
     curves = pd.DataFrame({"z": [0.0, 1.0], "activation": "tanh", "value": [0, 0.76],
                            "slope": [1, 0.42]})
-    assert "0.25" in json.dumps(charts.activation_curves_chart(curves, "slope").to_dict())
+    from core.charts.curves import activation_curves_chart
+    chart = activation_curves_chart(curves, "slope", guide=0.25)
+    assert "0.25" in json.dumps(chart.to_dict())
 
 
 def run_cli(*argv):
@@ -162,7 +164,7 @@ def test_ratio_over_seeds_is_the_median():
 
 
 def test_layer_axes_have_integer_ticks():
-    from core.charts.base import profiles as charts
+    from core.charts import profiles as charts
     from core.spec import ModelSpec
     profiles = init_core.compare(ModelSpec(depth=4, width=8, batch_size=4),
                                  ("he_normal", "glorot_normal"))

@@ -12,7 +12,8 @@ CURVES = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gel
 
 
 def test_numpy_activations_match_keras():
-    curves = theory.activation_curves(CURVES, points=81)
+    from core.activations import activation_curves
+    curves = activation_curves(CURVES, points=81)
     for name, rows in curves.groupby("activation"):
         z = rows["z"].to_numpy()
         np.testing.assert_allclose(theory.phi(name, z), rows["value"], atol=1e-6,

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT, chart_specs
 from core import through_time as tt
-from core.charts.base import through_time as charts
+from core.charts import through_time as charts
 
 SMALL = dict(steps=12, units=8, features=4, batch_size=4)
 

@@ -127,7 +127,7 @@ def test_cli_train_prints_the_long_table():
 def test_chart_builders_keep_nan_visible_and_draw_the_guide_line():
     import pandas as pd
 
-    from core.charts.base import training as charts
+    from core.charts import training as charts
     table = pd.DataFrame({"step": np.repeat([1, 2, 3], 2), "layer": np.tile([1, 2], 3),
                           "loss": np.repeat([2.0, 1.0, np.nan], 2),
                           "test_accuracy": np.repeat([0.1, np.nan, 0.5], 2),
@@ -154,14 +154,15 @@ def test_chart_builders_keep_nan_visible_and_draw_the_guide_line():
 
 
 def test_activation_curves_are_keras_functions_and_their_autodiff_slopes():
-    from core.training import activation_curves, curve_facts, keras_leaky_relu_defaults
+    from core.activations import activation_curves
+    from core.training import curve_facts, keras_leaky_relu_defaults
     curves = activation_curves(["sigmoid", "relu", "leaky_relu"], negative_slope=0.1,
                                points=101)
     sigmoid = curves[curves["activation"] == "sigmoid"]
     value = sigmoid["value"].to_numpy()
-    np.testing.assert_allclose(sigmoid["derivative"], value * (1 - value), atol=1e-12)
+    np.testing.assert_allclose(sigmoid["slope"], value * (1 - value), atol=1e-12)
     leaky = curves[curves["activation"] == "leaky_relu"]
-    assert leaky["derivative"].iloc[0] == pytest.approx(0.1)
+    assert leaky["slope"].iloc[0] == pytest.approx(0.1)
     facts = curve_facts(curves).set_index("activation")
     assert facts.loc["sigmoid", "peak slope"] == pytest.approx(0.25)
     assert facts.loc["relu", "slope exactly 0 for"] == "z <= 0"
@@ -211,7 +212,7 @@ def _toy_run(losses, grads, steps=4, depth=2):
 
 
 def test_paired_heatmaps_share_one_colour_domain_from_finite_cells():
-    from core.charts.base import training as charts
+    from core.charts import training as charts
     small = _toy_run([2.0] * 4, [1e-8, 1e-6, 1e-5, 1e-4, 0.0, 1e-3, np.nan, 1e-2])
     large = _toy_run([2.0] * 4, [1.0, 10.0, np.inf, 1e30, 1e2, 1e3, 1e4, 1e5])
     domain = charts.shared_domain([small, large], "weight_grad_norm", log10=True)
@@ -227,7 +228,7 @@ def test_paired_heatmaps_share_one_colour_domain_from_finite_cells():
 
 
 def test_a_diverged_loss_is_capped_and_marked_not_stretching_the_axis():
-    from core.charts.base import training as charts
+    from core.charts import training as charts
     healthy = _toy_run([2.3, 1.5, 1.0, 0.5], np.ones(8))
     diverged = _toy_run([2.4, 50.0, 1e14, 1e35], np.ones(8))
     cap = charts.loss_cap({"a": healthy, "b": diverged})
@@ -247,7 +248,7 @@ def test_a_diverged_loss_is_capped_and_marked_not_stretching_the_axis():
 
 
 def test_step_and_layer_axes_have_integer_ticks_and_legends_have_room():
-    from core.charts.base import training as charts
+    from core.charts import training as charts
     run = _toy_run([2.0, np.nan, 1.0, 1.0], [1.0] * 8)
     run["update_ratio"] = [1e-3, 0.0, np.nan, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]
     ratio = charts.update_ratio_chart(run, "u").to_dict()

@@ -2,6 +2,7 @@
 
 base          palette, status names, number format, axis titles, the one log chart builder
 profiles      per-layer profiles of one or several networks, histograms, activation curves
+curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
 export        PNG, SVG and zip files of charts (vl-convert)

@@ -48,6 +48,11 @@ def spec_number(value, low: float = -FLOAT_MAX, high: float = FLOAT_MAX) -> floa
     return min(max(number, low), high)
 
 
+def colors(count: int) -> list:
+    """`count` colours from PALETTE, cycling when there are more series than colours."""
+    return (PALETTE * (count // len(PALETTE) + 1))[:max(count, 1)]
+
+
 def integer_axis(title: str | None = None, **kwargs) -> alt.Axis:
     """An axis of whole numbers (layers, steps): integer ticks only."""
     if title is not None:

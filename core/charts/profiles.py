@@ -19,28 +19,6 @@ def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(text, subtitle=subtitle or [], anchor="start")
 
 
-def activation_curves_chart(curves: pd.DataFrame, column: str = "value") -> alt.Chart:
-    """phi(z) (column="value") or phi'(z) (column="slope"), one colour per activation."""
-    names = list(dict.fromkeys(curves["activation"]))
-    y_title = "φ(z)" if column == "value" else "φ′(z)"
-    title = ("Activations φ(z)" if column == "value"
-             else "Their slopes φ′(z); dashed: 0.25, sigmoid's peak slope")
-    chart = alt.Chart(curves).mark_line(strokeWidth=2).encode(
-        x=alt.X("z:Q", title="pre-activation z"),
-        y=alt.Y(f"{column}:Q", title=y_title),
-        color=alt.Color("activation:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=names, range=PALETTE[:len(names)])),
-        tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("z:Q", format=".2f"),
-                 alt.Tooltip(f"{column}:Q", format=".4f", title=y_title)])
-    if column == "slope":
-        quarter = alt.Chart(pd.DataFrame({"y": [0.25]})).mark_rule(
-            strokeDash=[4, 4], color="#555").encode(y="y:Q")
-        chart = alt.layer(chart, quarter)
-    return chart.properties(title=_title(title, "computed by keras.activations and "
-                                                "tf.GradientTape"),
-                            height=340, width="container")
-
-
 def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
     """Distribution of the outputs of every layer, one line per layer (their Fig. 3-4)."""
     return alt.Chart(histograms).mark_line(interpolate="step-after").encode(

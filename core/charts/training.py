@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import FLOAT_TINY, PALETTE, STATUS_SHAPES, pin_for_log, spec_number
+from .base import FLOAT_TINY, PALETTE, colors, STATUS_SHAPES, pin_for_log, spec_number
 
 MAX_COLUMNS = 150
 LAYER_AXIS = "hidden layer (1 = nearest the input)"
@@ -159,7 +159,7 @@ def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
         shapes[ABOVE] = "triangle-up"
     names = list(dict.fromkeys(data["series"]))
     color = alt.Color("series:N", title=None,
-                      scale=alt.Scale(domain=names, range=_colors(len(names))),
+                      scale=alt.Scale(domain=names, range=colors(len(names))),
                       legend=alt.Legend(orient="right", labelLimit=320))
     y = alt.Y("plotted:Q", title=y_title,
               scale=alt.Scale(type="log", domain=domain, clamp=True),
@@ -213,16 +213,12 @@ def accuracy_chart(tables: dict, column: str = "test_accuracy",
         y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         color=alt.Color("series:N", title=None,
-                        scale=alt.Scale(domain=names, range=_colors(len(names))),
+                        scale=alt.Scale(domain=names, range=colors(len(names))),
                         legend=alt.Legend(orient="right", labelLimit=320)),
         tooltip=[alt.Tooltip("series:N", title="run"), alt.Tooltip("step:Q"),
                  alt.Tooltip("value:Q", format=".1%", title="accuracy")],
     ).properties(title=alt.TitleParams(title, anchor="start"),
                  height=legend_height(len(names), 260), width="container")
-
-
-def _colors(count: int) -> list:
-    return (PALETTE * (count // len(PALETTE) + 1))[:max(count, 1)]
 
 
 def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
@@ -339,20 +335,6 @@ def activation_mean_chart(table: pd.DataFrame, title: str) -> alt.Chart:
                        y_title="mean activation",
                        subtitle="mean output of each hidden layer over the training "
                                 "batch", max_points=400)
-
-
-def activation_curves_chart(curves: pd.DataFrame, column: str, title: str) -> alt.Chart:
-    names = list(dict.fromkeys(curves["activation"]))
-    return alt.Chart(curves).mark_line(strokeWidth=2).encode(
-        x=alt.X("z:Q", title="pre-activation z"),
-        y=alt.Y(f"{column}:Q", title="φ(z)" if column == "value" else "φ′(z)"),
-        color=alt.Color("activation:N", title=None,
-                        scale=alt.Scale(domain=names, range=_colors(len(names))),
-                        legend=alt.Legend(orient="bottom", columns=4)),
-        tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("z:Q", format=".2f"),
-                 alt.Tooltip(f"{column}:Q", format=".4g")],
-    ).properties(title=alt.TitleParams(title, anchor="start"), height=300,
-                 width="container")
 
 
 def init_profile_chart(profiles: dict, column: str = "signal_grad_norm") -> alt.Chart:
