@@ -38,10 +38,6 @@ SATURATION_DEFINITION = (
     "(and |z| >= 2). For tanh that is |tanh z| > 0.975, for sigmoid an output below "
     "0.013 or above 0.987. Linear, ReLU and Leaky ReLU have no asymptote and never "
     "saturate.")
-DEAD_DEFINITION = (
-    "Dead fraction: the share of units whose output is zero and whose slope is zero for "
-    "every example in the batch, so that no gradient passes through them.")
-
 
 def safe_norm(tensor, axes=None):
     """L2 norm that does not overflow while the entries themselves are finite: the
@@ -164,6 +160,7 @@ def compute_profile(spec: ModelSpec) -> pd.DataFrame:
         "signal_grad_norm": signal.numpy(), "weight_grad_norm": weight_grad.numpy(),
         "weight_norm": weight_norm.numpy(),
     })
+    table = table[COLUMNS]
     table.attrs["loss"] = float(loss.numpy())
     table.attrs["input_norm"] = float(np.linalg.norm(x.astype(np.float64)))
     return table

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -139,26 +139,6 @@ class ModelSpec(Spec):
     def params(self) -> int:
         return self.depth * self.width * max(self.width, self.n_in)
 
-    def changed_fields(self) -> dict:
-        """Fields that differ from the defaults (what a URL or a command line needs)."""
-        base = ModelSpec()
-        return {k: v for k, v in self.to_dict().items() if getattr(base, k) != v}
-
-
-FIELDS = {f.name: f for f in dataclasses.fields(ModelSpec)}
-
-
-def describe(name: str) -> str:
-    """What a ModelSpec field accepts, in words: 'an integer from 1 to 200', 'one of ...'."""
-    return describe_field(FIELDS[name])
-
-
-def parse_value(name: str, text: str) -> Any:
-    """Parse one ModelSpec field from text (a CLI flag or a URL parameter)."""
-    if name not in FIELDS:
-        raise ValueError(f"unknown parameter {name!r}")
-    return parse_field(FIELDS[name], text)
-
 
 def describe_field(f) -> str:
     """What a spec field accepts, in words."""
@@ -233,30 +213,3 @@ def parse_field(f, text: str) -> Any:
         return check_field(f, text)
     except (ValueError, OverflowError):
         raise ValueError(f"{f.name} must be {describe_field(f)} (got {text!r})") from None
-
-
-def spec_from_params(params: Mapping[str, Any], base: ModelSpec | None = None,
-                     fields: tuple[str, ...] | None = None):
-    """Build a spec from loose text parameters (a URL's query string), never raising.
-
-    Returns (spec, warnings): each bad or unknown parameter is skipped, with a warning
-    naming it, the value given and the value used instead.
-    """
-    base = base or ModelSpec()
-    allowed = set(fields) if fields is not None else set(FIELDS)
-    values, warnings = {}, []
-    for name, raw in params.items():
-        if isinstance(raw, (list, tuple)):
-            raw = raw[-1] if raw else ""
-        if name not in allowed:
-            warnings.append((name, raw, None, "is not a setting of this page; ignored"))
-            continue
-        try:
-            values[name] = parse_value(name, raw)
-        except ValueError:
-            warnings.append((name, raw, getattr(base, name), f"must be {describe(name)}"))
-    try:
-        return base.replace(**values), warnings
-    except ValueError as error:  # each value is fine alone, together over a budget
-        warnings.append(("+".join(sorted(values)), "", None, str(error)))
-        return base, warnings
