@@ -174,21 +174,3 @@ def long_format(df: pd.DataFrame, x: str, columns: dict[str, str],
     frames = [pd.DataFrame({x: df[x], "series": label, "value": df[column], "kind": kind})
               for column, label in columns.items()]
     return pd.concat(frames, ignore_index=True)
-
-
-def fraction_chart(df: pd.DataFrame, *, columns: dict[str, str], title: str,
-                   height: int = 220) -> alt.Chart:
-    """Fractions (0-1) per layer, e.g. saturated and dead units, as lines."""
-    data = long_format(df, "layer", columns)
-    names = list(columns.values())
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("layer:Q", title="hidden layer (1 = nearest the input)"),
-        y=alt.Y("value:Q", title="fraction of units", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
-        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=names,
-                                                                range=PALETTE[:len(names)]),
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("series:N"), alt.Tooltip("layer:Q"),
-                 alt.Tooltip("value:Q", format=".1%", title="fraction")],
-    ).properties(title=alt.TitleParams(title, anchor="start"), height=height,
-                 width="container")

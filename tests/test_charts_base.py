@@ -3,7 +3,7 @@ import math
 
 import pandas as pd
 
-from core.charts.base import PALETTE, fraction_chart, log_chart, long_format, pin_for_log
+from core.charts.base import PALETTE, colors, integer_axis, log_chart, long_format, pin_for_log
 
 
 def test_log_chart_pins_zero_inf_and_nan_with_labels():
@@ -35,11 +35,12 @@ def test_log_chart_with_no_finite_value_still_draws():
     assert domain[0] < domain[1]
 
 
-def test_long_format_and_fraction_chart():
+def test_long_format_colors_and_integer_axis():
     table = pd.DataFrame({"layer": [1, 2], "dead_fraction": [0.0, 0.5],
                           "saturated_fraction": [0.1, 0.2]})
     long = long_format(table, "layer", {"dead_fraction": "dead", "saturated_fraction": "sat"})
     assert len(long) == 4 and set(long["series"]) == {"dead", "sat"}
-    spec = fraction_chart(table, columns={"dead_fraction": "dead"}, title="Units").to_dict()
-    assert spec["encoding"]["y"]["axis"]["format"] == "%"
-    assert spec["encoding"]["color"]["scale"]["range"] == PALETTE[:1]
+    assert colors(2) == PALETTE[:2] and len(colors(20)) == 20
+    assert colors(len(PALETTE) + 1)[-1] == PALETTE[0]  # cycles
+    axis = integer_axis("layer").to_dict()
+    assert axis == {"format": "d", "tickMinStep": 1, "title": "layer"}
