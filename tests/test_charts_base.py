@@ -24,7 +24,7 @@ def test_log_chart_pins_zero_inf_and_nan_with_labels():
     assert points["encoding"]["shape"]["scale"]["domain"] == [
         "finite", "overflow (inf)", "not a number (nan)", "underflow (0)"]
     assert {t["field"] for t in points["encoding"]["tooltip"]} >= {"exact", "status"}
-    assert theory["mark"]["strokeDash"] == [6, 4]
+    assert theory["encoding"]["strokeDash"]["field"] == "kind"
 
 
 def test_log_chart_with_no_finite_value_still_draws():
@@ -44,3 +44,40 @@ def test_long_format_colors_and_integer_axis():
     assert colors(len(PALETTE) + 1)[-1] == PALETTE[0]  # cycles
     axis = integer_axis("layer").to_dict()
     assert axis == {"format": "d", "tickMinStep": 1, "title": "layer"}
+
+
+def test_subtitles_wrap_instead_of_being_cut():
+    from core.charts.base import SUBTITLE_WIDTH, heading
+    long_text = "word " * 60
+    lines = heading("T", long_text).to_dict()["subtitle"]
+    assert len(lines) > 2 and all(len(line) <= SUBTITLE_WIDTH for line in lines)
+    assert " ".join(lines).split() == long_text.split()  # nothing lost
+    assert heading("T").to_dict()["subtitle"] == []
+
+
+def test_measured_and_theory_share_a_colour_and_differ_in_dash():
+    rows = pd.DataFrame({"layer": [1, 2, 1, 2], "value": [1.0, 2.0, 1.1, 2.1],
+                         "series": ["He: measured"] * 2 + ["He: theory"] * 2,
+                         "group": ["He"] * 4, "kind": ["measured"] * 2 + ["theory"] * 2})
+    spec = log_chart(rows, x="layer", x_title="l", y_title="v", title="t",
+                     dash="kind").to_dict()
+    lines = [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
+    assert len(lines) == 2
+    assert {line["encoding"]["color"]["field"] for line in lines} == {"group"}
+    dash = lines[0]["encoding"]["strokeDash"]["scale"]
+    assert dash["domain"] == ["measured", "theory"] and dash["range"] == [[1, 0], [6, 4]]
+
+
+def test_clicking_a_legend_entry_highlights_its_series():
+    rows = pd.DataFrame({"layer": [1, 2] * 2, "value": [1.0, 2.0, 3.0, 4.0],
+                         "series": ["a", "a", "b", "b"]})
+    spec = log_chart(rows, x="layer", x_title="l", y_title="v", title="t").to_dict()
+    params = spec.get("params", []) + [p for layer in spec["layer"]
+                                       for p in layer.get("params", [])]
+    assert params and params[0]["bind"] == "legend"
+    assert params[0]["select"]["fields"] == ["series"]
+    assert spec["layer"][0]["encoding"]["opacity"]["condition"]["param"] == params[0]["name"]
+
+
+def test_twelve_distinct_colours():
+    assert len(set(PALETTE)) == len(PALETTE) >= 12
