@@ -279,6 +279,11 @@ class Controls:
                     del st.query_params[name]
 
 
+# Keyboard focus always visible (a thick orange outline, which reads on both themes), whatever Streamlit's own widget styles do.
+FOCUS_CSS = ("<style>:focus-visible{outline:3px solid #E69F00 !important;"
+             "outline-offset:2px !important}</style>")
+
+
 def run_page(page) -> None:
     """Run the routed page between the URL checks: warnings above the page, then the
     page, then the URL written from its controls and unknown parameters reported."""
@@ -289,6 +294,7 @@ def run_page(page) -> None:
     st.session_state["_ui_controls"] = None
     if entering:
         st.session_state["_ui_warnings"] = []
+    st.html(FOCUS_CSS)
     top = st.container()
     try:
         page.run()
