@@ -15,7 +15,7 @@ import streamlit as st
 from core.charts import export
 from core.charts.base import format_value
 from core.spec import ModelSpec
-from pages.controls import Controls, as_text, run_page  # noqa: F401 - the pages' API
+from pages.controls import Controls, as_text, presenting, run_page  # noqa: F401 - API
 
 
 def profile(spec: ModelSpec) -> pd.DataFrame:
@@ -79,6 +79,31 @@ def _register(key: str, filename: str, figure) -> None:
     drawn["charts"][key] = (filename, figure)
 
 
+def intro(text: str) -> None:
+    """A page's or section's introduction: hidden in presenter mode."""
+    if not presenting():
+        st.markdown(text)
+
+
+def beside(ratio=(1, 2)):
+    """(controls, chart) containers: side by side in presenter mode, so that a slider
+    and the chart it drives are on a 1280x720 screen together; stacked otherwise."""
+    if presenting():
+        return st.columns(list(ratio), gap="medium")
+    return st.container(), st.container()
+
+
+def _projected(figure):
+    """Chart text readable from the back row: labels and legends >= 15 px, dark grey
+    on a light theme (light grey on a dark one), larger titles."""
+    dark = getattr(getattr(st.context, "theme", None), "type", None) == "dark"
+    ink = "#dddddd" if dark else "#333333"
+    return (figure.configure_axis(labelFontSize=15, titleFontSize=16, labelColor=ink,
+                                  titleColor=ink)
+            .configure_legend(labelFontSize=15, titleFontSize=15, labelColor=ink)
+            .configure_title(fontSize=21, subtitleFontSize=15))
+
+
 def chart(figure, key: str, filename: str, where=None) -> None:
     """Draw an Altair chart full width, with small PNG and SVG download buttons under it.
 
@@ -87,7 +112,7 @@ def chart(figure, key: str, filename: str, where=None) -> None:
     not rerun the page. The chart is also registered for download_all_charts().
     """
     where = where if where is not None else st
-    where.altair_chart(figure, width="stretch")
+    where.altair_chart(_projected(figure) if presenting() else figure, width="stretch")
     _register(key, filename, figure)
     buttons = where.container(horizontal=True, horizontal_alignment="right", gap="small")
     buttons.download_button("PNG", _deferred(export.chart_png, figure, key, "PNG"),
