@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.charts import grids
 from core.charts import profiles as charts
-from core.experiments import initialization as experiment
+from core.experiments import initialization
 from core.spec import ACTIVATIONS, INITS, ModelSpec
 from pages import ui
 
@@ -23,8 +23,8 @@ row = st.columns(2)
 n_in = controls.number_input("n_in (fan-in)", "n_in", 1, 1024, 128, where=row[0])
 n_out = controls.number_input("n_out (fan-out)", "n_out", 1, 1024, 128, where=row[1])
 with st.spinner("Drawing each initializer with Keras..."):
-    formulas = experiment.formula_table(int(n_in), int(n_out))
-for formula, values in experiment.formula_lines(formulas):
+    formulas = initialization.formula_table(int(n_in), int(n_out))
+for formula, values in initialization.formula_lines(formulas):
     left, right = st.columns([3, 2])
     left.latex(formula)
     right.markdown(values)
@@ -53,7 +53,7 @@ if not inits:
 else:
     base = ModelSpec(depth=depth, width=WIDTH, batch_size=128, activation=activation)
     with st.spinner("Profiling the networks in Keras..."):
-        profiles = experiment.compare(base, tuple(inits))
+        profiles = initialization.compare(base, tuple(inits))
     left, right = st.columns(2)
     ui.chart(charts.forward_std_chart(profiles), key="chart_forward",
              filename=f"init_forward_{activation}_L{depth}", where=left)
@@ -80,9 +80,9 @@ st.header("3. Matched pairs")
 grid_depth = controls.slider("Depth of every network in the grid", "grid_depth", 10, 100,
                              50, step=10)
 with st.spinner("Measuring 36 Keras networks (first visit: up to ~10 s)..."):
-    table = experiment.grid(depth=grid_depth, width=WIDTH)
+    table = initialization.grid(depth=grid_depth, width=WIDTH)
 ui.chart(grids.heatmap_chart(table), key="chart_grid", filename=f"init_grid_L{grid_depth}")
-st.caption(experiment.grid_caption(table, grid_depth, WIDTH))
+st.caption(initialization.grid_caption(table, grid_depth, WIDTH))
 st.markdown(
     "The good pairs are the ones each formula was derived for: Glorot with tanh, He with "
     "the ReLU family, LeCun with SELU. No initialization rescues sigmoid: its slope is at "
@@ -94,10 +94,10 @@ ui.download_csv(table, f"init_grid_L{grid_depth}.csv", key="download_grid")
 st.header("4. The Goldilocks zone")
 sweep_depth = controls.slider("Depth", "sweep_depth", 5, 60, 30, step=5)
 with st.spinner("Sweeping σ_w for tanh and ReLU..."):
-    rows = experiment.sweep(depth=sweep_depth, width=WIDTH)
-ui.chart(grids.sweep_chart(rows, experiment.edges_of_chaos(), sweep_depth),
+    rows = initialization.sweep(depth=sweep_depth, width=WIDTH)
+ui.chart(grids.sweep_chart(rows, initialization.edges_of_chaos(), sweep_depth),
          key="chart_sweep", filename=f"init_sweep_L{sweep_depth}")
-st.markdown(experiment.goldilocks_text(rows))
+st.markdown(initialization.goldilocks_text(rows))
 st.caption(
     "W ~ N(0, σ_w²/n), zero biases, width 128, batch 64. Left of the edge the signal "
     "vanishes (ordered phase), right of it it explodes (chaotic phase). tanh's edge is "

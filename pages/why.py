@@ -52,7 +52,8 @@ gb_depth = controls.slider("Hidden layers", "gb_depth", 2, 20, 8, where=row[1])
 with st.spinner("Running Glorot & Bengio's three networks..."):
     histograms, gb_profiles, gb_summary = why.glorot_bengio(gb_activation, gb_depth)
 gb_name = f"{gb_activation}_L{gb_depth}"
-for index, (column, name) in enumerate(zip(st.columns(3), dict.fromkeys(histograms["init"]))):
+gb_inits = dict.fromkeys(histograms["init"])
+for index, (column, name) in enumerate(zip(st.columns(3), gb_inits)):
     ui.chart(charts.histogram_chart(histograms[histograms["init"] == name],
                                     f"{gb_activation}, {name}"),
              key=f"chart_histogram_{index}", where=column,

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.experiments import initialization as init_core
+from core.experiments import initialization
 from core.spec import ModelSpec
 
 
 def test_formula_table_against_keras():
-    table = init_core.formula_table(64, 256).set_index("initializer")
+    table = initialization.formula_table(64, 256).set_index("initializer")
     np.testing.assert_allclose(table.keras_std, table.theory_std, rtol=0.05)
     # The notes' fan-average He differs from Keras' he_normal unless n_in == n_out.
     assert table.loc["he_avg_normal", "theory_std"] == pytest.approx(math.sqrt(4 / 320))
@@ -21,7 +21,7 @@ def test_formula_table_against_keras():
 
 
 def test_grid_small_matched_pairs():
-    table = init_core.grid(depth=12, width=64, inits=("random_normal", "he_normal"),
+    table = initialization.grid(depth=12, width=64, inits=("random_normal", "he_normal"),
                            activations=("tanh", "relu"))
     assert list(table.columns[:5]) == ["init", "activation", "ratio", "log10_ratio",
                                        "verdict"]
@@ -35,7 +35,7 @@ def test_grid_small_matched_pairs():
 def test_grid_cells_equal_core_profile():
     from core.per_layer import profile
     from core.summary import summarize
-    table = init_core.grid(depth=6, width=32, batch_size=8, seed=4,
+    table = initialization.grid(depth=6, width=32, batch_size=8, seed=4,
                            inits=("orthogonal",), activations=("elu", "tanh"))
     for _, row in table.iterrows():
         spec = ModelSpec(depth=6, width=32, batch_size=8, seed=4, init="orthogonal",
@@ -49,19 +49,19 @@ def test_grid_cells_equal_core_profile():
 
 
 def test_sweep_crosses_at_the_edge_of_chaos():
-    rows = init_core.sweep(depth=15, width=128, batch_size=32, activations=("relu",),
+    rows = initialization.sweep(depth=15, width=128, batch_size=32, activations=("relu",),
                            sigmas=(1.0, 1.2, 1.35, 1.5, 1.7), theory_points=41)
     assert set(rows.kind) == {"measured", "theory"}
-    assert init_core.crossing(rows, "relu", "theory") == pytest.approx(math.sqrt(2),
+    assert initialization.crossing(rows, "relu", "theory") == pytest.approx(math.sqrt(2),
                                                                        rel=0.02)
-    assert init_core.crossing(rows, "relu", "measured") == pytest.approx(math.sqrt(2),
+    assert initialization.crossing(rows, "relu", "measured") == pytest.approx(math.sqrt(2),
                                                                          rel=0.1)
-    assert init_core.critical_sigma("leaky_relu", 0.3) == pytest.approx(
+    assert initialization.critical_sigma("leaky_relu", 0.3) == pytest.approx(
         math.sqrt(2 / 1.09))
 
 
 def test_compare_and_gain_columns():
-    table = init_core.compare(ModelSpec(depth=6, width=32, batch_size=16,
+    table = initialization.compare(ModelSpec(depth=6, width=32, batch_size=16,
                                         activation="relu"), ("glorot_normal", "he_normal"))
     assert list(dict.fromkeys(table.init)) == ["glorot_normal", "he_normal"]
     one = table[table.init == "he_normal"]
@@ -72,26 +72,27 @@ def test_compare_and_gain_columns():
 
 def test_page_calls_are_cached_and_return_fresh_copies():
     base = ModelSpec(depth=4, width=8, batch_size=4, activation="tanh")
-    first = init_core.compare(base, ("he_normal",))
-    assert init_core.compare.contains(base, ("he_normal",))
+    first = initialization.compare(base, ("he_normal",))
+    assert initialization.compare.contains(base, ("he_normal",))
     first["signal_grad_norm"] = 0.0  # a caller may modify what it gets
-    again = init_core.compare(base, ("he_normal",))
+    again = initialization.compare(base, ("he_normal",))
     assert (again["signal_grad_norm"] > 0).all()
-    table = init_core.grid(depth=4, width=8, inits=("he_normal",), activations=("relu",))
-    assert init_core.grid(depth=4, width=8, inits=("he_normal",),
+    table = initialization.grid(depth=4, width=8, inits=("he_normal",),
+                                activations=("relu",))
+    assert initialization.grid(depth=4, width=8, inits=("he_normal",),
                           activations=("relu",)).attrs["seconds"] == table.attrs["seconds"]
 
 
 def test_formula_lines_and_grid_caption():
-    formulas = init_core.formula_table(64, 256)
-    lines = init_core.formula_lines(formulas)
+    formulas = initialization.formula_table(64, 256)
+    lines = initialization.formula_lines(formulas)
     assert len(lines) == len(formulas)
     latex, text = dict(zip(formulas.initializer, lines))["he_normal"]
     assert latex.startswith(r"\texttt{he\_normal}:\ ")
     assert text.startswith(f"σ = **{math.sqrt(2 / 64):.4g}** (formula) · Keras drew ")
     table = pd.DataFrame({"ratio": [1.0] * 36})
     table.attrs["seconds"] = 1.234
-    caption = init_core.grid_caption(table, 10, 128)
+    caption = initialization.grid_caption(table, 10, 128)
     assert caption.startswith("36 Keras networks, depth 10, width 128, batch 32, seed 0: "
                               "measured in 1.2 s.")
 
@@ -100,8 +101,9 @@ def test_goldilocks_text_names_each_edge_and_crossing():
     rows = pd.DataFrame({"activation": ["tanh"] * 2 + ["relu"] * 2,
                          "sigma_w": [0.5, 2.0, 0.5, 2.0], "kind": "measured",
                          "log10_ratio": [-1.0, 1.0, -2.0, -1.0]})
-    assert init_core.edges_of_chaos() == {"tanh": 1.0, "relu": pytest.approx(math.sqrt(2))}
-    text = init_core.goldilocks_text(rows)
+    assert initialization.edges_of_chaos() == {"tanh": 1.0,
+                                               "relu": pytest.approx(math.sqrt(2))}
+    text = initialization.goldilocks_text(rows)
     assert text == ("**tanh**: theory's edge of chaos σ_w = 1; the measured ratio crosses "
                     "1 at σ_w ≈ 1 · **relu**: theory's edge of chaos σ_w = 1.41; the "
                     "measured ratio crosses 1 at σ_w ≈ not in range")
