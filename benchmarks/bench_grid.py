@@ -3,11 +3,11 @@
 Prints, measured in this one process:
 - naive: for every cell, a plain Keras functional model built layer by layer and
   differentiated with an eager tf.GradientTape (core.keras_model.naive_profile);
-- ours, cold: core.initialization.grid the first time (traces one tf.function per
-  activation, then runs each cell);
+- ours, cold: core.experiments.initialization.grid the first time (traces one
+  tf.function per activation, then runs each cell);
 - ours, unseen: the grid for a seed never computed before, reusing the traces: what a
   user waits for after changing the depth on the page (a grid already seen comes
-  from the page's st.cache_data at once).
+  from core.cache at once).
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_grid.py [--naive-cells 36]
 """
@@ -17,7 +17,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from core import initialization as init_core  # noqa: E402
+from core.experiments.initialization import (  # noqa: E402
+    GRID_ACTIVATIONS, GRID_BATCH, GRID_INITS, grid)
 from core.spec import ModelSpec  # noqa: E402
 
 DEPTH, WIDTH = 50, 128
@@ -38,23 +39,24 @@ def main() -> None:
     from core.keras_model import naive_profile
     from core.tf_setup import tf  # noqa: F401  (import cost outside every timing)
 
-    cells = [(i, a) for i in init_core.GRID_INITS for a in init_core.GRID_ACTIVATIONS]
-    cold, table = timed(init_core.grid, depth=DEPTH, width=WIDTH, seed=0)
+    cells = [(i, a) for i in GRID_INITS for a in GRID_ACTIVATIONS]
+    compute = grid.uncached  # time the computation, never core.cache
+    cold, table = timed(compute, depth=DEPTH, width=WIDTH, seed=0)
     unseen = []
     for seed in range(1, args.repeats + 1):
-        unseen.append(timed(init_core.grid, depth=DEPTH, width=WIDTH, seed=seed)[0])
+        unseen.append(timed(compute, depth=DEPTH, width=WIDTH, seed=seed)[0])
 
     naive_cells = cells[:max(1, min(args.naive_cells, len(cells)))]
     start = time.perf_counter()
     for init, activation in naive_cells:
-        naive_profile(ModelSpec(depth=DEPTH, width=WIDTH, batch_size=init_core.GRID_BATCH,
+        naive_profile(ModelSpec(depth=DEPTH, width=WIDTH, batch_size=GRID_BATCH,
                                 activation=activation, init=init))
     naive = (time.perf_counter() - start) * len(cells) / len(naive_cells)
     estimated = "" if len(naive_cells) == len(cells) else \
         f" (extrapolated from {len(naive_cells)} cells)"
 
-    print(f"grid: {len(init_core.GRID_INITS)} inits x {len(init_core.GRID_ACTIVATIONS)} "
-          f"activations, depth {DEPTH}, width {WIDTH}, batch {init_core.GRID_BATCH}")
+    print(f"grid: {len(GRID_INITS)} inits x {len(GRID_ACTIVATIONS)} "
+          f"activations, depth {DEPTH}, width {WIDTH}, batch {GRID_BATCH}")
     print(f"naive per-cell Keras model + eager tape: {naive:7.2f} s{estimated}")
     print(f"ours, cold (6 traces + 36 cells):         {cold:7.2f} s")
     print(f"ours, unseen (traces reused), best of {args.repeats}: {min(unseen):7.2f} s "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 import pandas as pd
@@ -147,25 +148,84 @@ def _profile_run(args: argparse.Namespace) -> pd.DataFrame:
 
 
 # ---- grid and sweep: core.experiments.initialization ---------------------------------
+# That module loads TensorFlow only when grid() or sweep() runs: its defaults are read
+# here, and every flag is checked before TensorFlow loads.
+
+def _csv_choices(text: str, allowed, name: str) -> tuple:
+    items = tuple(item.strip() for item in text.split(",") if item.strip())
+    bad = [item for item in items if item not in allowed]
+    if bad or not items:
+        raise UsageError(f"{flag(name)} must be a comma-separated list of "
+                         f"{', '.join(allowed)} (got {text!r})")
+    return items
+
+
+def _network_arguments(parser: argparse.ArgumentParser, depth: int, batch_size: int):
+    add_spec_arguments(parser, fields=("depth", "width", "seed"),
+                       base=ModelSpec(depth=depth))
+    parser.add_argument("--batch-size", dest="batch_size", default=None,
+                        metavar="BATCH_SIZE",
+                        help=f"examples per network (default {batch_size})")
+    add_format_argument(parser)
+
+
+def _network_options(args: argparse.Namespace, depth: int, batch_size: int) -> dict:
+    """depth, width, seed and batch_size from the flags, checked."""
+    spec = spec_from_args(args, fields=("depth", "width", "seed"),
+                          base=ModelSpec(depth=depth))
+    if args.batch_size is not None:
+        try:
+            batch_size = ModelSpec(batch_size=float(args.batch_size)).batch_size
+        except ValueError:
+            raise UsageError(f"--batch-size must be an integer from 1 to 2048 "
+                             f"(got {args.batch_size!r})") from None
+    try:
+        ModelSpec(depth=spec.depth, width=spec.width, batch_size=batch_size)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return dict(depth=spec.depth, width=spec.width, seed=spec.seed, batch_size=batch_size)
+
 
 def _grid_arguments(parser: argparse.ArgumentParser) -> None:
-    from . import initialization
-    initialization.CLI_ARGUMENTS["grid"](parser)
+    from .experiments.initialization import GRID_ACTIVATIONS, GRID_BATCH, GRID_INITS
+    _network_arguments(parser, 50, GRID_BATCH)
+    parser.add_argument("--inits", default=",".join(GRID_INITS),
+                        help="comma-separated initializers (default: %(default)s)")
+    parser.add_argument("--activations", default=",".join(GRID_ACTIVATIONS),
+                        help="comma-separated activations (default: %(default)s)")
 
 
 def _grid_run(args: argparse.Namespace) -> pd.DataFrame:
-    from . import initialization
-    return initialization.CLI_RUN["grid"](args)
+    from .experiments.initialization import GRID_BATCH, grid
+    from .spec import ACTIVATIONS, INITS
+    options = _network_options(args, 50, GRID_BATCH)
+    inits = _csv_choices(args.inits, INITS, "inits")
+    activations = _csv_choices(args.activations, ACTIVATIONS, "activations")
+    return grid(inits=inits, activations=activations, **options)
 
 
 def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
-    from . import initialization
-    initialization.CLI_ARGUMENTS["sweep"](parser)
+    from .experiments.initialization import SWEEP_ACTIVATIONS, SWEEP_SIGMAS
+    _network_arguments(parser, 30, 64)
+    parser.add_argument("--activations", default=",".join(SWEEP_ACTIVATIONS),
+                        help="comma-separated activations (default: %(default)s)")
+    parser.add_argument("--sigmas", default=",".join(f"{s:g}" for s in SWEEP_SIGMAS),
+                        help="comma-separated sigma_w values, each in (0, 10]")
 
 
 def _sweep_run(args: argparse.Namespace) -> pd.DataFrame:
-    from . import initialization
-    return initialization.CLI_RUN["sweep"](args)
+    from .experiments.initialization import sweep
+    from .spec import ACTIVATIONS
+    options = _network_options(args, 30, 64)
+    activations = _csv_choices(args.activations, ACTIVATIONS, "activations")
+    try:
+        sigmas = tuple(float(s) for s in args.sigmas.split(",") if s.strip())
+    except ValueError:
+        sigmas = ()
+    if not sigmas or not all(0 < s <= 10 and math.isfinite(s) for s in sigmas):
+        raise UsageError(f"--sigmas must be a comma-separated list of numbers in (0, 10] "
+                         f"(got {args.sigmas!r})")
+    return sweep(activations=activations, sigmas=sigmas, **options)
 
 
 # ---- train: core.training ------------------------------------------------------------

@@ -109,8 +109,6 @@ def weight_variance(spec: ModelSpec, n_in: int, n_out: int) -> float:
     return scale / fan
 
 
-
-
 def has_theory(spec: ModelSpec) -> bool:
     """The plain mean-field recursion covers nets without batch norm or skips."""
     return not (spec.batch_norm or spec.residual)
@@ -157,3 +155,27 @@ def log10_ratio(theory: pd.DataFrame) -> float:
     if np.any(chi <= 0):
         return -math.inf
     return float(0.5 * np.sum(np.log10(chi)))
+
+
+def with_theory(spec: ModelSpec, table: pd.DataFrame) -> pd.DataFrame:
+    """Add theory columns (mean-field) to a profile table; nan where theory is absent.
+
+    Columns added: theory_activation_std, theory_signal (from the measured top-layer
+    signal), theory_chi, measured_gain (||g_{l-1}|| / ||g_l||, at layer l) and
+    theory_gain (sqrt chi)."""
+    table = table.copy()
+    if has_theory(spec):
+        mf = mean_field(spec)
+        table["theory_activation_std"] = mf["activation_std"].to_numpy()
+        table["theory_signal"] = predicted_signal(
+            mf, float(table["signal_grad_norm"].iloc[-1]))
+        table["theory_chi"] = mf["chi"].to_numpy()
+    else:
+        for column in ("theory_activation_std", "theory_signal", "theory_chi"):
+            table[column] = np.nan
+    signal = table["signal_grad_norm"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Per-layer gain of the backward pass: ||g_{l-1}|| / ||g_l||, stored at layer l.
+        table["measured_gain"] = np.concatenate([[np.nan], signal[:-1] / signal[1:]])
+    table["theory_gain"] = np.sqrt(table["theory_chi"])
+    return table

@@ -5,21 +5,26 @@ as a (depth-1, width, width) stack. Keras' VarianceScaling takes `input_axes` an
 `output_axes`, so every slice gets exactly the per-layer fan-in and fan-out a Dense
 layer would. Both the fast profiler and the plain Keras model (core.keras_model) use
 these weights, so they compute on identical numbers.
+
+`layer_seed` is the app's one seed formula (every engine derives its draws' seeds
+from it); it needs no TensorFlow, so this module loads Keras only when it draws.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .spec import READOUT_UNITS, VARIANCE_SCALING, ModelSpec
-from .tf_setup import keras
+
 
 def layer_seed(seed: int, index: int) -> int:
-    """A distinct, reproducible seed for draw number `index` of a spec's seed."""
+    """A distinct, reproducible seed for draw number `index` of a spec's seed: the one
+    seed formula of the app (per-layer networks, recurrent networks, training)."""
     return (seed * 1_000_003 + 7919 * index + 1) % (2 ** 31 - 1)
 
 
 def kernel_initializer(spec: ModelSpec, seed: int, stacked: bool = False):
     """The Keras initializer for spec.init; `stacked` for a (layers, n_in, n_out) shape."""
+    from .tf_setup import keras
     init = keras.initializers
     if spec.init == "random_normal":
         return init.RandomNormal(mean=0.0, stddev=spec.stddev, seed=seed)
@@ -39,6 +44,7 @@ def kernel_initializer(spec: ModelSpec, seed: int, stacked: bool = False):
 
 
 def _stacked_kernels(spec: ModelSpec, count: int, seed: int):
+    from .tf_setup import keras
     shape = (count, spec.width, spec.width)
     if spec.init == "identity":
         return spec.gain * np.broadcast_to(np.eye(spec.width, dtype=spec.dtype), shape)
@@ -54,6 +60,7 @@ def _stacked_kernels(spec: ModelSpec, count: int, seed: int):
 
 def make_weights(spec: ModelSpec):
     """(first kernel, stacked kernels of layers 2..depth, biases (depth, width), readout)."""
+    from .tf_setup import keras
     first = np.asarray(kernel_initializer(spec, layer_seed(spec.seed, 1))(
         (spec.n_in, spec.width), dtype=spec.dtype))
     if spec.depth > 1:

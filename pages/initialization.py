@@ -1,13 +1,13 @@
 """Initialization: the formulas, side-by-side runs, matched pairs and the Goldilocks zone."""
 import streamlit as st
 
-from core import initialization as init_core
+from core.charts import grids
 from core.charts import profiles as charts
-from core.charts.base import log_chart
+from core.experiments import initialization
 from core.spec import ACTIVATIONS, INITS, ModelSpec
 from pages import ui
 
-LAYER = "hidden layer l (1 = nearest the input)"
+WIDTH = 128  # every network of the page
 st.title("🎚️ Initialization")
 st.markdown(
     "Each layer multiplies the signal by a factor set by the spread of its weights and "
@@ -18,40 +18,16 @@ st.markdown(
 controls = ui.Controls("initialization")
 
 
-@st.cache_data(max_entries=32, show_spinner="Drawing each initializer with Keras...")
-def formula_table(n_in: int, n_out: int):
-    return init_core.formula_table(n_in, n_out)
-
-
-@st.cache_data(max_entries=32, show_spinner="Profiling the networks in Keras...")
-def compare(activation: str, depth: int, inits: tuple):
-    spec = ModelSpec(depth=depth, width=128, batch_size=128, activation=activation)
-    return init_core.compare(spec, inits)
-
-
-@st.cache_data(max_entries=8,
-               show_spinner="Measuring 36 Keras networks (first visit: up to ~10 s)...")
-def grid(depth: int):
-    table = init_core.grid(depth=depth, width=128)
-    return table, table.attrs["seconds"]
-
-
-@st.cache_data(max_entries=8, show_spinner="Sweeping σ_w for tanh and ReLU...")
-def sweep(depth: int):
-    return init_core.sweep(depth=depth, width=128)
-
-
 st.header("1. The formulas")
 row = st.columns(2)
 n_in = controls.number_input("n_in (fan-in)", "n_in", 1, 1024, 128, where=row[0])
 n_out = controls.number_input("n_out (fan-out)", "n_out", 1, 1024, 128, where=row[1])
-formulas = formula_table(int(n_in), int(n_out))
-for _, f in formulas.iterrows():
+with st.spinner("Drawing each initializer with Keras..."):
+    formulas = initialization.formula_table(int(n_in), int(n_out))
+for formula, values in initialization.formula_lines(formulas):
     left, right = st.columns([3, 2])
-    name = f.initializer.replace("_", r"\_")
-    left.latex(rf"\texttt{{{name}}}:\ {f.latex}")
-    right.markdown(f"σ = **{f.theory_std:.4g}** (formula) · Keras drew "
-                   f"{f.keras_std:.4g} · for {f.derived_for}")
+    left.latex(formula)
+    right.markdown(values)
 st.caption(
     f"σ (formula) is the weights' standard deviation for n_in = {n_in}, n_out = {n_out}; "
     "'Keras drew' is the measured std of one matrix drawn by that Keras initializer. "
@@ -75,29 +51,20 @@ if not inits:
             "layer by layer (the amplifier chain below follows the same choice).",
             icon="👆")
 else:
-    profiles = compare(activation, depth, tuple(inits))
+    base = ModelSpec(depth=depth, width=WIDTH, batch_size=128, activation=activation)
+    with st.spinner("Profiling the networks in Keras..."):
+        profiles = initialization.compare(base, tuple(inits))
     left, right = st.columns(2)
-    ui.chart(log_chart(
-        charts.measured_and_theory(profiles, "activation_std", "theory_activation_std",
-                                   "measured"),
-        x="layer", x_title=LAYER, y_title="std of the layer's outputs h_l", dash="kind",
-        title="Forward: activation std per layer", subtitle="width 128, batch 128; dashed: "
-        "mean-field theory", height=440),
-        key="chart_forward", filename=f"init_forward_{activation}_L{depth}", where=left)
-    ui.chart(log_chart(
-        charts.measured_and_theory(profiles, "signal_grad_norm", "theory_signal", "measured"),
-        x="layer", x_title=LAYER, y_title="‖dLoss/dh_l‖ (L2 norm)", dash="kind",
-        title="Backward: signal per layer", subtitle="measured with tf.GradientTape; dashed: "
-        "theory from the top layer's value", height=440),
-        key="chart_backward", filename=f"init_backward_{activation}_L{depth}", where=right)
+    ui.chart(charts.forward_std_chart(profiles), key="chart_forward",
+             filename=f"init_forward_{activation}_L{depth}", where=left)
+    ui.chart(charts.backward_signal_chart(profiles), key="chart_backward",
+             filename=f"init_backward_{activation}_L{depth}", where=right)
     st.caption("Dashed lines are infinite-width mean-field theory. At width 128 the measured "
                "forward std drifts away from it with depth (finite-width fluctuations), most "
                "visibly for ReLU; the backward gains below stay close.")
     ui.download_csv(profiles, f"init_side_by_side_{activation}_L{depth}.csv",
                     key="download_side")
-    ui.keras_code_expander({init: ModelSpec(depth=depth, width=128, batch_size=128,
-                                            activation=activation, init=init)
-                            for init in inits})
+    ui.keras_code_expander({init: base.replace(init=init) for init in inits})
 
     st.subheader("The amplifier chain")
     st.markdown(
@@ -112,12 +79,10 @@ else:
 st.header("3. Matched pairs")
 grid_depth = controls.slider("Depth of every network in the grid", "grid_depth", 10, 100,
                              50, step=10)
-table, seconds = grid(grid_depth)
-ui.chart(charts.heatmap_chart(table), key="chart_grid", filename=f"init_grid_L{grid_depth}")
-st.caption(f"36 Keras networks, depth {grid_depth}, width 128, batch 32, seed 0: measured "
-           f"in {seconds:.1f} s. Each cell is log10 of ‖dLoss/dh_1‖ / ‖dLoss/dh_L‖; 0 "
-           f"means the first layer receives as much signal as the last. Hover for the "
-           f"exact value and the mean-field theory.")
+with st.spinner("Measuring 36 Keras networks (first visit: up to ~10 s)..."):
+    table = initialization.grid(depth=grid_depth, width=WIDTH)
+ui.chart(grids.heatmap_chart(table), key="chart_grid", filename=f"init_grid_L{grid_depth}")
+st.caption(initialization.grid_caption(table, grid_depth, WIDTH))
 st.markdown(
     "The good pairs are the ones each formula was derived for: Glorot with tanh, He with "
     "the ReLU family, LeCun with SELU. No initialization rescues sigmoid: its slope is at "
@@ -128,17 +93,11 @@ ui.download_csv(table, f"init_grid_L{grid_depth}.csv", key="download_grid")
 
 st.header("4. The Goldilocks zone")
 sweep_depth = controls.slider("Depth", "sweep_depth", 5, 60, 30, step=5)
-rows = sweep(sweep_depth)
-edges = {name: init_core.critical_sigma(name) for name in init_core.SWEEP_ACTIVATIONS}
-ui.chart(charts.sweep_chart(rows, edges, sweep_depth), key="chart_sweep",
-         filename=f"init_sweep_L{sweep_depth}")
-found = []
-for name in init_core.SWEEP_ACTIVATIONS:
-    measured = init_core.crossing(rows, name, "measured")
-    found.append(f"**{name}**: theory's edge of chaos σ_w = {edges[name]:.3g}; the measured "
-                 f"ratio crosses 1 at σ_w ≈ "
-                 f"{'not in range' if measured is None else f'{measured:.3g}'}")
-st.markdown(" · ".join(found))
+with st.spinner("Sweeping σ_w for tanh and ReLU..."):
+    rows = initialization.sweep(depth=sweep_depth, width=WIDTH)
+ui.chart(grids.sweep_chart(rows, initialization.edges_of_chaos(), sweep_depth),
+         key="chart_sweep", filename=f"init_sweep_L{sweep_depth}")
+st.markdown(initialization.goldilocks_text(rows))
 st.caption(
     "W ~ N(0, σ_w²/n), zero biases, width 128, batch 64. Left of the edge the signal "
     "vanishes (ordered phase), right of it it explodes (chaotic phase). tanh's edge is "

@@ -2,10 +2,13 @@
 import streamlit as st
 
 from core import summary
-from core.charts.base import log_chart, long_format
+from core.charts import profiles as charts
 from core.experiments.problem import chart_data, identity_spec
+from core.per_layer import profile
 from core.spec import ACTIVATIONS, ModelSpec
 from pages import ui
+
+MEASURING = "Measuring every layer with TensorFlow..."
 
 st.title("✖️ The problem: gradients multiply")
 st.markdown(
@@ -41,7 +44,8 @@ with row[2]:
                       help="The notes' vanishing example", width="stretch")
 
 spec = identity_spec(depth, gain, dtype)
-table = ui.profile(spec)
+with st.spinner(MEASURING):
+    table = profile(spec)
 result = summary.summarize(table)
 
 metrics = st.columns(3)
@@ -54,19 +58,13 @@ metrics[2].metric("Verdict", result["verdict"].capitalize(),
 for line in summary.describe_problems(result):
     st.warning(line, icon="⚠️")
 
-data = chart_data(table, gain, table.attrs["input_norm"])
+forward, backward = charts.identity_charts(chart_data(table, gain,
+                                                      table.attrs["input_norm"]))
 left, right = st.columns(2)
-ui.chart(log_chart(
-    data["forward"], x="layer", x_title="hidden layer l (1 = nearest the input)",
-    y_title="‖h_l‖ (L2 norm over the batch)", title="Forward signal",
-    subtitle="measured in Keras (solid) vs theory a^l·‖x‖ (dashed)", dash="kind"),
-    key="chart_forward", filename=f"problem_forward_L{depth}_a{gain:g}", where=left)
-ui.chart(log_chart(
-    data["backward"], x="layer", x_title="hidden layer l (1 = nearest the input)",
-    y_title="‖dLoss/dh_l‖ (L2 norm)", title="Back-propagated signal",
-    subtitle="measured with tf.GradientTape (solid) vs theory a^(L−l)·‖dLoss/dh_L‖ "
-             "(dashed)", dash="kind"),
-    key="chart_backward", filename=f"problem_backward_L{depth}_a{gain:g}", where=right)
+ui.chart(forward, key="chart_forward", filename=f"problem_forward_L{depth}_a{gain:g}",
+         where=left)
+ui.chart(backward, key="chart_backward", filename=f"problem_backward_L{depth}_a{gain:g}",
+         where=right)
 ui.download_csv(table, f"problem_identity_L{depth}_a{gain:g}.csv", key="download_identity")
 ui.keras_code_expander(spec)
 
@@ -85,20 +83,17 @@ stddev = controls.select_slider(
     help="Weights are drawn from N(0, σ_w²). Keras' RandomNormal defaults to 0.05.")
 random_spec = ModelSpec(depth=depth, width=128, batch_size=128, activation=activation,
                         init="random_normal", stddev=stddev, dtype=dtype)
-random_table = ui.profile(random_spec)
+with st.spinner(MEASURING):
+    random_table = profile(random_spec)
 random_result = summary.summarize(random_table)
 st.metric("Gradient ratio layer 1 / layer L, random weights",
           ui.format_ratio(random_result),
           help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖")
 for line in summary.describe_problems(random_result):
     st.warning(line, icon="⚠️")
-ui.chart(log_chart(
-    long_format(random_table, "layer", {"signal_grad_norm": "back-propagated signal "
-                                        "‖dLoss/dh_l‖",
-                                        "weight_grad_norm": "weight gradient ‖dLoss/dW_l‖"}),
-    x="layer", x_title="hidden layer l (1 = nearest the input)", y_title="L2 norm",
-    title=f"Gradients per layer: {activation}, N(0, {stddev:g}²) weights, depth {depth}",
-    subtitle="measured with tf.GradientTape"),
+ui.chart(charts.gradients_chart(
+    random_table,
+    f"Gradients per layer: {activation}, N(0, {stddev:g}²) weights, depth {depth}"),
     key="chart_random", filename=f"problem_random_L{depth}_{activation}_{stddev:g}")
 ui.download_csv(random_table, f"problem_random_L{depth}_{activation}_{stddev:g}.csv",
                 key="download_random")

@@ -62,3 +62,38 @@ def test_bad_flags_exit_2_with_one_line(args, flag):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and flag in lines[0], done.stderr
     assert done.stdout == ""
+
+
+# ---- grid and sweep --------------------------------------------------------------------
+
+def run_in_process(*argv):
+    from contextlib import redirect_stdout
+    from core.cli import main
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+def test_cli_grid_and_sweep():
+    code, text = run_in_process("grid", "--depth", "5", "--width", "16", "--inits",
+                                "he_normal", "--activations", "relu,tanh", "--format",
+                                "json")
+    assert code == 0 and len(json.loads(text)) == 2
+    code, text = run_in_process("sweep", "--depth", "5", "--width", "16", "--sigmas",
+                                "1,2", "--activations", "relu")
+    table = pd.read_csv(io.StringIO(text))
+    assert code == 0 and set(table.kind) == {"measured", "theory"}
+
+
+@pytest.mark.parametrize("argv", [["grid", "--inits", "nope"], ["grid", "--depth", "0"],
+                                  ["sweep", "--sigmas", "1,abc"],
+                                  ["sweep", "--batch-size", "5000"]])
+def test_cli_bad_flags_exit_2_in_one_line(argv):
+    probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
+             "print('tensorflow' in sys.modules); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", probe, *argv], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert result.stdout.strip() == "False"  # rejected before TensorFlow was imported

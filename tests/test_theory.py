@@ -62,12 +62,11 @@ def test_weight_variance_matches_keras(init):
 
 
 def test_theory_matches_measured_signal():
-    from core.initialization import with_theory
     from core.per_layer import profile
     for activation, sigma in (("tanh", 0.8), ("tanh", 1.5), ("relu", 1.2)):
         spec = ModelSpec(depth=20, width=256, batch_size=64, activation=activation,
                          init="variance_scaling", scale=sigma ** 2)
-        table = with_theory(spec, profile(spec))
+        table = theory.with_theory(spec, profile(spec))
         measured = math.log10(table.signal_grad_norm.iloc[0] / table.signal_grad_norm.iloc[-1])
         predicted = math.log10(table.theory_signal.iloc[0] / table.theory_signal.iloc[-1])
         assert measured == pytest.approx(predicted, abs=0.3), (activation, sigma)
@@ -115,3 +114,15 @@ def test_relu_glorot_signal_vanishes_while_weight_gradient_is_flat():
     weight = table.weight_grad_norm.iloc[0] / table.weight_grad_norm.iloc[-1]
     assert 3e-4 < signal < 6e-3  # theory (1/sqrt 2)^19 = 1.4e-3
     assert 0.5 < weight < 2.0
+
+
+def test_with_theory_without_mean_field_is_nan_and_gains_are_measured():
+    import pandas as pd
+    spec = ModelSpec(depth=3, width=8, batch_norm=True)
+    table = pd.DataFrame({"layer": [1, 2, 3], "signal_grad_norm": [1.0, 2.0, 8.0]})
+    out = theory.with_theory(spec, table)
+    assert "theory_signal" not in table  # a copy, not the caller's table
+    assert out[["theory_activation_std", "theory_signal", "theory_chi",
+                "theory_gain"]].isna().all().all()
+    np.testing.assert_allclose(out.measured_gain, [np.nan, 0.5, 0.25])
+

@@ -76,3 +76,17 @@ def test_every_draw_of_a_spec_has_its_own_seed():
     assert abs(np.corrcoef(first.ravel(), stack[0].ravel())[0, 1]) < 0.3
     assert abs(np.corrcoef(first[0], biases[0])[0, 1]) < 0.9
     assert not np.allclose(first[0], biases[0])
+
+
+def test_the_seed_formula_needs_no_tensorflow():
+    """core.through_time and core.training derive their seeds from layer_seed too."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    code = ("import sys; from core.weights import layer_seed; "
+            "print(layer_seed(3, 2), 'tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.stdout.split() == [str((3 * 1_000_003 + 7919 * 2 + 1) % (2 ** 31 - 1)),
+                                   "False"], done.stderr
+

@@ -1,7 +1,8 @@
 """Charts: pure functions from DataFrames to Altair charts, organised by what is drawn.
 
 base          palette, status names, number format, axis titles, the one log chart builder
-profiles      per-layer profiles of one or several networks, histograms, activation curves
+profiles      per-layer profiles of one or several networks, gains, activation histograms
+grids         one number per network over a grid: the init x activation heatmap, sweeps
 curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks

@@ -1,21 +1,18 @@
-"""Chart builders for the "Why it happens" and "Initialization" pages (pure Altair).
+"""Per-layer profiles: one or several networks' tables (core.per_layer, with the theory
+columns of core.theory.with_theory) drawn layer by layer, and activation histograms.
 
-Each takes a DataFrame from core.theory / core.initialization and returns an alt.Chart;
-none imports streamlit, so tests check them with `chart.to_dict()`.
+Pure Altair: each function takes DataFrames and returns a chart; tests check them with
+`chart.to_dict()`.
 """
 from __future__ import annotations
 
-
 import altair as alt
-import numpy as np
 import pandas as pd
 
-from .base import PALETTE, format_value, log_chart
-
-LAYER_TITLE = "hidden layer l (1 = nearest the input)"
+from .base import LAYER_TITLE, colors, integer_axis, log_chart, long_format
 
 
-def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
+def title_params(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(text, subtitle=subtitle or [], anchor="start")
 
 
@@ -31,18 +28,13 @@ def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
         tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("bin_start:Q", format=".3f"),
                  alt.Tooltip("bin_end:Q", format=".3f"),
                  alt.Tooltip("fraction:Q", format=".2%", title="share")],
-    ).properties(title=_title(title, "outputs h_l of every layer, one line per layer"),
+    ).properties(title=title_params(title, "outputs h_l of every layer, one line per layer"),
                  height=300, width="container")
 
 
 # Solid, dashed, dotted...: lines that coincide (two inits at 0% saturation) stay visible.
 DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3]]
 SHAPES = ["circle", "square", "triangle-up", "diamond"]
-
-
-def integer_axis(title: str) -> alt.Axis:
-    """A layer or step axis: whole-number ticks only (no 1.5)."""
-    return alt.Axis(title=title, format="d", tickMinStep=1)
 
 
 def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
@@ -59,7 +51,7 @@ def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
         y=alt.Y(f"{column}:Q", title=y_title, scale=y_scale,
                 axis=alt.Axis(format="%" if fraction else "")),
         color=alt.Color("init:N", title=None, legend=legend,
-                        scale=alt.Scale(domain=names, range=PALETTE[:len(names)])),
+                        scale=alt.Scale(domain=names, range=colors(len(names)))),
         strokeDash=alt.StrokeDash("init:N", title=None, legend=legend, scale=alt.Scale(
             domain=names, range=[DASHES[i % len(DASHES)] for i in range(len(names))])),
         shape=alt.Shape("init:N", title=None, legend=legend, scale=alt.Scale(
@@ -67,7 +59,7 @@ def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
         tooltip=[alt.Tooltip("init:N"), alt.Tooltip("layer:Q"),
                  alt.Tooltip(f"{column}:Q", format=".2%" if fraction else ".4g",
                              title=y_title)],
-    ).properties(title=_title(title), height=360, width="container")
+    ).properties(title=title_params(title), height=360, width="container")
 
 
 def measured_and_theory(profiles: pd.DataFrame, measured: str, theory: str | None,
@@ -84,90 +76,94 @@ def measured_and_theory(profiles: pd.DataFrame, measured: str, theory: str | Non
     return pd.concat(frames, ignore_index=True)
 
 
-def heatmap_chart(grid: pd.DataFrame, clip: float = 10.0) -> alt.LayerChart:
-    """init x activation, coloured by log10(signal ratio); 0/inf/nan cells labelled."""
-    data = grid.copy()
-    values = data["ratio"].to_numpy(dtype=np.float64)
-    finite = np.isfinite(values) & (values > 0)
-    data["status"] = np.where(finite, "finite", np.where(
-        np.isnan(values), "ratio nan", np.where(values == 0, "ratio 0 (underflow)",
-                                                "ratio inf (overflow)")))
-    data["colour"] = np.where(finite, np.clip(data["log10_ratio"], -clip, clip), np.nan)
-    data["label"] = [f"{v:+.1f}" if ok else status
-                     for v, ok, status in zip(data["log10_ratio"], finite, data["status"])]
-    data["exact"] = [format_value(v) for v in values]
-    data["theory"] = [format_value(v) for v in data["theory_log10_ratio"]]
-    data["weight_ratio"] = [format_value(v) for v in data["weight_grad_ratio"]]
-    inits = list(dict.fromkeys(data["init"]))
-    activations = list(dict.fromkeys(data["activation"]))
-    base = alt.Chart(data).encode(
-        x=alt.X("activation:N", title="activation", sort=activations,
-                axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("init:N", title="initialization", sort=inits),
-        tooltip=[alt.Tooltip("init:N"), alt.Tooltip("activation:N"),
-                 alt.Tooltip("exact:N", title="signal ratio layer 1 / layer L"),
-                 alt.Tooltip("log10_ratio:Q", format=".2f", title="log10 ratio (measured)"),
-                 alt.Tooltip("theory:N", title="log10 ratio (mean-field theory)"),
-                 alt.Tooltip("weight_ratio:N", title="weight-gradient ratio 1 / L"),
-                 alt.Tooltip("verdict:N"), alt.Tooltip("status:N")])
-    valid = "isValid(datum.colour)"
-    cells = base.transform_filter(valid).mark_rect(stroke="white").encode(
-        color=alt.Color("colour:Q", title="log10 ratio",
-                        scale=alt.Scale(scheme="blueorange", domain=[-clip, clip],
-                                        domainMid=0)))
-    # 0, inf and nan cannot be coloured on a log scale: grey cells, labelled.
-    broken = base.transform_filter(f"!({valid})").mark_rect(
-        stroke="white", color="#6b6b6b")
-    text = base.mark_text(fontSize=13).encode(
-        text="label:N",
-        color=alt.condition(f"{valid} && abs(datum.colour) < {clip * 0.6}",
-                            alt.value("black"), alt.value("white")))
-    return alt.layer(cells, broken, text).properties(
-        title=_title("Signal ratio ‖dLoss/dh_1‖ / ‖dLoss/dh_L‖ (log10), measured",
-                     f"0 = healthy; negative = vanishing, positive = exploding; colour "
-                     f"clipped at ±{clip:g}; grey cells: 0, inf or nan as labelled"),
-        height=360, width="container")
-
-
-def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
-    """Signal ratio vs sigma_w: measured points, theory curve, the edge of chaos marked."""
-    long = pd.DataFrame({
-        "sigma_w": rows["sigma_w"],
-        "series": rows["activation"] + np.where(rows["kind"] == "theory", " (theory)",
-                                                " (measured)"),
-        "value": rows["ratio"], "kind": rows["kind"]})
-    chart = log_chart(long, x="sigma_w", x_title="weight scale σ_w (W ~ N(0, σ_w²/n))",
-                      y_title="signal ratio layer 1 / layer L", series="series",
-                      dash="kind", title=f"The Goldilocks zone at depth {depth}",
-                      subtitle="below 1: vanishing; above 1: exploding; vertical lines: "
-                               "theory's edge of chaos (χ = 1)", height=440)
-    marks = pd.DataFrame([{"sigma_w": v, "edge": f"{name}: σ_w = {v:.3g}"}
-                          for name, v in edges.items() if v])
-    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
-    if marks.empty:
-        return _lift_title(chart, one)
-    rules = alt.Chart(marks).mark_rule(strokeDash=[2, 2], color="#555").encode(
-        x="sigma_w:Q", tooltip=[alt.Tooltip("edge:N", title="edge of chaos (theory)")])
-    return _lift_title(chart, one, rules)
-
-
 def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
     """Per-layer backward gain ||g_{l-1}|| / ||g_l||: the amplifier chain, one per init."""
     long = measured_and_theory(profiles.dropna(subset=["measured_gain"]), "measured_gain",
                                "theory_gain", "measured gain")
-    chart = log_chart(long, x="layer", x_title=LAYER_TITLE,
-                      y_title="gain ‖dLoss/dh_(l−1)‖ / ‖dLoss/dh_l‖", dash="kind",
-                      title="Each layer is an amplifier",
-                      subtitle="backward gain through layer l (measured, solid) vs "
-                               "theory √χ_l (dashed); 1 = the voice passes unchanged",
-                      height=420)
-    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
-    return _lift_title(chart, one)
+    chart = layer_chart(long, "gain ‖dLoss/dh_(l−1)‖ / ‖dLoss/dh_l‖",
+                        "Each layer is an amplifier",
+                        "backward gain through layer l (measured, solid) vs theory √χ_l "
+                        "(dashed); 1 = the voice passes unchanged", height=420)
+    return lift_title(chart, unit_rule())
 
 
-def _lift_title(chart: alt.LayerChart, *extra) -> alt.LayerChart:
+def unit_rule() -> alt.Chart:
+    """A horizontal rule at y = 1: a ratio or gain that neither shrinks nor grows."""
+    return alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
+
+
+def lift_title(chart: alt.LayerChart, *extra) -> alt.LayerChart:
     """Layer reference marks over a log_chart, keeping its title on the outer chart."""
     title, height = chart.title, chart.height
     chart.title = alt.Undefined
     return alt.layer(chart, *extra).properties(title=title, height=height,
                                                width="container")
+
+
+def layer_chart(long: pd.DataFrame, y_title: str, title: str, subtitle: str | None = None,
+                height: int = 320, dash: str | None = "kind") -> alt.LayerChart:
+    """log_chart of long rows (layer, series, value, kind) against the layer."""
+    return log_chart(long, x="layer", x_title=LAYER_TITLE, y_title=y_title, title=title,
+                     subtitle=subtitle, dash=dash, height=height)
+
+
+# --- The problem: W = a * I ------------------------------------------------------------
+def identity_charts(data: dict[str, pd.DataFrame]) -> tuple:
+    """(forward, backward) of core.experiments.problem.chart_data: measured vs exact."""
+    forward = layer_chart(data["forward"], "‖h_l‖ (L2 norm over the batch)",
+                          "Forward signal",
+                          "measured in Keras (solid) vs theory a^l·‖x‖ (dashed)")
+    backward = layer_chart(data["backward"], "‖dLoss/dh_l‖ (L2 norm)",
+                           "Back-propagated signal",
+                           "measured with tf.GradientTape (solid) vs theory "
+                           "a^(L−l)·‖dLoss/dh_L‖ (dashed)")
+    return forward, backward
+
+
+def gradients_chart(table: pd.DataFrame, title: str) -> alt.LayerChart:
+    """One network's back-propagated signal and weight gradient per layer."""
+    long = long_format(table, "layer", {
+        "signal_grad_norm": "back-propagated signal ‖dLoss/dh_l‖",
+        "weight_grad_norm": "weight gradient ‖dLoss/dW_l‖"})
+    return layer_chart(long, "L2 norm", title, "measured with tf.GradientTape", dash=None)
+
+
+# --- Why it happens ---------------------------------------------------------------------
+def signal_by_init_chart(profiles: pd.DataFrame) -> alt.LayerChart:
+    """Glorot & Bengio's networks: the back-propagated signal per layer, one per init."""
+    long = measured_and_theory(profiles, "signal_grad_norm", None, "signal ‖dL/dh_l‖")
+    return layer_chart(long, "‖dLoss/dh_l‖ (L2 norm)", "Back-propagated signal per layer",
+                       "measured with tf.GradientTape", height=360, dash=None)
+
+
+def variance_chart(table: pd.DataFrame, title: str) -> alt.LayerChart:
+    """One network (a profile with theory columns and an `init` column): signal measured
+    and theory, and the weight gradient."""
+    init = table["init"].iloc[0]
+    long = measured_and_theory(table, "signal_grad_norm", "theory_signal",
+                               "signal ‖dL/dh_l‖")
+    long = long.assign(series=long["series"].str.replace(f"{init}: ", ""))
+    weight_rows = measured_and_theory(table, "weight_grad_norm", None,
+                                      "weight gradient ‖dL/dW_l‖")
+    long = pd.concat([long, weight_rows.assign(series="weight gradient ‖dL/dW_l‖")],
+                     ignore_index=True)
+    return layer_chart(long, "L2 norm", title, "measured in Keras (solid) vs mean-field "
+                       "theory √χ products (dashed)", height=420)
+
+
+# --- Initialization ---------------------------------------------------------------------
+def forward_std_chart(profiles: pd.DataFrame) -> alt.LayerChart:
+    """Activation std per layer, one line per init, with mean-field theory dashed."""
+    long = measured_and_theory(profiles, "activation_std", "theory_activation_std",
+                               "measured")
+    return layer_chart(long, "std of the layer's outputs h_l",
+                       "Forward: activation std per layer",
+                       "width 128, batch 128; dashed: mean-field theory", height=440)
+
+
+def backward_signal_chart(profiles: pd.DataFrame) -> alt.LayerChart:
+    """Back-propagated signal per layer, one line per init, with theory dashed."""
+    long = measured_and_theory(profiles, "signal_grad_norm", "theory_signal", "measured")
+    return layer_chart(long, "‖dLoss/dh_l‖ (L2 norm)", "Backward: signal per layer",
+                       "measured with tf.GradientTape; dashed: theory from the top "
+                       "layer's value", height=440)

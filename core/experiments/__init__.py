@@ -1,4 +1,6 @@
 """The pages' experiments: named setups built from the engine's specs and measurements.
 
 problem         the identity network of The problem (a^L)
+why             Why it happens: slopes, Glorot & Bengio's Figure 2 networks, seeds
+initialization  Initialization: formulas, side by side, the grid, the sigma_w sweep
 """
