@@ -330,30 +330,30 @@ def one_server(repo: pathlib.Path, tuned: bool, mode: str, args) -> dict:
         server.stop()
 
 
+def spread(values, digits: int = 1) -> str:
+    p50, p95, top = quantiles(values)
+    return f"p50 {p50:.{digits}f} s, p95 {p95:.{digits}f} s, max {top:.{digits}f} s"
+
+
 def report(name: str, mode: str, result: dict) -> None:
     if mode == "class":
-        p50, p95, top = quantiles(result["times"])
-        bp50, bp95, btop = quantiles(result["browser"])
-        print(f"{name}: {len(result['times'])} light clients: time to charts p50 "
-              f"{p50:.1f} s, p95 {p95:.1f} s, max {top:.1f} s; "
-              f"{len(result['browser'])} chromium sessions max {btop:.1f} s; "
-              f"errors {len(result['errors'])}; peak server RSS {result['peak_rss']:.0f} MB")
-        for error in result["errors"][:5]:
-            print(f"    error: {error[:200]}")
+        top = quantiles(result["browser"])[2]
+        print(f"{name}: {len(result['times'])} light clients: time to charts "
+              f"{spread(result['times'])}; {len(result['browser'])} chromium sessions max "
+              f"{top:.1f} s; errors {len(result['errors'])}; peak server RSS "
+              f"{result['peak_rss']:.0f} MB")
     elif mode == "latency":
         pages = ", ".join(f"{page} {seconds:.2f} s" for page, seconds in
                           result["per_page"].items())
         print(f"{name}: median server time per rerun (new settings): {pages}; RSS every "
               f"20 reruns: {', '.join(f'{r:.0f}' for r in result['rss'])} MB")
     else:
-        p50, p95, top = quantiles(result["profile"])
-        t50, t95, ttop = quantiles(result["train"])
-        print(f"{name}: {len(result['train'])} trainings (p50 {t50:.1f} s, max {ttop:.1f} s); "
-              f"{len(result['profile'])} profile requests beside them: p50 {p50:.2f} s, "
-              f"p95 {p95:.2f} s, max {top:.2f} s; errors {len(result['errors'])}; "
+        print(f"{name}: {len(result['train'])} trainings ({spread(result['train'])}); "
+              f"{len(result['profile'])} profile requests beside them: "
+              f"{spread(result['profile'], 2)}; errors {len(result['errors'])}; "
               f"peak RSS {result['peak_rss']:.0f} MB")
-        for error in result["errors"][:5]:
-            print(f"    error: {error[:200]}")
+    for error in result.get("errors", [])[:5]:
+        print(f"    error: {error[:200]}")
 
 
 def main() -> None:

@@ -11,7 +11,7 @@
   without it. We keep the rest of that cleanup (matplotlib's close("all")).
 - `st.altair_chart` calls the chart's `to_dict()`, which validates the whole spec
   against the Vega-Lite JSON schema on every rerun. Our charts are built by core
-  functions that tests/test_charts.py validates with `to_dict()`; the server converts
+  functions that the tests validate with `to_dict()`; the server converts
   them with the documented `to_dict(validate=False)`.
 - `training_slot()`: trainings wait for one of a few process-wide slots (about one per
   core), showing their place in the queue.
@@ -51,17 +51,27 @@ def _clean_problem_modules_except_keras() -> None:
             pass
 
 
+def _replace(module, name: str, make, what: str) -> bool:
+    """Replace `module.name` (a private Streamlit function) by `make(original)`, once.
+
+    If Streamlit no longer has it, log `what` stays untuned and return False."""
+    original = getattr(module, name, None)
+    if original is None:
+        _LOGGER.warning("streamlit's %s.%s is gone: %s", module.__name__, name, what)
+        return False
+    if not getattr(original, "_gradient_lab", False):
+        replacement = make(original)
+        replacement._gradient_lab = True
+        replacement.__wrapped__ = original
+        setattr(module, name, replacement)
+    return True
+
+
 def _keep_keras_state() -> bool:
     from streamlit.runtime.scriptrunner import script_runner
-    original = getattr(script_runner, "_clean_problem_modules", None)
-    if original is None:
-        _LOGGER.warning("streamlit's script_runner._clean_problem_modules is gone: "
-                        "the per-rerun Keras clear_session is not replaced")
-        return False
-    if original is not _clean_problem_modules_except_keras:
-        script_runner._original_clean_problem_modules = original
-        script_runner._clean_problem_modules = _clean_problem_modules_except_keras
-    return True
+    return _replace(script_runner, "_clean_problem_modules",
+                    lambda original: _clean_problem_modules_except_keras,
+                    "the per-rerun Keras clear_session is not replaced")
 
 
 class _Unvalidated:
@@ -80,20 +90,13 @@ class _Unvalidated:
 
 def _skip_chart_validation() -> bool:
     from streamlit.elements import vega_charts
-    original = getattr(vega_charts, "_convert_altair_to_vega_lite_spec", None)
-    if original is None:
-        _LOGGER.warning("streamlit's vega_charts._convert_altair_to_vega_lite_spec is "
-                        "gone: Altair charts are validated on every rerun")
-        return False
-    if getattr(original, "_gradient_lab", False):
-        return True
 
-    def convert(altair_chart):
-        return original(_Unvalidated(altair_chart))
-    convert._gradient_lab = True
-    convert.__wrapped__ = original
-    vega_charts._convert_altair_to_vega_lite_spec = convert
-    return True
+    def make(original):
+        def convert(altair_chart):
+            return original(_Unvalidated(altair_chart))
+        return convert
+    return _replace(vega_charts, "_convert_altair_to_vega_lite_spec", make,
+                    "Altair charts are validated on every rerun")
 
 
 def tune() -> dict[str, bool]:

@@ -288,3 +288,42 @@ def test_a_failed_export_shows_a_message_not_nothing(page, tmp_path):
         wait_for_text(page, "[data-testid=stAlert] code",
                       "Saving PNG failed: PNG conversion failed: the test broke it")
         assert page.locator("[data-testid=stException]").count() == 0
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_in_dark_mode_on_a_400px_phone(server, browser, name):
+    """The viewer's dark preference is followed, and at 400 px the page renders with no
+    exception and no horizontal scrolling of the main text."""
+    context = browser.new_context(viewport={"width": 400, "height": 800},
+                                  color_scheme="dark")
+    tab = context.new_page()
+    try:
+        open_page(tab, server, "" if name == "home" else name)
+        assert tab.locator("[data-testid=stException]").count() == 0
+        background = tab.evaluate("getComputedStyle(document.querySelector("
+                                  "'[data-testid=stApp]')).backgroundColor")
+        red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
+        assert red + green + blue < 150, background  # a dark background
+        width = tab.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth")
+        assert width <= 400, f"{name}: main content is {width} px wide at 400 px"
+    except Exception:
+        tab.screenshot(path=str(ARTIFACTS / f"dark_400_{name}.png"), full_page=True)
+        raise
+    finally:
+        context.close()
+
+
+def test_keyboard_focus_is_always_visible(server, page):
+    open_page(page, server, "problem")
+    page.wait_for_function("[...document.querySelectorAll('style')].some("
+                           "s => s.textContent.includes(':focus-visible{outline:3px'))",
+                           timeout=LOAD_TIMEOUT_MS)
+    outlines = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        outlines.append(page.evaluate(
+            "(() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return [e.tagName, s.outlineStyle, s.outlineWidth, e.outerHTML.slice(0, 120)]; })()"))
+    focused = [o for o in outlines if o[0] not in ("BODY", "HTML")]
+    assert focused, outlines
+    assert all(style != "none" and width != "0px" for _, style, width, _ in focused), outlines

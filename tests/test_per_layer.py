@@ -132,3 +132,8 @@ def test_the_problem_pages_theory_lines_are_the_measured_values_in_float64():
     data = chart_data(table, 1.3, table.attrs["input_norm"])
     assert set(data["backward"]["kind"]) == {"measured", "theory"}
     assert len(data["forward"]) == 2 * 20
+
+
+def test_the_table_has_the_documented_columns_in_order():
+    from core.per_layer import COLUMNS
+    assert list(profile(ModelSpec(depth=3, width=8, batch_size=4)).columns) == COLUMNS

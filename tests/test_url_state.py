@@ -191,5 +191,5 @@ def test_warnings_go_once_a_control_changes(app):
 def test_the_legacy_pages_workaround_still_has_its_streamlit_attribute():
     from streamlit.runtime.pages_manager import PagesManager
     assert hasattr(PagesManager, "uses_pages_directory"), (
-        "pages/ui.py's _use_the_router relies on PagesManager.uses_pages_directory, "
+        "pages/controls.py's _use_the_router relies on PagesManager.uses_pages_directory, "
         "which this Streamlit no longer has: deep links would bypass the router")

@@ -7,14 +7,18 @@ top edge of the plot with their own marker shape and a tooltip that says what th
 from __future__ import annotations
 
 import math
+import textwrap
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-# Okabe & Ito's colour-blind-safe palette.
+# Okabe & Ito's colour-blind-safe palette (black swapped for a mid grey, which stays
+# visible on a dark theme), extended to 12 with four more of mid luminance, so that
+# series on one chart never share a colour up to 12.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-           "#000000"]
+           "#882255", "#999933", "#8C564B", "#6A3D9A", "#888888"]
+SUBTITLE_WIDTH = 90  # characters per subtitle line: subtitles wrap instead of being cut
 STATUS_SHAPES = {"finite": "circle", "overflow (inf)": "triangle-up",
                  "not a number (nan)": "diamond", "underflow (0)": "triangle-down",
                  "negative": "square"}
@@ -51,6 +55,14 @@ def spec_number(value, low: float = -FLOAT_MAX, high: float = FLOAT_MAX) -> floa
 def colors(count: int) -> list:
     """`count` colours from PALETTE, cycling when there are more series than colours."""
     return (PALETTE * (count // len(PALETTE) + 1))[:max(count, 1)]
+
+
+def heading(title: str, subtitle: str | list[str] | None = None,
+            width: int = SUBTITLE_WIDTH) -> alt.TitleParams:
+    """A chart title, anchored left, whose subtitle wraps into lines of `width`."""
+    parts = [subtitle] if isinstance(subtitle, str) else list(subtitle or [])
+    lines = [line for part in parts for line in (textwrap.wrap(part, width) or [""])]
+    return alt.TitleParams(title, subtitle=lines, anchor="start")
 
 
 def integer_axis(title: str | None = None, **kwargs) -> alt.Axis:
@@ -104,17 +116,25 @@ def pin_for_log(long: pd.DataFrame, value: str = "value") -> tuple[pd.DataFrame,
 
 def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: str,
               series: str = "series", value: str = "value", dash: str | None = None,
-              height: int = 320, subtitle: str | None = None) -> alt.Chart:
+              height: int = 320, subtitle: str | None = None,
+              color: str | None = None) -> alt.Chart:
     """Lines on a log y axis, one per `series`, with 0/inf/nan pinned and marked.
 
     `dash`: a column whose value "theory" marks rows drawn as a dashed line on top of
     the measured ones (theory rows get no point markers).
+    `color`: the column that picks the colour (default: a "group" column if the table
+    has one, else `series`); a measured line and its theory line share a group, so they
+    share a colour and differ in dash. Clicking a legend entry highlights its lines.
     """
     data, domain = pin_for_log(long, value)
-    names = list(dict.fromkeys(data[series]))
-    color = alt.Color(f"{series}:N", title=None,
-                      scale=alt.Scale(domain=names, range=PALETTE[:len(names)] or PALETTE),
-                      legend=alt.Legend(orient="top", direction="vertical", labelLimit=500))
+    color = color or ("group" if "group" in data.columns else series)
+    names = list(dict.fromkeys(data[color]))
+    pick = alt.selection_point(fields=[color], bind="legend")
+    legend = alt.Legend(orient="top", direction="vertical", labelLimit=500,
+                        title="click to highlight" if len(names) > 1 else None,
+                        titleFontWeight="normal", titleFontStyle="italic")
+    colour = alt.Color(f"{color}:N", scale=alt.Scale(domain=names, range=colors(len(names))),
+                       legend=legend)
     y = alt.Y("plotted:Q", title=y_title,
               scale=alt.Scale(type="log", domain=domain, clamp=True),
               axis=alt.Axis(format=".0e", tickCount=8))
@@ -122,33 +142,42 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
                alt.Tooltip(f"{x}:Q", title=x_title),
                alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N", title="value")]
     whole = pd.api.types.is_integer_dtype(data[x])  # layers and steps: integer ticks
-    x_axis = alt.Axis(format="d", tickMinStep=1) if whole else alt.Axis()
+    x_axis = integer_axis() if whole else alt.Axis()
     base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=x_title, axis=x_axis), y=y,
-                                  color=color, tooltip=tooltip)
+                                  color=colour, tooltip=tooltip, detail=f"{series}:N")
     finite = alt.datum.status == "finite"
+    faded = alt.value(0.12)
     measured = base.transform_filter(alt.datum[dash] != "theory") if dash else base
     present = [status for status in STATUS_SHAPES
                if status in set(data["status"]) and status != "finite"]
     shape_legend = alt.Legend(orient="bottom", title=None) if present else None
     shown = ["finite"] + present
+    line = {"opacity": alt.condition(pick, alt.value(1.0), faded)}
+    if dash:  # one legend for the line styles: solid measured, dashed theory
+        kinds = sorted(set(data[dash]), key=lambda kind: kind == "theory")
+        line["strokeDash"] = alt.StrokeDash(
+            f"{dash}:N", title=None, legend=alt.Legend(orient="top", symbolStrokeWidth=2),
+            scale=alt.Scale(domain=kinds, range=[[6, 4] if kind == "theory" else [1, 0]
+                                                 for kind in kinds]))
     layers = [
-        measured.transform_filter(finite).mark_line(strokeWidth=2.5),
+        measured.transform_filter(finite).mark_line(strokeWidth=2.5).encode(**line)
+        .add_params(pick),
         measured.mark_point(filled=True).encode(
             shape=alt.Shape("status:N", legend=shape_legend,
                             scale=alt.Scale(domain=shown,
                                             range=[STATUS_SHAPES[s] for s in shown])),
             size=alt.condition(finite, alt.value(18), alt.value(50)),
-            opacity=alt.condition(finite, alt.value(0.6), alt.value(1.0))),
+            opacity=alt.condition(pick, alt.value(0.8), faded)),
     ]
     if dash:
         layers.append(base.transform_filter(alt.datum[dash] == "theory")
                       .transform_filter(finite)
-                      .mark_line(strokeWidth=2, strokeDash=[6, 4]))
+                      .mark_line(strokeWidth=2).encode(**line))
     layers += float32_lines(domain, y)
-    heading = alt.TitleParams(title, subtitle=subtitle or [], anchor="start")
     # The chart's height includes its legends: add room for the one at the top.
-    height += 18 * len(names) + (30 if present else 0)
-    return alt.layer(*layers).properties(title=heading, height=height, width="container")
+    height += 18 * (len(names) + (len(names) > 1)) + (30 if present else 0)
+    return alt.layer(*layers).properties(title=heading(title, subtitle), height=height,
+                                         width="container")
 
 
 def float32_lines(domain: list, y: alt.Y) -> list:
@@ -174,21 +203,3 @@ def long_format(df: pd.DataFrame, x: str, columns: dict[str, str],
     frames = [pd.DataFrame({x: df[x], "series": label, "value": df[column], "kind": kind})
               for column, label in columns.items()]
     return pd.concat(frames, ignore_index=True)
-
-
-def fraction_chart(df: pd.DataFrame, *, columns: dict[str, str], title: str,
-                   height: int = 220) -> alt.Chart:
-    """Fractions (0-1) per layer, e.g. saturated and dead units, as lines."""
-    data = long_format(df, "layer", columns)
-    names = list(columns.values())
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("layer:Q", title="hidden layer (1 = nearest the input)"),
-        y=alt.Y("value:Q", title="fraction of units", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
-        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=names,
-                                                                range=PALETTE[:len(names)]),
-                        legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("series:N"), alt.Tooltip("layer:Q"),
-                 alt.Tooltip("value:Q", format=".1%", title="fraction")],
-    ).properties(title=alt.TitleParams(title, anchor="start"), height=height,
-                 width="container")

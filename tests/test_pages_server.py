@@ -19,8 +19,8 @@ def test_the_streamlit_internals_we_replace_are_still_there():
     # Loud on purpose: if a Streamlit upgrade renames these, the tuning silently stops.
     from streamlit.elements import vega_charts
     from streamlit.runtime.scriptrunner import script_runner
-    assert callable(getattr(script_runner, "_original_clean_problem_modules", None)
-                    or getattr(script_runner, "_clean_problem_modules", None)), \
+    clean = getattr(script_runner, "_clean_problem_modules", None)
+    assert callable(getattr(clean, "__wrapped__", clean)), \
         "streamlit's script_runner._clean_problem_modules is gone: update pages/server.py"
     assert "_clean_problem_modules" in inspect.getsource(script_runner.ScriptRunner._run_script), \
         "ScriptRunner._run_script no longer calls _clean_problem_modules: update pages/server.py"
@@ -40,7 +40,7 @@ def test_tune_is_idempotent_and_reports_what_it_changed():
     assert server.tune() == first == {"keep_keras_state": True,
                                       "skip_chart_validation": True}
     assert script_runner._clean_problem_modules is server._clean_problem_modules_except_keras
-    assert script_runner._original_clean_problem_modules is not \
+    assert script_runner._clean_problem_modules.__wrapped__ is not \
         server._clean_problem_modules_except_keras
 
 
@@ -64,7 +64,7 @@ def test_a_script_run_no_longer_clears_the_keras_session(clear_spy):
     assert not at.exception and at.markdown[0].value == "ran"
     assert clear_spy == []
     # The spy does see Streamlit's own cleanup, which this module replaced:
-    script_runner._original_clean_problem_modules()
+    script_runner._clean_problem_modules.__wrapped__()
     assert len(clear_spy) == 1
 
 

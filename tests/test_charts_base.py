@@ -1,0 +1,83 @@
+"""Chart builders are pure: DataFrame in, Altair chart out, checked through to_dict()."""
+import math
+
+import pandas as pd
+
+from core.charts.base import PALETTE, colors, integer_axis, log_chart, long_format, pin_for_log
+
+
+def test_log_chart_pins_zero_inf_and_nan_with_labels():
+    data = pd.DataFrame({"layer": [1, 2, 3, 4, 5], "series": "signal",
+                         "value": [0.0, 1e-3, 1.0, math.inf, math.nan], "kind": "measured"})
+    pinned, domain = pin_for_log(data)
+    assert list(pinned["status"]) == ["underflow (0)", "finite", "finite", "overflow (inf)",
+                                      "not a number (nan)"]
+    assert pinned["plotted"].iloc[0] == domain[0] and pinned["plotted"].iloc[3] == domain[1]
+    assert list(pinned["exact"]) == ["0", "0.001", "1", "inf", "nan"]
+    spec = log_chart(data, x="layer", x_title="hidden layer", y_title="norm",
+                     title="Signal", dash="kind").to_dict()
+    assert spec["title"]["text"] == "Signal"
+    line, points, theory = spec["layer"]
+    assert line["encoding"]["y"]["scale"]["type"] == "log"
+    assert line["encoding"]["x"]["title"] == "hidden layer"
+    assert points["encoding"]["shape"]["field"] == "status"
+    assert points["encoding"]["shape"]["scale"]["domain"] == [
+        "finite", "overflow (inf)", "not a number (nan)", "underflow (0)"]
+    assert {t["field"] for t in points["encoding"]["tooltip"]} >= {"exact", "status"}
+    assert theory["encoding"]["strokeDash"]["field"] == "kind"
+
+
+def test_log_chart_with_no_finite_value_still_draws():
+    data = pd.DataFrame({"layer": [1, 2], "series": "s", "value": [math.inf, 0.0]})
+    spec = log_chart(data, x="layer", x_title="l", y_title="v", title="t").to_dict()
+    assert len(spec["layer"]) == 2
+    pinned, domain = pin_for_log(data)
+    assert domain[0] < domain[1]
+
+
+def test_long_format_colors_and_integer_axis():
+    table = pd.DataFrame({"layer": [1, 2], "dead_fraction": [0.0, 0.5],
+                          "saturated_fraction": [0.1, 0.2]})
+    long = long_format(table, "layer", {"dead_fraction": "dead", "saturated_fraction": "sat"})
+    assert len(long) == 4 and set(long["series"]) == {"dead", "sat"}
+    assert colors(2) == PALETTE[:2] and len(colors(20)) == 20
+    assert colors(len(PALETTE) + 1)[-1] == PALETTE[0]  # cycles
+    axis = integer_axis("layer").to_dict()
+    assert axis == {"format": "d", "tickMinStep": 1, "title": "layer"}
+
+
+def test_subtitles_wrap_instead_of_being_cut():
+    from core.charts.base import SUBTITLE_WIDTH, heading
+    long_text = "word " * 60
+    lines = heading("T", long_text).to_dict()["subtitle"]
+    assert len(lines) > 2 and all(len(line) <= SUBTITLE_WIDTH for line in lines)
+    assert " ".join(lines).split() == long_text.split()  # nothing lost
+    assert heading("T").to_dict()["subtitle"] == []
+
+
+def test_measured_and_theory_share_a_colour_and_differ_in_dash():
+    rows = pd.DataFrame({"layer": [1, 2, 1, 2], "value": [1.0, 2.0, 1.1, 2.1],
+                         "series": ["He: measured"] * 2 + ["He: theory"] * 2,
+                         "group": ["He"] * 4, "kind": ["measured"] * 2 + ["theory"] * 2})
+    spec = log_chart(rows, x="layer", x_title="l", y_title="v", title="t",
+                     dash="kind").to_dict()
+    lines = [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
+    assert len(lines) == 2
+    assert {line["encoding"]["color"]["field"] for line in lines} == {"group"}
+    dash = lines[0]["encoding"]["strokeDash"]["scale"]
+    assert dash["domain"] == ["measured", "theory"] and dash["range"] == [[1, 0], [6, 4]]
+
+
+def test_clicking_a_legend_entry_highlights_its_series():
+    rows = pd.DataFrame({"layer": [1, 2] * 2, "value": [1.0, 2.0, 3.0, 4.0],
+                         "series": ["a", "a", "b", "b"]})
+    spec = log_chart(rows, x="layer", x_title="l", y_title="v", title="t").to_dict()
+    params = spec.get("params", []) + [p for layer in spec["layer"]
+                                       for p in layer.get("params", [])]
+    assert params and params[0]["bind"] == "legend"
+    assert params[0]["select"]["fields"] == ["series"]
+    assert spec["layer"][0]["encoding"]["opacity"]["condition"]["param"] == params[0]["name"]
+
+
+def test_twelve_distinct_colours():
+    assert len(set(PALETTE)) == len(PALETTE) >= 12
