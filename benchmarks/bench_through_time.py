@@ -3,11 +3,11 @@
 Prints, measured in this one process, for each cell (SimpleRNN, LSTM, GRU):
 - naive: the real keras.layers cell called step by step in eager mode under a
   GradientTape, differentiated with respect to every state it returned
-  (core.through_time.keras_reference_profile);
+  (core.recurrent_keras.keras_reference_profile);
 - ours, trace: the first call for that cell type (traces the tf.function once);
 - ours, unseen: configurations never computed before (new seeds, gains, forget biases),
   reusing the trace: this is what a user waits for after moving a slider;
-- ours, seen: a configuration already computed (the LRU cache).
+- ours, seen: a configuration already computed (core.cache's LRU).
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_through_time.py [--repeats 5]
 """
@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from core import through_time as tt
+from core.recurrent_keras import keras_reference_profile
 
 
 def timed(fn, *args):
@@ -36,12 +37,12 @@ def main() -> None:
     # Warm up TensorFlow itself (first eager op, first tf.function) on a configuration
     # of another dtype, so that neither side below pays the process's one-time costs.
     tiny = tt.ThroughTimeSpec(steps=3, units=4, dtype="float64")
-    tt.keras_reference_profile(tiny)
+    keras_reference_profile(tiny)
     tt.through_time(tiny)
     worst = 0.0
     for cell in tt.CELLS:
         base = tt.ThroughTimeSpec(cell=cell, steps=200, units=64)
-        naive_time, naive = timed(tt.keras_reference_profile, base.replace(seed=900))
+        naive_time, naive = timed(keras_reference_profile, base.replace(seed=900))
         trace_time, _ = timed(tt.through_time, base.replace(seed=1000))
         unseen = []
         for index in range(repeats):

@@ -243,10 +243,15 @@ def _train_run(args: argparse.Namespace) -> pd.DataFrame:
 # ---- through-time: core.through_time -------------------------------------------------
 
 def _through_time_arguments(parser: argparse.ArgumentParser) -> None:
-    from . import through_time
-    through_time.add_arguments(parser)
+    from .through_time import ThroughTimeSpec
+    add_spec_arguments(parser, base=ThroughTimeSpec())
+    add_format_argument(parser)
 
 
 def _through_time_run(args: argparse.Namespace) -> pd.DataFrame:
-    from . import through_time
-    return through_time.run(args)
+    from .through_time import ThroughTimeSpec, through_time  # light: TensorFlow loads
+    spec = spec_from_args(args, base=ThroughTimeSpec())  # on the first computation
+    table = through_time(spec)
+    table["spectral_radius"] = table.attrs["spectral_radius"]
+    table["largest_singular_value"] = table.attrs["largest_singular_value"]
+    return table

@@ -77,8 +77,9 @@ def test_identity_network_code_prints_gain_powers():
 ])
 def test_recurrent_keras_code_prints_the_pages_numbers(settings):
     from core import through_time as tt
+    from core.recurrent_keras import keras_code
     spec = tt.ThroughTimeSpec(steps=4, units=4, batch_size=2, **settings)
-    rows = run_printed(tt.keras_code(spec))[1:]
+    rows = run_printed(keras_code(spec))[1:]
     assert [int(row[0]) for row in rows] == [1, 2, 3, 4]
     printed = np.array([float(row[1]) for row in rows])
     expected = tt.through_time(spec)["signal_grad_norm"].to_numpy()

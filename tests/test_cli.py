@@ -97,3 +97,37 @@ def test_cli_bad_flags_exit_2_in_one_line(argv):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert result.stdout.strip() == "False"  # rejected before TensorFlow was imported
+# ---- through-time --------------------------------------------------------------------
+
+def test_through_time_json_and_csv(capsys):
+    done = run_cli("through-time", "--cell", "gru", "--activation", "linear",
+                   "--recurrent-init", "identity", "--gain", "0.9", "--steps", "6",
+                   "--units", "4", "--seed", "3", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [row["step"] for row in rows] == [1, 2, 3, 4, 5, 6]
+    assert {"signal_grad_norm", "spectral_radius", "largest_singular_value"} <= set(rows[0])
+    # Keras' Identity on a (units, 3 units) GRU kernel fills only the first gate block.
+    assert rows[0]["spectral_radius"] == 0.0
+    from core.cli import main  # in-process: one subprocess is enough for the slow import
+    assert main(["through-time", "--cell", "simple", "--activation", "linear",
+                 "--recurrent-init", "identity", "--gain", "0.9", "--steps", "5",
+                 "--units", "4"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("step,signal_grad_norm") and len(lines) == 6
+    first, last = (float(line.split(",")[1]) for line in (lines[1], lines[-1]))
+    assert first / last == pytest.approx(0.9 ** 4, rel=1e-5)
+    assert float(lines[1].split(",")[-2]) == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (("--cell", "transformer"), "--cell must be one of simple, lstm, gru"),
+    (("--steps", "500"), "--steps must be an integer from 2 to 200"),
+    (("--gain", "abc"), "--gain must be a number from 0 to 3"),
+    (("--format", "xml"), "--format"),
+])
+def test_through_time_bad_flags_exit_2_with_one_line(flags, message):
+    done = run_cli("through-time", *flags)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr

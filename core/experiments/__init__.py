@@ -3,4 +3,5 @@
 problem         the identity network of The problem (a^L)
 why             Why it happens: slopes, Glorot & Bengio's Figure 2 networks, seeds
 initialization  Initialization: formulas, side by side, the grid, the sigma_w sweep
+through_time    Through time: the cells compared, the LSTM forget bias, clipping in action
 """
