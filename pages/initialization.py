@@ -9,7 +9,7 @@ from pages import ui
 
 WIDTH = 128  # every network of the page
 st.title("🎚️ Initialization")
-st.markdown(
+ui.intro(
     "Each layer multiplies the signal by a factor set by the spread of its weights and "
     "the slope of its activation. Initialization picks the spread so that this factor "
     "is close to 1 in both directions: the *Goldilocks zone*. Every chart below comes "

@@ -11,7 +11,7 @@ from pages import ui
 MEASURING = "Measuring every layer with TensorFlow..."
 
 st.title("✖️ The problem: gradients multiply")
-st.markdown(
+ui.intro(
     "Back-propagation carries the gradient from the loss back to the first layer, "
     "multiplying it by every layer's weights on the way. Take a deep **linear** network "
     "with no bias whose every weight matrix is `a × I`. Then the output is `a^L · x`, and "

@@ -8,7 +8,7 @@ from core.recurrent_keras import keras_code
 from pages import server, ui
 
 st.title("🔁 Through time: recurrent networks")
-st.markdown(
+ui.intro(
     "A recurrent network applies **the same cell** at every time step: `h_t = cell(x_t, h_(t−1))`. "
     "Back-propagation through time multiplies the gradient by that cell's Jacobian once per step, "
     "so a sequence of T steps behaves like a network T layers deep whose layers all share one "

@@ -11,7 +11,7 @@ from pages import ui
 WIDTHS = (64, 128, 256)
 
 st.title("🔍 Why it happens")
-st.markdown(
+ui.intro(
     "Back-propagation multiplies the gradient, layer after layer, by the weights **and** by "
     "the slope of the activation. Two things decide whether that product vanishes or "
     "explodes: how flat the activation is where the units sit, and how large the weights "

@@ -97,6 +97,8 @@ def test_cli_bad_flags_exit_2_in_one_line(argv):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert result.stdout.strip() == "False"  # rejected before TensorFlow was imported
+
+
 # ---- through-time --------------------------------------------------------------------
 
 def test_through_time_json_and_csv(capsys):

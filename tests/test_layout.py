@@ -40,3 +40,43 @@ def test_warm_up_runs_once_and_fills_the_cache():
     core.per_layer._profile.forget(identity_spec(50, 1.5))
     warmup._warm()
     assert core.per_layer._profile.contains(identity_spec(50, 1.5))
+
+
+def _lines(path) -> int:
+    return len(path.read_text().splitlines())
+
+
+# Still over the limits until the training slice's split lands (issue 12, open). Listed
+# exactly: a new file over a limit fails, and so does one of these once it is short.
+NOT_YET_SPLIT = {"pages/remedies.py", "pages/activations.py", "core/training.py"}
+
+
+def test_pages_are_short_scripts_and_core_files_stay_small():
+    """Every topic page <= 150 lines (title, intro, controls, one call, charts,
+    takeaway); every core module and shared page helper <= 400."""
+    import re
+    routed = re.findall(r'st\.Page\("(pages/\w+\.py)"', (ROOT / "streamlit_app.py").read_text())
+    assert len(routed) >= 7
+    long_pages = {path: _lines(ROOT / path) for path in routed if _lines(ROOT / path) > 150}
+    over = set(long_pages)
+    big = {str(path.relative_to(ROOT)): _lines(path)
+           for folder in ("core", "pages") for path in (ROOT / folder).rglob("*.py")
+           if _lines(path) > 400}
+    over |= set(big)
+    assert over == NOT_YET_SPLIT, {**long_pages, **big}
+
+
+def test_the_readme_layout_map_names_every_module():
+    """The README's Layout section has one line per module, and no line for a module
+    that is gone."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout"):]
+    modules = sorted(str(path.relative_to(ROOT)) for folder in ("core", "pages")
+                     for path in (ROOT / folder).rglob("*.py")
+                     if path.name != "__init__.py" or path.parent.name != folder)
+    missing = [module for module in modules if f"`{module}`" not in layout]
+    assert not missing, missing
+    import re
+    named = set(re.findall(r"`((?:core|pages)/[\w/]+\.py)`", layout))
+    gone = sorted(name for name in named if not (ROOT / name).exists())
+    assert not gone, gone
