@@ -114,8 +114,8 @@ def train(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None):
 # --- python -m core train ---------------------------------------------------------
 
 def _model_fields():
-    from .spec import FIELDS as MODEL_FIELDS
-    return [name for name in MODEL_FIELDS if name not in MODEL_FIELDS_SET_BY_TRAINING]
+    return [name for name in ModelSpec.field_map()
+            if name not in MODEL_FIELDS_SET_BY_TRAINING]
 
 
 def add_arguments(parser) -> None:
