@@ -32,6 +32,10 @@ def fresh(value):
     return value
 
 
+def _key(args: tuple, kwargs: dict):
+    return args, tuple(sorted(kwargs.items()))
+
+
 def memoize(entries: int):
     """Decorator: keep the last `entries` results, least recently used dropped first.
 
@@ -44,7 +48,7 @@ def memoize(entries: int):
 
         @functools.wraps(function)
         def cached(*args, **kwargs):
-            key = (args, tuple(sorted(kwargs.items())))
+            key = _key(args, kwargs)
             while True:
                 with lock:
                     if key in results:
@@ -71,11 +75,11 @@ def memoize(entries: int):
 
         def contains(*args, **kwargs) -> bool:
             with lock:
-                return (args, tuple(sorted(kwargs.items()))) in results
+                return _key(args, kwargs) in results
 
         def forget(*args, **kwargs) -> None:
             with lock:
-                results.pop((args, tuple(sorted(kwargs.items()))), None)
+                results.pop(_key(args, kwargs), None)
 
         def clear() -> None:
             with lock:
