@@ -13,6 +13,20 @@ VANISHING_BELOW = 1e-2  # signal ratio layer 1 / layer L below this: vanishing
 EXPLODING_ABOVE = 1e2  # ... above this: exploding
 
 
+def format_value(value: float, digits: int = 4) -> str:
+    """A number as text for tooltips and metrics: 'nan', 'inf' and '-inf' spelled out."""
+    if value is None or math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.{digits}g}"
+
+
+def format_number(value: float) -> str:
+    """A figure in a metric or a sentence: `format_value` to 3 significant digits."""
+    return format_value(value, digits=3)
+
+
 def first_layer(df: pd.DataFrame, mask, position: str = "layer") -> int | None:
     """The lowest `position` (layer or step) where `mask` holds, or None."""
     positions = df.loc[np.asarray(mask), position]

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import export
-from core.charts.base import format_value
+from core.summary import format_number as _format_number
 from core.spec import ModelSpec
 from pages.controls import Controls, as_text, presenting, run_page  # noqa: F401 - API
 
@@ -158,8 +158,8 @@ def download_csv(table: pd.DataFrame, filename: str, key: str,
 
 
 def format_number(value: float) -> str:
-    """A metric's number to 3 significant digits (core.charts.format_value)."""
-    return format_value(value, digits=3)
+    """A metric's number to 3 significant digits (core.summary.format_number)."""
+    return _format_number(value)
 
 
 def page_link(path: str, label: str, icon: str) -> None:

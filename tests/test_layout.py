@@ -4,7 +4,8 @@ import sys
 
 from conftest import ROOT
 
-LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.charts",
+LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.charts", "core.experiments.why",
+         "core.experiments.initialization", "core.experiments.through_time",
          "core.experiments.problem", "pages.warmup"]
 
 
@@ -15,6 +16,15 @@ def test_light_modules_do_not_import_tensorflow_or_streamlit():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
     assert done.stdout.split() == ["False", "False", "False"], done.stderr
+
+
+def test_experiments_and_summary_do_not_load_altair():
+    """Sentences format numbers with core.summary, not through the charts package."""
+    code = ("import sys\n" + "".join(f"import {name}\n" for name in LIGHT) +
+            "print('altair' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.stdout.split() == ["False"], done.stderr
 
 
 def test_core_never_imports_streamlit():

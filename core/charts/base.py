@@ -13,6 +13,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..summary import format_value  # noqa: F401 - the one number formatter, for charts
+
 # Okabe & Ito's colour-blind-safe palette (black swapped for a mid grey, which stays
 # visible on a dark theme), extended to 12 with four more of mid luminance, so that
 # series on one chart never share a colour up to 12.
@@ -80,15 +82,6 @@ def value_status(values: np.ndarray) -> np.ndarray:
     status[np.isinf(values)] = "overflow (inf)"
     status[np.isnan(values)] = "not a number (nan)"
     return status
-
-
-def format_value(value: float, digits: int = 4) -> str:
-    """A number as text for tooltips and metrics: 'nan', 'inf' and '-inf' spelled out."""
-    if value is None or math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.{digits}g}"
 
 
 def pin_for_log(long: pd.DataFrame, value: str = "value") -> tuple[pd.DataFrame, list]:

@@ -18,6 +18,7 @@ import pandas as pd
 from .. import theory
 from ..cache import memoize
 from ..spec import ModelSpec
+from ..summary import format_value as _number
 from ..theory import with_theory
 
 # Ordered so that the matched pairs (glorot-tanh, he-relu, lecun-selu) sit near the
@@ -205,11 +206,6 @@ def crossing(sweep_rows: pd.DataFrame, activation: str, kind: str) -> float | No
 
 
 # --- What the page says about these numbers --------------------------------------------
-def _number(value: float, digits: int = 4) -> str:
-    from ..charts.base import format_value  # the one number formatter
-    return format_value(value, digits)
-
-
 def formula_lines(formulas: pd.DataFrame) -> list[tuple[str, str]]:
     """(LaTeX, Markdown) per row of formula_table: the formula, and its sigma as the
     formula gives it and as Keras drew it."""

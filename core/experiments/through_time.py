@@ -15,16 +15,11 @@ import pandas as pd
 from ..cache import memoize
 from ..spec import Spec, spec_field
 from ..summary import describe_problems, summarize
+from ..summary import format_number as _number
 from ..through_time import (CELL_NAMES, CELLS, ThroughTimeSpec, make_weights, theory_line,
                             through_time)
 
 FORGET_BIASES = (0.0, 1.0, 3.0, 5.0)
-
-
-def _number(value: float) -> str:
-    """A figure in a sentence: core.charts.base.format_value to 3 digits, like a metric."""
-    from ..charts.base import format_value  # the one number formatter (no Altair use)
-    return format_value(value, digits=3)
 
 
 # ---------------------------------------------------------------- diagnosis

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..cache import memoize
 from ..spec import ModelSpec
+from ..summary import format_number as _number
 from ..summary import gradient_ratio, summarize
 from ..theory import with_theory
 
@@ -22,11 +23,6 @@ CURVES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
 SEEDS = 3  # networks averaged for a ratio whose single-seed value is noisy
 FLAT_WITHIN = 2.0  # a weight-gradient ratio in [1/2, 2] counts as flat
 OVERLAP_WITHIN = 0.005  # two saturation lines this close at every layer coincide
-
-
-def _number(value: float) -> str:
-    from ..charts.base import format_value  # the one number formatter
-    return format_value(value, digits=3)
 
 
 @memoize(entries=2)
