@@ -179,3 +179,8 @@ def profile(spec: ModelSpec) -> pd.DataFrame:
     if not isinstance(spec, ModelSpec):
         raise TypeError("profile() takes a core.ModelSpec")
     return _profile(spec)
+
+
+def is_cached(spec: ModelSpec) -> bool:
+    """Whether `profile(spec)` would answer from the cache (no TensorFlow work)."""
+    return _profile.contains(spec)

@@ -21,8 +21,8 @@ from pages.controls import Controls, as_text, presenting, run_page  # noqa: F401
 def profile(spec: ModelSpec) -> pd.DataFrame:
     """core.per_layer's profile (cached there, for every session); a spinner while a new
     spec is measured."""
-    from core.per_layer import _profile, profile as compute
-    if _profile.contains(spec):
+    from core.per_layer import is_cached, profile as compute
+    if is_cached(spec):
         return compute(spec)
     with st.spinner("Measuring every layer with TensorFlow..."):
         return compute(spec)
