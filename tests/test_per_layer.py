@@ -137,3 +137,36 @@ def test_the_problem_pages_theory_lines_are_the_measured_values_in_float64():
 def test_the_table_has_the_documented_columns_in_order():
     from core.per_layer import COLUMNS
     assert list(profile(ModelSpec(depth=3, width=8, batch_size=4)).columns) == COLUMNS
+
+
+@pytest.mark.parametrize("activation", ["gelu", "tanh", "sigmoid", "swish", "elu", "relu"])
+def test_saturated_and_dead_fractions_equal_their_definition_on_the_keras_model(activation):
+    """Recompute both fractions from the plain Keras model's pre-activations, with the
+    definitions of core.per_layer: saturated = slope below 5% of the peak on a tail
+    (|z| >= 2; GELU's interior dip near z = -0.75 is not saturation), dead = a unit
+    whose output and slope are 0 for every example."""
+    from core import theory
+    from core.activations import peak_slope, saturates
+    from core.keras_model import build_keras_model
+    from core.per_layer import SATURATION_MIN_Z, SATURATION_SLOPE
+    from core.tf_setup import keras
+    from core.weights import make_data, make_weights
+    spec = ModelSpec(depth=3, width=64, batch_size=128, activation=activation,
+                     init="lecun_normal", bias_stddev=0.3, dtype="float64")
+    model = build_keras_model(spec, make_weights(spec))
+    dense = [model.get_layer(f"dense_{layer}").output for layer in range(1, 4)]
+    z_all = keras.Model(model.input, dense)(make_data(spec)[0])
+    table = compute_profile(spec)
+    for layer, z in enumerate(z_all):
+        z = np.asarray(z)
+        slope = theory.slope(activation, z)
+        flat = (np.abs(slope) < SATURATION_SLOPE * peak_slope(activation)) & (
+            np.abs(z) >= SATURATION_MIN_Z)
+        expected = flat.mean() if saturates(activation) else 0.0
+        assert table["saturated_fraction"].iloc[layer] == pytest.approx(expected, abs=1e-12)
+        silent = (theory.phi(activation, z) == 0) & (slope == 0)
+        assert table["dead_fraction"].iloc[layer] == pytest.approx(
+            silent.all(axis=0).mean(), abs=1e-12)
+    if activation == "gelu":  # the dip is visited: without the tail rule it would count
+        dip = np.abs(theory.slope("gelu", np.asarray(z_all[0]))) < 0.05 * peak_slope("gelu")
+        assert dip.mean() > table["saturated_fraction"].iloc[0] + 0.02

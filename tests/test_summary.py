@@ -164,3 +164,13 @@ def test_gradient_ratio(first, last, expected):
     (1e2, False, False, "healthy"), (1.01e2, False, False, "exploding")])
 def test_verdict_thresholds(ratio, overflow, underflow, verdict):
     assert summary.verdict_of(ratio, overflow, underflow) == verdict
+
+
+def test_a_run_of_zeros_ends_where_the_zeros_end():
+    # layers:  1    2    3    4    5    6
+    grads = [0.0, 0.0, 1e-3, 0.0, 0.0, 1.0]
+    found = summary.summarize(table(grads, forward=np.ones(6), weight_norm=np.ones(6)))
+    assert (found["grad_zero_from"], found["grad_zero_to"]) == (5, 4)
+    forward = [1.0, 0.0, 0.0, 2.0, 0.0, 1.0]
+    found = summary.summarize(table([1.0] * 6, forward=forward, weight_norm=np.ones(6)))
+    assert (found["forward_zero_from"], found["forward_zero_to"]) == (2, 3)

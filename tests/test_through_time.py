@@ -105,3 +105,13 @@ def test_the_recurrent_matrix_is_the_candidate_block_in_keras_gate_order():
         np.testing.assert_array_equal(tt.recurrent_matrix(spec, kernel),
                                       expected * np.eye(units))
         assert tt.kernel_radii(spec, kernel) == pytest.approx((expected, expected))
+
+
+def test_the_theory_line_is_anchored_on_the_last_measured_step():
+    """Away from the exact linear case the line still meets the measurement at step T."""
+    spec = tt.ThroughTimeSpec(cell="simple", activation="tanh", gain=1.2, steps=40,
+                              units=16, dtype="float64")
+    table = tt.through_time(spec)
+    theory = tt.theory_line(table, 0.7)
+    assert theory[-1] == pytest.approx(float(table["signal_grad_norm"].iloc[-1]), rel=1e-12)
+    assert theory[0] == pytest.approx(theory[-1] * 0.7 ** 39, rel=1e-9)

@@ -90,3 +90,9 @@ def test_the_seed_formula_needs_no_tensorflow():
     assert done.stdout.split() == [str((3 * 1_000_003 + 7919 * 2 + 1) % (2 ** 31 - 1)),
                                    "False"], done.stderr
 
+
+
+def test_no_bias_wins_over_a_bias_spread():
+    _, _, biases, _ = make_weights(ModelSpec(depth=4, width=8, bias_stddev=0.5,
+                                             no_bias=True))
+    assert not biases.any()
