@@ -20,6 +20,7 @@ DESCRIPTIONS = {
     "xor": "points in [-1, 1]^2 labelled by the sign of x*y, 2 classes",
 }
 TEST_FRACTION = 0.2
+DIGITS_FEATURES = 64  # 8 x 8 pixels
 POINTS_2D = 1000
 
 
