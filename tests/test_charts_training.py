@@ -99,3 +99,16 @@ def test_step_and_layer_axes_have_integer_ticks_and_legends_have_room():
     many = {f"run {k}": run for k in range(7)}
     for chart in (charts.accuracy_chart(many), charts.loss_chart(many)):
         assert chart.to_dict()["height"] >= 100 + 30 * 7  # room for 7 legend entries
+
+
+def test_a_compared_pair_gets_one_heatmap_scale_and_two_ratio_charts():
+    small = _toy_run([2.0] * 4, [1e-8, 1e-6, 1e-5, 1e-4, 0.0, 1e-3, np.nan, 1e-2])
+    large = _toy_run([2.0] * 4, [1.0, 10.0, np.inf, 1e30, 1e2, 1e3, 1e4, 1e5])
+    pair = charts.weight_gradient_pair({"a": small, "b": large}, ["a", "b"])
+    assert len(pair) == 2
+    for heatmap, ratio in pair:
+        spec = heatmap.to_dict()
+        scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+                  if "field" in layer["encoding"].get("color", {})]
+        assert scales[0]["domain"] == pytest.approx([-8.0, 30.0])
+        assert "Update-to-weight ratio" in json.dumps(ratio.to_dict()["title"])
