@@ -2,7 +2,8 @@
 
 Real keras.layers (Dense -> BatchNormalization -> activation, + identity skip) with the
 same initial weights core.weights draws for the profile, and a softmax readout for the
-data set's classes.
+data set's classes. An L2 penalty is a `keras.regularizers.L2` on every kernel (the
+readout's too), which Keras collects in `model.losses`.
 """
 from __future__ import annotations
 
@@ -21,16 +22,18 @@ MOMENTUM = 0.9  # the "momentum" optimizer: keras.optimizers.SGD(momentum=0.9)
 class Network:
     """The trained network: keras.layers, plus a functional keras.Model over them."""
 
-    def __init__(self, spec: ModelSpec, classes: int):
+    def __init__(self, spec: ModelSpec, classes: int, l2: float = 0.0):
         first, stack, biases, _ = make_weights(spec)
         kernels = [first] + list(stack)
+        regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
         self.spec = spec
         self.dense, self.norms, self.acts = [], [], []
         inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
         h = inputs
         for layer in range(1, spec.depth + 1):
             dense = keras.layers.Dense(spec.width, use_bias=not spec.no_bias,
-                                       dtype=spec.dtype, name=f"dense_{layer}")
+                                       kernel_regularizer=regularizer, dtype=spec.dtype,
+                                       name=f"dense_{layer}")
             norm = keras.layers.BatchNormalization(
                 epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}") \
                 if spec.batch_norm else None
@@ -43,7 +46,8 @@ class Network:
             self.dense.append(dense)
             self.norms.append(norm)
             self.acts.append(act)
-        self.readout = keras.layers.Dense(classes, dtype=spec.dtype, name="readout")
+        self.readout = keras.layers.Dense(classes, kernel_regularizer=regularizer,
+                                          dtype=spec.dtype, name="readout")
         logits = self.readout(h)
         readout_kernel = keras.initializers.GlorotUniform(seed=layer_seed(spec.seed, 0))(
             (spec.width, classes), dtype=spec.dtype)

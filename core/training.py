@@ -132,7 +132,7 @@ def train(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None) -> p
     data = datasets.load(training_spec.dataset, training_spec.seed, model_spec.dtype)
     spec = training_model_spec(model_spec, training_spec, data.features)
     check_budget(spec, training_spec, data.features)
-    network = Network(spec, data.classes)
+    network = Network(spec, data.classes, training_spec.l2)
     step_fn, accuracy_fn = _build_step(network, make_optimizer(training_spec),
                                        training_spec)
     order = batch_order(len(data.y_train), training_spec.batch_size, training_spec.steps,
@@ -222,9 +222,10 @@ def _clipped(training_spec: TrainingSpec):
 
 
 def _accuracy(logits, y):
-    from .tf_setup import tf
-    return tf.reduce_mean(tf.cast(tf.equal(
-        tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.float64))
+    """Keras' sparse categorical accuracy, averaged in float64."""
+    from .tf_setup import keras, tf
+    return tf.reduce_mean(tf.cast(keras.metrics.sparse_categorical_accuracy(y, logits),
+                                  tf.float64))
 
 
 def _build_step(network, optimizer, training_spec: TrainingSpec):
@@ -235,15 +236,13 @@ def _build_step(network, optimizer, training_spec: TrainingSpec):
     same width), so their cost, and the tracing time, hardly grow with depth. Norms are
     taken in float64, so that float32 gradients up to ~1e150 do not overflow.
     """
-    from .tf_setup import tf
+    from .tf_setup import keras, tf
     spec = network.spec
     dtype = spec.dtype
     unit_stats, clipped = _unit_stats(spec), _clipped(training_spec)
     variables = list(network.model.trainable_variables)
     kernel_index = [next(i for i, v in enumerate(variables) if v is kernel)
                     for kernel in network.kernels]
-    penalized = network.kernels + [network.readout.kernel]
-    l2 = training_spec.l2
     batch_signature = [tf.TensorSpec([None, spec.n_in], dtype),
                        tf.TensorSpec([None], tf.int32)]
 
@@ -251,11 +250,11 @@ def _build_step(network, optimizer, training_spec: TrainingSpec):
     def step(x, y):
         with tf.GradientTape() as tape:
             logits, zs, hs = network.forward(x, training=True)
-            data_loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=y, logits=logits))
-            penalty = tf.zeros([], dtype)
-            if l2 > 0:
-                penalty = l2 * tf.add_n([tf.reduce_sum(tf.square(k)) for k in penalized])
+            data_loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
+                y, logits, from_logits=True))
+            # the kernels' keras.regularizers.L2 terms (none when l2 is 0)
+            penalties = network.model.losses
+            penalty = tf.add_n(penalties) if penalties else tf.zeros([], dtype)
             loss = data_loss + penalty
         grads = tape.gradient(loss, variables + hs)
         var_grads, signal_grads = grads[:len(variables)], grads[len(variables):]

@@ -45,3 +45,13 @@ def test_the_optimizer_is_keras_own_with_its_clipping_argument(changes, kind, mo
     assert optimizer.clipvalue == 0.5 and optimizer.clipnorm is None
     if momentum is not None:
         assert optimizer.momentum == momentum
+
+
+def test_l2_is_a_keras_regularizer_on_every_kernel_and_the_readout():
+    network = Network(SPEC, classes=3, l2=0.01)
+    kernels = [np.asarray(k, np.float64) for k in network.kernels + [network.readout.kernel]]
+    expected = 0.01 * sum(float(np.sum(k ** 2)) for k in kernels)
+    assert len(network.model.losses) == SPEC.depth + 1
+    assert float(sum(np.asarray(loss) for loss in network.model.losses)) == pytest.approx(
+        expected, rel=1e-6)
+    assert Network(SPEC, classes=3).model.losses == []

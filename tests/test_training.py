@@ -175,3 +175,28 @@ def test_a_real_divergence_names_a_layer_that_is_broken_in_the_table():
         assert not np.isfinite(row[["signal_grad_norm", "weight_grad_norm", "weight_norm",
                                     "activation_std", "activation_mean"]].to_numpy(
             np.float64)).all()
+
+
+def test_the_recorded_loss_is_keras_cross_entropy_plus_the_l2_penalty():
+    """Step 1, recomputed by hand from the initial network: mean -log softmax(logits)[y]
+    and l2 x the sum of squared kernels (the readout's too)."""
+    from core import datasets
+    from core.network import Network
+    from core.training import batch_order, training_model_spec
+    training = TrainingSpec(steps=1, batch_size=16, l2=0.01, eval_every=1, seed=4)
+    table = train(SMALL, training)
+    data = datasets.load(training.dataset, training.seed)
+    spec = training_model_spec(SMALL, training, data.features)
+    network = Network(spec, data.classes)
+    batch = batch_order(len(data.y_train), 16, 1, training.seed)[0]
+    logits = np.asarray(network.model(data.x_train[batch]), np.float64)
+    log_softmax = logits - logits.max(1, keepdims=True)
+    log_softmax -= np.log(np.exp(log_softmax).sum(1, keepdims=True))
+    cross_entropy = -np.mean(log_softmax[np.arange(16), data.y_train[batch]])
+    kernels = [np.asarray(k, np.float64) for k in network.kernels + [network.readout.kernel]]
+    first = per_step(table).iloc[0]
+    assert first["loss"] == pytest.approx(cross_entropy, rel=1e-5)
+    assert first["l2_penalty"] == pytest.approx(0.01 * sum(np.sum(k ** 2) for k in kernels),
+                                                rel=1e-5)
+    accuracy = np.mean(logits.argmax(1) == data.y_train[batch])
+    assert first["batch_accuracy"] == accuracy
