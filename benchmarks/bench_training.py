@@ -18,11 +18,12 @@ def plain_fit(model_spec, training_spec) -> float:
     """Seconds for keras Model.fit on the same network, data, steps and batch."""
     from core import datasets
     from core.tf_setup import keras
-    from core.training import _Network, batch_order, make_optimizer, training_model_spec
+    from core.network import Network, make_optimizer
+    from core.training import batch_order, training_model_spec
     started = time.perf_counter()
     data = datasets.load(training_spec.dataset, training_spec.seed, model_spec.dtype)
     spec = training_model_spec(model_spec, training_spec, data.features)
-    network = _Network(spec, data.classes)
+    network = Network(spec, data.classes)
     network.model.compile(optimizer=make_optimizer(training_spec),
                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                           metrics=["accuracy"])
@@ -42,7 +43,8 @@ def recorded(model_spec, training_spec) -> tuple[float, object]:
 
 
 def main() -> None:
-    from core.training import DEFAULT_MODEL, TrainingSpec, summarize
+    from core.summary import summarize_run
+    from core.training import DEFAULT_MODEL, TrainingSpec
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--depth", type=int, default=20)
     parser.add_argument("--width", type=int, default=64)
@@ -71,7 +73,7 @@ def main() -> None:
               f"every step) {seconds:.2f} s, ratio {seconds / fits[-1]:.2f}")
     print(f"median: model.fit {np.median(fits):.2f} s, core.train {np.median(records):.2f} s, "
           f"ratio {np.median(records) / np.median(fits):.2f} (goal <= 1.5)")
-    result = summarize(table)
+    result = summarize_run(table)
     print(f"core.train recorded {len(table)} rows; test accuracy "
           f"{result['final_test_accuracy']:.3f}")
 

@@ -228,16 +228,34 @@ def _sweep_run(args: argparse.Namespace) -> pd.DataFrame:
     return sweep(activations=activations, sigmas=sigmas, **options)
 
 
-# ---- train: core.training ------------------------------------------------------------
+# ---- train: core.training -----------------------------------------------------------
+# Model flags are ModelSpec's fields but those training sets itself; training flags are
+# TrainingSpec's. core.training loads TensorFlow only when train() runs.
+
+def _train_model_fields() -> list[str]:
+    from .training import MODEL_FIELDS_SET_BY_TRAINING
+    return [name for name in ModelSpec.field_map() if name not in MODEL_FIELDS_SET_BY_TRAINING]
+
 
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
-    from . import training
-    training.add_arguments(parser)
+    from .training import DEFAULT_MODEL, TrainingSpec
+    add_spec_arguments(parser, fields=_train_model_fields(), base=DEFAULT_MODEL)
+    add_spec_arguments(parser, base=TrainingSpec())
+    add_format_argument(parser)
 
 
 def _train_run(args: argparse.Namespace) -> pd.DataFrame:
-    from . import training
-    return training.run(args)
+    from .training import DEFAULT_MODEL, TrainingSpec, check_budget, train
+    model_spec = spec_from_args(args, fields=_train_model_fields(), base=DEFAULT_MODEL)
+    training_spec = spec_from_args(args, base=TrainingSpec())
+    try:
+        check_budget(model_spec, training_spec)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    table = train(model_spec, training_spec)  # TensorFlow is imported only now
+    if table.attrs["divergence"]:
+        print(table.attrs["divergence"]["message"], file=sys.stderr)
+    return table
 
 
 # ---- through-time: core.through_time -------------------------------------------------

@@ -1,8 +1,10 @@
 """Training data, nothing downloaded: scikit-learn's bundled digits and 2-D toy sets.
 
 Every loader is a pure function of the seed and returns a `Dataset` with a stratified
-held-out split. The 2-D sets are generated here with numpy (same recipes as
-scikit-learn's make_moons / make_circles, and the classic two spirals and XOR).
+held-out split (scikit-learn's `train_test_split(stratify=y)`). The digits ship with
+scikit-learn, moons and circles are its `make_moons` and `make_circles`; the two
+spirals and XOR, which scikit-learn has no generator for, are drawn here with numpy.
+scikit-learn is imported only when a data set is loaded.
 """
 from __future__ import annotations
 
@@ -10,17 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .weights import layer_seed
+
 DATASETS = ("digits", "moons", "circles", "spirals", "xor")
-DESCRIPTIONS = {
-    "digits": "8x8 handwritten digits (scikit-learn's bundled copy of the UCI set): "
-              "1,797 images, 64 pixels scaled to [0, 1], 10 classes",
-    "moons": "two interleaving half circles, 2-D, noise 0.2, 2 classes",
-    "circles": "two concentric circles (radius ratio 0.5), 2-D, noise 0.1, 2 classes",
-    "spirals": "two interleaved spirals, 2-D, noise 0.2, 2 classes",
-    "xor": "points in [-1, 1]^2 labelled by the sign of x*y, 2 classes",
-}
 TEST_FRACTION = 0.2
+DIGITS_FEATURES = 64  # 8 x 8 pixels
 POINTS_2D = 1000
+DATA_DRAW, SPLIT_DRAW = 5, 6  # core.weights.layer_seed indices of the two draws
 
 
 @dataclass(frozen=True)
@@ -37,25 +35,18 @@ class Dataset:
         return self.x_train.shape[1]
 
 
-def _moons(rng, n):
-    half = n // 2
-    t_out, t_in = np.pi * rng.random(half), np.pi * rng.random(n - half)
-    x = np.concatenate([np.c_[np.cos(t_out), np.sin(t_out)],
-                        np.c_[1 - np.cos(t_in), 0.5 - np.sin(t_in)]])
-    y = np.r_[np.zeros(half), np.ones(n - half)]
-    return x + rng.normal(0, 0.2, x.shape), y
+def _moons(seed: int, n: int):
+    from sklearn.datasets import make_moons
+    return make_moons(n_samples=n, noise=0.2, random_state=seed)
 
 
-def _circles(rng, n):
-    half = n // 2
-    t = 2 * np.pi * rng.random(n)
-    radius = np.r_[np.ones(half), 0.5 * np.ones(n - half)]
-    x = np.c_[radius * np.cos(t), radius * np.sin(t)]
-    y = np.r_[np.zeros(half), np.ones(n - half)]
-    return x + rng.normal(0, 0.1, x.shape), y
+def _circles(seed: int, n: int):
+    from sklearn.datasets import make_circles
+    return make_circles(n_samples=n, noise=0.1, factor=0.5, random_state=seed)
 
 
-def _spirals(rng, n):
+def _spirals(seed: int, n: int):
+    rng = np.random.default_rng(seed)
     half = n // 2
     t = np.sqrt(rng.random(n)) * 3 * np.pi
     sign = np.r_[np.ones(half), -np.ones(n - half)]
@@ -64,8 +55,8 @@ def _spirals(rng, n):
     return x * 2 + rng.normal(0, 0.2 / 3, x.shape), y
 
 
-def _xor(rng, n):
-    x = rng.uniform(-1, 1, size=(n, 2))
+def _xor(seed: int, n: int):
+    x = np.random.default_rng(seed).uniform(-1, 1, size=(n, 2))
     return x, (x[:, 0] * x[:, 1] > 0).astype(float)
 
 
@@ -75,27 +66,17 @@ def _digits():
     return bunch.data / 16.0, bunch.target
 
 
-def _split(x, y, rng):
-    """Stratified split: TEST_FRACTION of every class goes to the test set."""
-    test = np.zeros(len(y), dtype=bool)
-    for label in np.unique(y):
-        members = np.flatnonzero(y == label)
-        chosen = rng.permutation(members)[:int(round(TEST_FRACTION * len(members)))]
-        test[chosen] = True
-    train_order = rng.permutation(np.flatnonzero(~test))
-    return x[train_order], y[train_order], x[test], y[test]
-
-
 def load(name: str, seed: int = 0, dtype: str = "float32") -> Dataset:
     """The named data set, split into train and test from `seed`."""
+    from sklearn.model_selection import train_test_split
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)} (got {name!r})")
-    rng = np.random.default_rng([seed, 5])
     if name == "digits":
         x, y = _digits()
     else:
         x, y = {"moons": _moons, "circles": _circles, "spirals": _spirals,
-                "xor": _xor}[name](rng, POINTS_2D)
-    x_train, y_train, x_test, y_test = _split(x, y, rng)
+                "xor": _xor}[name](layer_seed(seed, DATA_DRAW), POINTS_2D)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=TEST_FRACTION, stratify=y, random_state=layer_seed(seed, SPLIT_DRAW))
     return Dataset(name, x_train.astype(dtype), y_train.astype("int32"),
                    x_test.astype(dtype), y_test.astype("int32"), int(y.max()) + 1)

@@ -16,7 +16,8 @@ from .weights import kernel_initializer, layer_seed, make_data, \
     make_weights
 
 
-def _activation_layer(spec: ModelSpec, name: str):
+def activation_layer(spec: ModelSpec, name: str):
+    """The spec's activation as a Keras layer (LeakyReLU with its negative slope)."""
     if spec.activation == "leaky_relu":
         return keras.layers.LeakyReLU(negative_slope=spec.negative_slope, name=name,
                                       dtype=spec.dtype)
@@ -41,7 +42,7 @@ def build_keras_model(spec: ModelSpec, weights=None) -> keras.Model:
         if spec.batch_norm:
             z = keras.layers.BatchNormalization(epsilon=BN_EPSILON, dtype=spec.dtype,
                                                 name=f"batch_norm_{layer}")(z, training=True)
-        a = _activation_layer(spec, f"activation_{layer}")(z)
+        a = activation_layer(spec, f"activation_{layer}")(z)
         h = keras.layers.Add(name=f"skip_{layer}", dtype=spec.dtype)([h, a]) \
             if spec.residual and layer > 1 else a
         hidden.append(h)

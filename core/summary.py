@@ -206,3 +206,58 @@ def describe_problems(summary: dict, column_label: str = "back-propagated signal
             lines.append(f"Going back from {origin}, the {column_label} underflows to "
                          f"exactly 0 {span}: {UNDERFLOW}.")
     return lines
+
+
+# --- training runs: core.training's long tables (one row per step x layer) -------------
+RECENT = 20  # steps averaged for "recent" batch accuracy
+
+
+def layer_ratio(values: pd.Series) -> float:
+    """`gradient_ratio` of a per-layer column: first layer / last layer (nan if empty)."""
+    if not len(values):
+        return math.nan
+    return gradient_ratio(float(values.iloc[0]), float(values.iloc[-1]))
+
+
+def summarize_run(table: pd.DataFrame) -> dict:
+    """Headline numbers of one training run, all read from its recorded table."""
+    steps = table.groupby("step", sort=True).first()
+    per_step_dead = table.groupby("step")["dead_fraction"].mean()
+    evaluated = steps["test_accuracy"].dropna()
+    finite_loss = steps["loss"][np.isfinite(steps["loss"])]
+    first = table[table["step"] == 1]
+    last = table[table["step"] == table["step"].max()]
+    divergence = table.attrs.get("divergence") or {}
+
+    def at(series, position):
+        return float(series.iloc[position]) if len(series) else math.nan
+    return {
+        "steps_done": int(table["step"].max()) if len(table) else 0,
+        "final_loss": at(finite_loss, -1),
+        "min_loss": float(finite_loss.min()) if len(finite_loss) else math.nan,
+        "final_test_accuracy": at(evaluated, -1),
+        "best_test_accuracy": float(evaluated.max()) if len(evaluated) else math.nan,
+        "dead_first": at(per_step_dead, 0),
+        "dead_last": at(per_step_dead, -1),
+        "dead_max": float(per_step_dead.max()) if len(per_step_dead) else math.nan,
+        "clipped_fraction": float(steps["clipped"].mean()) if len(steps) else 0.0,
+        # training-mode accuracy on the last RECENT batches (batch norm: batch statistics)
+        "recent_batch_accuracy": float(steps["batch_accuracy"].iloc[-RECENT:].mean())
+        if len(steps) else math.nan,
+        "grad_ratio_first_last": layer_ratio(last["weight_grad_norm"]),
+        "grad_ratio_step_1": layer_ratio(first["weight_grad_norm"]),
+        "signal_ratio_step_1": layer_ratio(first["signal_grad_norm"]),
+        "diverged_step": divergence.get("step"),
+        "diverged_layer": divergence.get("layer"),
+        "seconds": table.attrs.get("seconds", math.nan),
+    }
+
+
+def summarize_runs(tables: dict) -> pd.DataFrame:
+    """`summarize_run` of every run (label -> table), one row each, labelled `run`;
+    diverged_step in whole numbers, empty where the run did not diverge."""
+    frame = pd.DataFrame([{"run": label, **summarize_run(table)}
+                          for label, table in tables.items()])
+    if len(frame):
+        frame["diverged_step"] = pd.array(frame["diverged_step"].tolist(), dtype="Int64")
+    return frame

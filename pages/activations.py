@@ -1,19 +1,15 @@
 """Activations: each activation and its slope; dying ReLU, live, and its fixes."""
-import re
-import time
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from core import training as engine
 from core.charts import curves as curve_charts
 from core.charts import training as charts
+from core.charts.export import safe_filename
 from core.datasets import TEST_FRACTION
+from core.experiments import activations
 from pages import server, ui
 
 st.title("〰️ Activations: slopes, saturation and dying ReLU")
-st.markdown(
+ui.intro(
     "Back-propagation multiplies the gradient by the activation's slope φ′(z) at every "
     "layer. Where that slope is small the gradient fades (sigmoid and tanh saturate); "
     "where it is exactly zero nothing passes at all. A ReLU unit whose input is negative "
@@ -26,24 +22,13 @@ RATES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 STEPS = [100, 200, 300, 400, 500, 1000]
 controls = ui.Controls("activations")
 
-
-@st.cache_data(max_entries=16, show_spinner="Differentiating every activation...")
-def curves(negative_slope: float) -> pd.DataFrame:
-    from core.activations import activation_curves
-    return activation_curves(engine.ACTIVATION_CHOICES, points=401,
-                             negative_slope=negative_slope)
-
-
-def slug(label: str) -> str:
-    """A run label as part of a file name: 'relu, lr 0.5, seed 0' -> 'relu_lr_0.5_seed_0'."""
-    return re.sub(r"[^A-Za-z0-9.]+", "_", label).strip("_")
-
-
 st.header("Each activation and its derivative")
 negative_slope = controls.select_slider(
     "Leaky ReLU: slope for negative inputs", "negative_slope", SLOPES, 0.01,
     help="0 turns Leaky ReLU back into ReLU.")
-table = curves(negative_slope)
+with st.spinner("Differentiating every activation..."):
+    measured = activations.curves(negative_slope)
+table, facts = measured["curves"], measured["facts"]
 left, right = st.columns(2)
 ui.chart(curve_charts.activation_curves_chart(table, "value",
                                              title="φ(z): keras.activations", subtitle=""),
@@ -51,18 +36,13 @@ ui.chart(curve_charts.activation_curves_chart(table, "value",
 ui.chart(curve_charts.activation_curves_chart(table, "slope",
                                              title="φ′(z): by tf.GradientTape", subtitle=""),
          key="curves_slope", filename="activations_slope", where=right)
-grid = table[table["activation"] == "relu"]["z"]
-st.caption(f"Read off the curves above, on a grid of {len(grid)} points from "
-           f"z = {grid.min():g} to {grid.max():g}. Saturated uses the same rule as the "
-           "profile pages: a slope under 5% of the activation's peak slope, on a tail "
-           "(|z| ≥ 2).")
-facts = engine.curve_facts(table)
+st.caption(measured["caption"])
 st.dataframe(facts, hide_index=True, key="curve_facts", column_config={
     "peak slope": st.column_config.NumberColumn(format="%.4g"),
     "output range on the grid": st.column_config.TextColumn(width=150),
     "saturated (slope < 5% of peak) for": st.column_config.TextColumn(width=230)})
-st.caption(f"{engine.NOT_COUNTED}: ReLU and Leaky ReLU are two straight pieces, so their "
-           "slope has no tail it creeps toward; saturation is not counted for them.")
+st.caption(f"{activations.NOT_COUNTED}: ReLU and Leaky ReLU are two straight pieces, so "
+           "their slope has no tail it creeps toward; saturation is not counted for them.")
 downloads = st.container(horizontal=True)
 ui.download_csv(facts, "activations_slopes.csv", key="download_facts",
                 label="Download this table (CSV)", help="One row per activation.",
@@ -71,38 +51,10 @@ ui.download_csv(table, f"activations_curves_slope_{negative_slope:g}.csv",
                 key="download_curves", label="Download the curves (CSV)",
                 help="φ(z) and φ′(z) at every grid point, per activation.",
                 where=downloads)
-defaults = engine.keras_leaky_relu_defaults()
-left_slope = facts.set_index("activation")[f"slope at z = {grid.min():g}"]
-st.markdown(
-    f"- **Sigmoid** has a peak slope of 0.25, so every sigmoid layer divides the gradient "
-    f"by at least 4; sigmoid and tanh slopes fall toward 0 on both tails (saturation).\n"
-    f"- **ReLU** has slope 1 for z > 0 and exactly 0 for z ≤ 0: no saturation on the "
-    f"right, a dead zone on the left.\n"
-    f"- **Leaky ReLU** is the only one here whose slope never fades: it is the fixed "
-    f"negative slope for every z < 0, so no unit can die. Defaults "
-    f"differ: `keras.layers.LeakyReLU` uses {defaults['keras.layers.LeakyReLU']:g}, "
-    f"`keras.activations.leaky_relu` {defaults['keras.activations.leaky_relu']:g} (read "
-    f"from the installed Keras); the literature's usual value is 0.01 (the course notes' "
-    f"0.001 is unusually small).\n"
-    f"- **ELU** and **SELU** curve smoothly to a negative floor; SELU is "
-    f"self-normalizing with `lecun_normal` weights (Klambauer et al. 2017). **GELU** "
-    f"and **swish** dip slightly below zero on the left, so their slope there is "
-    f"slightly negative. On the left, none of the four has a flat zero region (GELU's "
-    f"and swish's slope is 0 only at the single point where it changes sign), but the "
-    f"slope fades toward 0 as z becomes very negative: at z = {grid.min():g} it is "
-    f"{left_slope['elu']:.2g} (ELU), {left_slope['selu']:.2g} (SELU), "
-    f"{left_slope['gelu']:.2g} (GELU) and {left_slope['swish']:.2g} (swish), and the "
-    f"table counts all four as saturated on the left.\n"
-    f"- So can they die? By the strict rule used below (zero output *and* zero slope on "
-    f"every example), rarely: ELU and SELU never output 0, and GELU and swish do only "
-    f"where float32 rounds a tiny value to 0 (z below about −13.5 for GELU, −87 for "
-    f"swish), as when a run is blowing up. What counts is the slope: far to the left it "
-    f"is tiny (float32 even rounds ELU's and SELU's to 0 below about z = −17), so a "
-    f"unit pushed there gets almost no gradient, like a saturated sigmoid, and can stay "
-    f"stuck.")
+st.markdown(measured["notes"])
 
 st.header("Dying ReLU, live")
-st.markdown(
+ui.intro(
     "A 6-layer network of 32 units (`he_normal`, or `lecun_normal` for SELU, "
     "`glorot_uniform` for sigmoid and tanh) learns the 8×8 handwritten digits "
     f"({1 - TEST_FRACTION:.0%} to train on, {TEST_FRACTION:.0%} held out to test) with "
@@ -114,69 +66,39 @@ st.markdown(
     "click during a run stops it; the steps done so far are kept.")
 with st.form("dying_relu"):
     row = st.columns(4)
-    activation = controls.selectbox("Activation", "activation", engine.ACTIVATION_CHOICES,
-                                    "relu", where=row[0])
+    activation = controls.selectbox("Activation", "activation",
+                                    activations.ACTIVATION_CHOICES, "relu", where=row[0])
     learning_rate = controls.select_slider("Learning rate", "learning_rate", RATES, 0.5,
                                            where=row[1])
     steps = controls.select_slider("Steps", "steps", STEPS, 300, where=row[2])
     seed = controls.number_input("Seed", "seed", 0, 9999, 0, where=row[3])
     buttons = st.columns(3)
-    one = buttons[0].form_submit_button("Train this network", type="primary")
-    three = buttons[1].form_submit_button(
-        f"Train at learning rates {', '.join(f'{r:g}' for r in engine.DYING_RELU_RATES)}")
-    every = buttons[2].form_submit_button("Train every activation at this rate")
+    plans = {"one": buttons[0].form_submit_button("Train this network", type="primary"),
+             "rates": buttons[1].form_submit_button(
+                 "Train at learning rates "
+                 f"{', '.join(f'{rate:g}' for rate in activations.DYING_RELU_RATES)}"),
+             "every": buttons[2].form_submit_button("Train every activation at this rate")}
 
-ui.keras_code_expander(engine.training_model_spec(
-    engine.activation_experiment(activation, negative_slope, int(seed)),
-    engine.TrainingSpec(seed=int(seed)), 64))
+ui.keras_code_expander(activations.trained_network(activation, negative_slope, int(seed)))
 
 runs = st.session_state.setdefault("activation_runs", {})
-plans = []
-if one:
-    plans = [(activation, learning_rate)]
-elif three:
-    plans = [(activation, rate) for rate in engine.DYING_RELU_RATES]
-elif every:
-    plans = [(name, learning_rate) for name in engine.ACTIVATION_CHOICES]
-for name, rate in plans:
-    model = engine.activation_experiment(name, negative_slope, int(seed))
-    spec = engine.TrainingSpec(learning_rate=rate, steps=steps, seed=int(seed))
-    label = engine.run_label(model, spec)
-    bar = st.progress(0.0, text=f"{label}: starting (building and tracing the network)")
-    live, seen, last_draw = st.empty(), [], [0.0]
+plan = next((name for name, pressed in plans.items() if pressed), None)
+if plan:
+    live = st.empty()
 
-    def on_step(progress, bar=bar, live=live, seen=seen, last_draw=last_draw,
-                label=label):
-        seen.append(progress["dead_fraction"])
-        now = time.perf_counter()
-        if now - last_draw[0] > 0.4 or progress["step"] == progress["steps"]:
-            last_draw[0] = now
-            bar.progress(progress["step"] / progress["steps"],
-                         text=f"{label}: {engine.progress_text(progress)}")
-            dead = np.array(seen)
-            partial = pd.DataFrame({"step": np.repeat(np.arange(1, len(dead) + 1),
-                                                      dead.shape[1]),
-                                    "layer": np.tile(np.arange(1, dead.shape[1] + 1),
-                                                     len(dead)),
-                                    "dead_fraction": dead.reshape(-1)})
-            live.altair_chart(charts.layer_step_heatmap(
-                partial, "dead_fraction", title=f"Dead units while training: {label}",
-                legend="dead fraction", domain=[0, 1], scheme="reds"), width="stretch")
-    try:
-        with server.training_slot():
-            result = engine.train(model, spec, on_step=on_step)
-    except BaseException as error:  # a click elsewhere stops the run: keep its steps
-        partial = getattr(error, "partial_result", None)
-        if partial is not None and len(partial):
-            runs[f"{label} (stopped at step {partial.attrs['steps_done']})"] = partial
-        raise
-    bar.empty()
+    def keep(label, table):
+        activations.keep_run(runs, label, table)
+        st.session_state["shown_run"] = label  # show the newest run
+
+    def draw(label, progress):
+        live.altair_chart(charts.layer_step_heatmap(
+            activations.dead_so_far(progress["dead_fractions"]), "dead_fraction",
+            title=f"Dead units while training: {label}", legend="dead fraction",
+            domain=[0, 1], scheme="reds"), width="stretch")
+    server.train_runs(activations.planned_runs(plan, activation, learning_rate,
+                                               negative_slope, int(seed), steps),
+                      keep, live=draw)
     live.empty()
-    runs.pop(label, None)
-    runs[label] = result
-    st.session_state["shown_run"] = label  # show the newest run
-    while len(runs) > 10:
-        runs.pop(next(iter(runs)))
 
 if not runs:
     st.info("Press **Train this network** (2-5 seconds). Defaults: ReLU at learning "
@@ -192,9 +114,9 @@ else:
         legend="dead fraction", domain=[0, 1], scheme="reds",
         subtitle="share of the layer's units with zero output and zero slope for every "
                  "example of the batch"), key="dead_heatmap",
-        filename=f"activations_dead_units_{slug(shown)}")
+        filename=f"activations_dead_units_{safe_filename(shown)}")
     st.subheader("All runs of this session")
-    summary = engine.dying_relu_summary(runs)
+    summary = activations.dying_relu_summary(runs)
     st.dataframe(summary, hide_index=True, key="dying_summary",
                  column_config={"run": st.column_config.TextColumn(width=260),
                                 **{c: st.column_config.NumberColumn(format="percent")
@@ -205,7 +127,7 @@ else:
     ui.chart(charts.loss_chart(runs), key="runs_loss", filename="activations_loss")
     ui.chart(charts.accuracy_chart(runs), key="runs_accuracy",
              filename="activations_accuracy")
-    ui.download_csv(result, f"activations_{slug(shown)}.csv", key="download_run",
+    ui.download_csv(result, f"activations_{safe_filename(shown)}.csv", key="download_run",
                     label="Download the inspected run's measurements (CSV)",
                     help="Every number behind the charts, one row per step and layer.")
     if st.button("Clear these runs", key="clear_runs"):

@@ -207,10 +207,11 @@ def test_remedies_charts_convert_for_the_exploding_baseline_and_every_remedy(app
 
 
 def test_training_charts_convert_after_learning_rate_10():
-    from core import training as engine
     from core.charts import training as charts
-    model = engine.activation_experiment("relu", 0.01, 0)
-    runs = {f"rate {rate:g}": engine.train(model, engine.TrainingSpec(
+    from core.experiments.activations import activation_experiment
+    from core.training import TrainingSpec, train
+    model = activation_experiment("relu", 0.01, 0)
+    runs = {f"rate {rate:g}": train(model, TrainingSpec(
         learning_rate=rate, steps=30, eval_every=10)) for rate in (0.5, 10.0)}
     table = runs["rate 10"]
     assert not np.isfinite(table["loss"].to_numpy(np.float64)).all() or \

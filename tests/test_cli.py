@@ -1,15 +1,17 @@
-"""python -m core profile: same numbers as the API, one-line errors with exit status 2."""
+"""python -m core: same numbers as the API, one-line errors with exit status 2."""
 import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import ROOT
+from core import training
 from core.per_layer import profile
 from core.spec import ModelSpec
 
@@ -133,3 +135,33 @@ def test_through_time_bad_flags_exit_2_with_one_line(flags, message):
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+# ---- train -----------------------------------------------------------------------------
+def run_train(*argv):
+    from core.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(["train", *argv])
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--learning-rate", "fast"], "--learning-rate"), (["--optimizer", "rmsprop"],
+                                                       "--optimizer"),
+    (["--dataset", "mnist"], "--dataset"), (["--depth", "0"], "--depth"),
+    (["--clipnorm", "1", "--clipvalue", "1"], "only one of"),
+    (["--steps", "5000", "--depth", "200", "--width", "1024"], "budget")])
+def test_train_bad_flags_exit_2_with_one_line(argv, flag):
+    status, out, err = run_train(*argv)
+    assert status == 2 and out == ""
+    assert flag in err and len(err.strip().splitlines()) == 1
+
+
+def test_train_prints_the_long_table():
+    status, out, err = run_train("--depth", "2", "--width", "8", "--steps", "3",
+                                 "--dataset", "moons", "--optimizer", "adam", "--format",
+                                 "json")
+    assert status == 0, err
+    records = json.loads(out)
+    assert len(records) == 6 and set(training.COLUMNS) <= set(records[0])

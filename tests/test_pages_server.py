@@ -167,3 +167,27 @@ def test_a_session_waits_for_a_training_slot_and_says_how_many_are_ahead(monkeyp
     assert notes and notes[0] == server.WAITING.format(ahead=1)
     assert not at.info  # the note is gone once the training runs
     assert queue.busy == 0 and queue.waiting == 0
+
+
+def test_a_stop_during_training_keeps_the_steps_done_and_goes_on(monkeypatch):
+    """Streamlit stops a session by raising in its next drawing call: the run ends there,
+    its table is kept, labelled as stopped, and the stop is raised again."""
+    from core.spec import ModelSpec
+    from core.training import TrainingSpec
+    from pages import server
+
+    class Stop(BaseException):
+        pass
+
+    def live(label, progress):
+        if progress["step"] == 3:
+            raise Stop
+    monkeypatch.setattr(server, "DRAW_EVERY", 0.0)  # draw at every step
+    kept = {}
+    runs = {name: (ModelSpec(depth=2, width=8), TrainingSpec(steps=10, eval_every=5))
+            for name in ("first", "second")}
+    with pytest.raises(Stop):
+        server.train_runs(runs, lambda label, table: kept.update({label: table}), live=live)
+    (label, table), = kept.items()  # the second run never started
+    assert label == "first (stopped at step 3)"
+    assert table["step"].max() == 3 and table.attrs["stopped"] == "cancelled"

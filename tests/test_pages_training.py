@@ -85,9 +85,9 @@ def test_remedies_page_trains_a_baseline_and_a_remedy(app):
 
 
 def test_remedies_glorot_figure_2_reports_what_it_measured(app, monkeypatch):
-    from core import training as engine
-    model, training = engine.GLOROT_FIGURE_2
-    monkeypatch.setattr(engine, "GLOROT_FIGURE_2",
+    from core.experiments import remedies
+    model, training = remedies.GLOROT_FIGURE_2
+    monkeypatch.setattr(remedies, "GLOROT_FIGURE_2",
                         (model, training.replace(steps=60, eval_every=20)))
     at = app("pages/remedies.py")
     button(at, "Train both networks").click().run()

@@ -174,3 +174,36 @@ def test_a_run_of_zeros_ends_where_the_zeros_end():
     forward = [1.0, 0.0, 0.0, 2.0, 0.0, 1.0]
     found = summary.summarize(table([1.0] * 6, forward=forward, weight_norm=np.ones(6)))
     assert (found["forward_zero_from"], found["forward_zero_to"]) == (2, 3)
+
+def test_layer_ratio_is_gradient_ratio_of_the_first_and_last_layer():
+    assert summary.layer_ratio(pd.Series([1e-4, 3.0, 1.0])) == pytest.approx(1e-4)
+    assert summary.layer_ratio(pd.Series([2.0, 0.0])) == INF
+    assert math.isnan(summary.layer_ratio(pd.Series([INF, 1.0])))
+    assert math.isnan(summary.layer_ratio(pd.Series([], dtype=float)))
+
+
+def test_a_training_run_summary_and_the_table_of_several():
+    run = pd.DataFrame({"step": np.repeat([1, 2, 3], 2), "layer": np.tile([1, 2], 3),
+                        "loss": np.repeat([2.3, 1.2, NAN], 2),
+                        "test_accuracy": np.repeat([0.1, NAN, 0.4], 2),
+                        "batch_accuracy": np.repeat([0.1, 0.2, 0.3], 2),
+                        "clipped": np.repeat([True, False, False], 2),
+                        "dead_fraction": [0.0, 0.5, 0.5, 0.5, 1.0, 1.0],
+                        "weight_grad_norm": [1e-3, 1.0, 1.0, 1.0, 1.0, 4.0],
+                        "signal_grad_norm": [2.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
+    run.attrs.update(divergence={"step": 3, "layer": 2}, seconds=0.5)
+    found = summary.summarize_run(run)
+    assert found["steps_done"] == 3 and found["final_loss"] == 1.2 == found["min_loss"]
+    assert (found["final_test_accuracy"], found["best_test_accuracy"]) == (0.4, 0.4)
+    assert (found["dead_first"], found["dead_last"], found["dead_max"]) == (0.25, 1.0, 1.0)
+    assert found["clipped_fraction"] == pytest.approx(1 / 3)
+    assert found["recent_batch_accuracy"] == pytest.approx(0.2)
+    assert (found["grad_ratio_step_1"], found["signal_ratio_step_1"]) == (1e-3, 2.0)
+    assert found["grad_ratio_first_last"] == 0.25
+    assert (found["diverged_step"], found["diverged_layer"]) == (3, 2)
+    healthy = run.copy()
+    healthy.attrs.update(divergence=None)
+    table = summary.summarize_runs({"a": run, "b": healthy})
+    assert table["run"].tolist() == ["a", "b"]
+    assert str(table["diverged_step"].dtype) == "Int64"
+    assert table["diverged_step"].iloc[0] == 3 and pd.isna(table["diverged_step"].iloc[1])

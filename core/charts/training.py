@@ -120,6 +120,20 @@ def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: 
         height=alt.Step(height or (20 if depth <= 12 else 14)), width="container")
 
 
+def weight_gradient_pair(tables: dict, labels) -> list[tuple]:
+    """(log10 weight-gradient heatmap, update-to-weight ratio) of each run in `labels`;
+    the heatmaps share one colour scale, so that one colour is one value."""
+    domain = shared_domain([tables[label] for label in labels], "weight_grad_norm",
+                           log10=True)
+    return [(layer_step_heatmap(tables[label], "weight_grad_norm",
+                                title=f"log10 ‖dLoss/dW_l‖: {label}",
+                                legend="log10 weight gradient", log10=True, scheme="viridis",
+                                domain=domain,
+                                subtitle="same colour scale in both; black: 0, inf or nan"),
+             update_ratio_chart(tables[label], f"Update-to-weight ratio: {label}"))
+            for label in labels]
+
+
 def per_step(tables: dict, column: str) -> pd.DataFrame:
     """Long (step, series, value) of a step-level column for several runs."""
     frames = []

@@ -3,5 +3,7 @@
 problem         the identity network of The problem (a^L)
 why             Why it happens: slopes, Glorot & Bengio's Figure 2 networks, seeds
 initialization  Initialization: formulas, side by side, the grid, the sigma_w sweep
+activations     Activations: the curves and their slopes, dying ReLU runs
+remedies        Remedies: the failing baselines and each remedy, Glorot & Bengio's Figure 2
 through_time    Through time: the cells compared, the LSTM forget bias, clipping in action
 """

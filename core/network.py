@@ -1,0 +1,82 @@
+"""The Keras network that core.training trains, and its optimizer.
+
+Real keras.layers (Dense -> BatchNormalization -> activation, + identity skip) with the
+same initial weights core.weights draws for the profile, and a softmax readout for the
+data set's classes. An L2 penalty is a `keras.regularizers.L2` on every kernel (the
+readout's too), which Keras collects in `model.losses`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .keras_model import activation_layer
+from .per_layer import BN_EPSILON
+from .spec import ModelSpec
+from .tf_setup import keras
+from .training import CLIPPINGS
+from .weights import layer_seed, make_weights
+
+MOMENTUM = 0.9  # the "momentum" optimizer: keras.optimizers.SGD(momentum=0.9)
+
+
+class Network:
+    """The trained network: keras.layers, plus a functional keras.Model over them."""
+
+    def __init__(self, spec: ModelSpec, classes: int, l2: float = 0.0):
+        first, stack, biases, _ = make_weights(spec)
+        kernels = [first] + list(stack)
+        regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+        self.spec = spec
+        self.dense, self.norms, self.acts = [], [], []
+        inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
+        h = inputs
+        for layer in range(1, spec.depth + 1):
+            dense = keras.layers.Dense(spec.width, use_bias=not spec.no_bias,
+                                       kernel_regularizer=regularizer, dtype=spec.dtype,
+                                       name=f"dense_{layer}")
+            norm = keras.layers.BatchNormalization(
+                epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}") \
+                if spec.batch_norm else None
+            act = activation_layer(spec, f"activation_{layer}")
+            z = dense(h)
+            a = act(norm(z) if norm is not None else z)
+            h = a + h if spec.residual and layer > 1 else a
+            dense.set_weights([kernels[layer - 1]] if spec.no_bias
+                              else [kernels[layer - 1], biases[layer - 1]])
+            self.dense.append(dense)
+            self.norms.append(norm)
+            self.acts.append(act)
+        self.readout = keras.layers.Dense(classes, kernel_regularizer=regularizer,
+                                          dtype=spec.dtype, name="readout")
+        logits = self.readout(h)
+        readout_kernel = keras.initializers.GlorotUniform(seed=layer_seed(spec.seed, 0))(
+            (spec.width, classes), dtype=spec.dtype)
+        self.readout.set_weights([np.asarray(readout_kernel),
+                                  np.zeros(classes, spec.dtype)])
+        self.model = keras.Model(inputs, logits, name="gradient_lab_classifier")
+        self.kernels = [dense.kernel for dense in self.dense]
+
+    def forward(self, x, training: bool):
+        """logits, pre-activations z_l (after batch norm) and hidden outputs h_l."""
+        h, zs, hs = x, [], []
+        for layer, (dense, norm, act) in enumerate(zip(self.dense, self.norms, self.acts)):
+            z = dense(h)
+            if norm is not None:
+                z = norm(z, training=training)
+            a = act(z)
+            h = a + h if self.spec.residual and layer > 0 else a
+            zs.append(z)
+            hs.append(h)
+        return self.readout(h), zs, hs
+
+
+def make_optimizer(training_spec):
+    """The Keras optimizer for a core.training.TrainingSpec, with its own clipping
+    argument (if any)."""
+    clip = {name: getattr(training_spec, name) for name in CLIPPINGS
+            if getattr(training_spec, name) > 0}
+    if training_spec.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=training_spec.learning_rate, **clip)
+    momentum = MOMENTUM if training_spec.optimizer == "momentum" else 0.0
+    return keras.optimizers.SGD(learning_rate=training_spec.learning_rate,
+                                momentum=momentum, **clip)

@@ -1,0 +1,57 @@
+"""core.network: the trained Keras network and its optimizer."""
+import numpy as np
+import pytest
+
+from core.network import MOMENTUM, Network, make_optimizer
+from core.spec import ModelSpec
+from core.training import TrainingSpec
+from core.weights import make_weights
+
+SPEC = ModelSpec(depth=3, width=8, input_dim=5, batch_size=4, activation="leaky_relu",
+                 negative_slope=0.2, init="he_normal", residual=True, bias_stddev=0.1)
+
+
+def test_the_network_starts_from_core_weights_and_its_model_is_its_forward_pass():
+    network = Network(SPEC, classes=3)
+    first, stack, biases, _ = make_weights(SPEC)
+    kernels = [first] + list(stack)
+    for layer, dense in enumerate(network.dense):
+        np.testing.assert_array_equal(np.asarray(dense.kernel), kernels[layer])
+        np.testing.assert_array_equal(np.asarray(dense.bias), biases[layer])
+    assert network.readout.kernel.shape == (SPEC.width, 3)
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    logits, zs, hs = network.forward(x, training=False)
+    np.testing.assert_allclose(np.asarray(network.model(x)), np.asarray(logits), rtol=1e-6)
+    assert len(zs) == len(hs) == SPEC.depth
+    # residual: h_l = phi(z_l) + h_(l-1) from layer 2 on
+    phi = lambda z: np.where(z > 0, z, 0.2 * z)  # noqa: E731
+    np.testing.assert_allclose(np.asarray(hs[1]), phi(np.asarray(zs[1])) + np.asarray(hs[0]),
+                               rtol=1e-6)
+
+
+def test_batch_norm_layers_only_when_asked():
+    assert all(norm is None for norm in Network(SPEC, classes=2).norms)
+    assert all(norm is not None for norm in
+               Network(SPEC.replace(batch_norm=True), classes=2).norms)
+
+
+@pytest.mark.parametrize("changes, kind, momentum", [
+    (dict(), "SGD", 0.0), (dict(optimizer="momentum"), "SGD", MOMENTUM),
+    (dict(optimizer="adam"), "Adam", None)])
+def test_the_optimizer_is_keras_own_with_its_clipping_argument(changes, kind, momentum):
+    optimizer = make_optimizer(TrainingSpec(learning_rate=0.2, clipvalue=0.5, **changes))
+    assert type(optimizer).__name__ == kind
+    assert float(optimizer.learning_rate) == pytest.approx(0.2)
+    assert optimizer.clipvalue == 0.5 and optimizer.clipnorm is None
+    if momentum is not None:
+        assert optimizer.momentum == momentum
+
+
+def test_l2_is_a_keras_regularizer_on_every_kernel_and_the_readout():
+    network = Network(SPEC, classes=3, l2=0.01)
+    kernels = [np.asarray(k, np.float64) for k in network.kernels + [network.readout.kernel]]
+    expected = 0.01 * sum(float(np.sum(k ** 2)) for k in kernels)
+    assert len(network.model.losses) == SPEC.depth + 1
+    assert float(sum(np.asarray(loss) for loss in network.model.losses)) == pytest.approx(
+        expected, rel=1e-6)
+    assert Network(SPEC, classes=3).model.losses == []
