@@ -251,3 +251,39 @@ def profile(spec: ModelSpec) -> pd.DataFrame:
 def is_cached(spec: ModelSpec) -> bool:
     """Whether `profile(spec)` would answer from the cache (no TensorFlow work)."""
     return _profile.contains(spec)
+
+
+# The graphs the pages ask for, most wanted first: plain float32 networks (every topic
+# page), float64 (The problem's number format), then Remedies' batch norm and skip
+# connections. Each is one (batch_norm, residual, dtype) key of _step_for.
+WARM_KEYS = ((False, False, "float32"), (False, False, "float64"),
+             (True, False, "float32"), (False, True, "float32"))
+FULL_SIZE = dict(depth=150, width=128, batch_size=256)  # the largest pass the pages run
+
+
+def warm_up(single_graph: bool | None = None, keys=WARM_KEYS, full_size: bool = True):
+    """Trace the pass for every key in `keys`, so that no visitor's first choice waits
+    for a trace, and run one pass at FULL_SIZE (the first pass at a new size also pays
+    for memory and oneDNN's kernels). Uncached: leaves core.cache as it was.
+
+    With the single graph that is one trace per key, whatever the activation. With
+    single_graph=False (design (b), one graph per activation) it is one trace per key
+    and activation: ten times as many (benchmarks/bench_first_choice.py times both).
+    Returns the seconds each key took. pages/warmup.py runs this once per process, in a
+    background thread."""
+    import time
+    names = [None] if (SINGLE_GRAPH if single_graph is None else single_graph) \
+        else ACTIVATIONS
+    seconds = {}
+    for batch_norm, residual, dtype in keys:
+        start = time.perf_counter()
+        for name in names:
+            spec = ModelSpec(depth=2, width=8, batch_size=4, dtype=dtype,
+                             batch_norm=batch_norm, residual=residual,
+                             activation=name or "tanh")
+            run_step(spec, single_graph=single_graph)[0].numpy()
+        if full_size and (batch_norm, residual, dtype) == keys[0]:
+            run_step(ModelSpec(**FULL_SIZE, batch_norm=batch_norm, residual=residual,
+                               dtype=dtype), single_graph=single_graph)[0].numpy()
+        seconds[(batch_norm, residual, dtype)] = time.perf_counter() - start
+    return seconds
