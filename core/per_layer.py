@@ -3,9 +3,11 @@
 The network is the one core.keras_model builds with plain Keras layers (Dense,
 BatchNormalization, Activation, Add) and the tests check the two agree. Here the same
 computation runs as one traced TensorFlow function whose loop over layers is a
-tf.while_loop: it is traced once per (activation, batch_norm, residual, dtype) and then
-serves every depth, width, batch size, initializer and seed without retracing. That is
-what makes a new configuration take milliseconds instead of seconds.
+tf.while_loop and whose activation is an index tensor (as in core.through_time): it is
+traced once per (batch_norm, residual, dtype) and then serves every activation, depth,
+width, batch size, initializer and seed without retracing. That is what makes a new
+configuration, including the first use of an activation, take milliseconds instead of
+seconds (see SINGLE_GRAPH for the measured choice).
 
 The back-propagated signal dLoss/dh_l is read exactly: a zero "probe" tensor is added
 to every hidden output h_l, and tf.GradientTape's gradient with respect to that probe
@@ -20,7 +22,7 @@ import pandas as pd
 
 from .cache import memoize
 from .activations import activation_fn, peak_slope, saturates
-from .spec import ModelSpec
+from .spec import ACTIVATIONS, ModelSpec
 from .tf_setup import tf
 from .weights import make_data, make_weights
 
@@ -50,16 +52,60 @@ def safe_norm(tensor, axes=None):
         divisor * total, [])
 
 
-def _build_step(activation: str, batch_norm: bool, residual: bool, dtype: str):
-    phi = activation_fn(activation)
-    saturating = saturates(activation)
-    peak = peak_slope(activation)
+def _activation_choice(activation: str | None, index):
+    """(phi, saturating, peak) for one traced graph.
+
+    With a name, the activation is fixed when the graph is traced (one graph per
+    activation). With None, `index` (a scalar int32 tensor, ACTIVATIONS.index(name))
+    chooses it inside the graph, so one trace serves every activation:
+    - forward, a tf.switch_case runs the chosen activation's Keras function only;
+    - backward, a custom gradient runs, in a second tf.switch_case, the chosen
+      function's own registered gradient (an inner tape over the same ops, fed the same
+      upstream gradient), so every derivative is the one the fixed graph computes.
+      (Differentiating the switch_case itself is not an option: TensorFlow's case
+      gradient fails inside a while loop when a branch has a custom gradient, as
+      keras.activations.swish = tf.nn.silu has.)
+    - `saturating` and `peak` are read from constant tables by the index.
+    Tests check every activation against the fixed graphs and plain Keras."""
+    if activation is not None:
+        return activation_fn(activation), saturates(activation), peak_slope(activation)
+    functions = [activation_fn(name) for name in ACTIVATIONS]
+
+    def phi(z, negative_slope):
+        @tf.custom_gradient
+        def chosen(z):
+            value = tf.switch_case(index, [lambda fn=fn: fn(z, negative_slope)
+                                           for fn in functions])
+
+            def grad(upstream):
+                def derivative(fn):
+                    def run():
+                        with tf.GradientTape() as tape:
+                            tape.watch(z)
+                            out = fn(z, negative_slope)
+                        return tape.gradient(out, z, output_gradients=upstream)
+                    return run
+                return tf.switch_case(index, [derivative(fn) for fn in functions])
+            return value, grad
+        return chosen(z)
+
+    saturating = tf.gather(tf.constant([saturates(name) for name in ACTIVATIONS]), index)
+    peak = tf.gather(tf.constant([peak_slope(name) for name in ACTIVATIONS], tf.float64),
+                     index)
+    return phi, saturating, peak
+
+
+def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype: str):
+    """The traced pass; `activation` None: one graph for every activation (see
+    _activation_choice), else a graph for that activation only."""
     matrix = tf.TensorSpec([None, None], dtype)
     signature = [matrix, matrix, tf.TensorSpec([None, None, None], dtype), matrix, matrix,
-                 matrix, tf.TensorSpec([], dtype)]
+                 matrix, tf.TensorSpec([], dtype), tf.TensorSpec([], tf.int32)]
 
     @tf.function(input_signature=signature, reduce_retracing=True)
-    def step(x, first_kernel, kernels, biases, readout, targets, negative_slope):
+    def step(x, first_kernel, kernels, biases, readout, targets, negative_slope,
+             activation_index):
+        phi, saturating, peak = _activation_choice(activation, activation_index)
         depth = tf.shape(biases)[0]
         batch = tf.cast(tf.shape(x)[0], dtype)
         width = tf.shape(biases)[1]
@@ -107,10 +153,19 @@ def _build_step(activation: str, batch_norm: bool, residual: bool, dtype: str):
         slope = inner.gradient(a_all, z_all)
         silent = tf.logical_and(tf.equal(a_all, 0), tf.equal(slope, 0))
         dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=1), dtype), axis=1)
-        if saturating:
-            flat = tf.logical_and(tf.abs(slope) < SATURATION_SLOPE * peak,
+
+        def saturated_fraction():
+            # SATURATION_SLOPE * peak rounded to dtype once, as a Python float would be
+            threshold = tf.cast(SATURATION_SLOPE * tf.cast(peak, tf.float64), dtype)
+            flat = tf.logical_and(tf.abs(slope) < threshold,
                                   tf.abs(z_all) >= SATURATION_MIN_Z)
-            saturated = tf.reduce_mean(tf.cast(flat, dtype), axis=[1, 2])
+            return tf.reduce_mean(tf.cast(flat, dtype), axis=[1, 2])
+
+        if activation is None:
+            saturated = tf.cond(saturating, saturated_fraction,
+                                lambda: tf.zeros([depth], dtype))
+        elif saturating:
+            saturated = saturated_fraction()
         else:
             saturated = tf.zeros([depth], dtype)
         stats = tf.stack([
@@ -122,19 +177,27 @@ def _build_step(activation: str, batch_norm: bool, residual: bool, dtype: str):
     return step
 
 
+# The choice (issue 10, point 3): SINGLE_GRAPH. See the module docstring for the figures.
+SINGLE_GRAPH = True
+
 _steps: dict = {}
 _steps_lock = threading.Lock()
 
 
-def _step_for(spec: ModelSpec):
-    key = (spec.activation, spec.batch_norm, spec.residual, spec.dtype)
+def _step_for(spec: ModelSpec, single_graph: bool | None = None):
+    """The traced step for `spec`: the one graph for every activation (SINGLE_GRAPH), or
+    the graph of spec.activation alone (single_graph=False: the earlier design, kept as
+    the reference the tests compare against)."""
+    single = SINGLE_GRAPH if single_graph is None else single_graph
+    key = (None if single else spec.activation, spec.batch_norm, spec.residual,
+           spec.dtype)
     with _steps_lock:
         if key not in _steps:
             _steps[key] = _build_step(*key)
         return _steps[key]
 
 
-def run_step(spec: ModelSpec, weights=None, data=None):
+def run_step(spec: ModelSpec, weights=None, data=None, single_graph: bool | None = None):
     """One traced forward and backward pass: (stats, signal, weight_grad, weight_norm,
     loss, batch) tensors. `weights` and `data` default to those the spec draws; callers
     that share one draw across several activations (the Initialization grid) pass them."""
@@ -142,14 +205,18 @@ def run_step(spec: ModelSpec, weights=None, data=None):
     x, targets = make_data(spec) if data is None else data
     if spec.no_bias:
         biases = np.zeros_like(biases)
-    return _step_for(spec)(x, first, stack, biases, readout, targets,
-                           np.asarray(spec.negative_slope, dtype=spec.dtype))
+    return _step_for(spec, single_graph)(
+        x, first, stack, biases, readout, targets,
+        np.asarray(spec.negative_slope, dtype=spec.dtype),
+        np.int32(ACTIVATIONS.index(spec.activation)))
 
 
-def compute_profile(spec: ModelSpec) -> pd.DataFrame:
-    """The per-layer table for `spec`, computed now (no cache)."""
+def compute_profile(spec: ModelSpec, single_graph: bool | None = None) -> pd.DataFrame:
+    """The per-layer table for `spec`, computed now (no cache). `single_graph`: see
+    _step_for (default: the module's choice)."""
     data = make_data(spec)
-    stats, signal, weight_grad, weight_norm, loss, _ = run_step(spec, data=data)
+    stats, signal, weight_grad, weight_norm, loss, _ = run_step(spec, data=data,
+                                                                single_graph=single_graph)
     x = data[0]
     stats = stats.numpy()
     table = pd.DataFrame({
@@ -184,3 +251,39 @@ def profile(spec: ModelSpec) -> pd.DataFrame:
 def is_cached(spec: ModelSpec) -> bool:
     """Whether `profile(spec)` would answer from the cache (no TensorFlow work)."""
     return _profile.contains(spec)
+
+
+# The graphs the pages ask for, most wanted first: plain float32 networks (every topic
+# page), float64 (The problem's number format), then Remedies' batch norm and skip
+# connections. Each is one (batch_norm, residual, dtype) key of _step_for.
+WARM_KEYS = ((False, False, "float32"), (False, False, "float64"),
+             (True, False, "float32"), (False, True, "float32"))
+FULL_SIZE = dict(depth=150, width=128, batch_size=256)  # the largest pass the pages run
+
+
+def warm_up(single_graph: bool | None = None, keys=WARM_KEYS, full_size: bool = True):
+    """Trace the pass for every key in `keys`, so that no visitor's first choice waits
+    for a trace, and run one pass at FULL_SIZE (the first pass at a new size also pays
+    for memory and oneDNN's kernels). Uncached: leaves core.cache as it was.
+
+    With the single graph that is one trace per key, whatever the activation. With
+    single_graph=False (design (b), one graph per activation) it is one trace per key
+    and activation: ten times as many (benchmarks/bench_first_choice.py times both).
+    Returns the seconds each key took. pages/warmup.py runs this once per process, in a
+    background thread."""
+    import time
+    names = [None] if (SINGLE_GRAPH if single_graph is None else single_graph) \
+        else ACTIVATIONS
+    seconds = {}
+    for batch_norm, residual, dtype in keys:
+        start = time.perf_counter()
+        for name in names:
+            spec = ModelSpec(depth=2, width=8, batch_size=4, dtype=dtype,
+                             batch_norm=batch_norm, residual=residual,
+                             activation=name or "tanh")
+            run_step(spec, single_graph=single_graph)[0].numpy()
+        if full_size and (batch_norm, residual, dtype) == keys[0]:
+            run_step(ModelSpec(**FULL_SIZE, batch_norm=batch_norm, residual=residual,
+                               dtype=dtype), single_graph=single_graph)[0].numpy()
+        seconds[(batch_norm, residual, dtype)] = time.perf_counter() - start
+    return seconds

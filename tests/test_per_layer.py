@@ -170,3 +170,41 @@ def test_saturated_and_dead_fractions_equal_their_definition_on_the_keras_model(
     if activation == "gelu":  # the dip is visited: without the tail rule it would count
         dip = np.abs(theory.slope("gelu", np.asarray(z_all[0]))) < 0.05 * peak_slope("gelu")
         assert dip.mean() > table["saturated_fraction"].iloc[0] + 0.02
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_activation_through_the_single_graph_equals_its_own_graph_and_keras(dtype):
+    """The one traced graph for every activation (the activation an index tensor) gives
+    the numbers of the graph traced for that activation alone and of plain Keras; the
+    dead and saturated fractions are exactly the same."""
+    from core.per_layer import _step_for
+    from core.spec import ACTIVATIONS
+    tol = 1e-12 if dtype == "float64" else 1e-6
+    variants = [dict(), dict(init="random_normal", stddev=1.0, bias_stddev=1.0),
+                dict(batch_norm=True, residual=True, bias_stddev=0.5)]
+    for activation in ACTIVATIONS:
+        for changes in variants:
+            spec = ModelSpec(depth=6, width=32, batch_size=16, activation=activation,
+                             dtype=dtype, negative_slope=0.1, **changes)
+            single = compute_profile(spec, single_graph=True)
+            own = compute_profile(spec, single_graph=False)
+            for column in ("saturated_fraction", "dead_fraction"):
+                np.testing.assert_array_equal(single[column], own[column])
+            for column in single.columns:
+                np.testing.assert_allclose(single[column], own[column], rtol=tol,
+                                           atol=1e-30, err_msg=f"{activation} {column}")
+            reference = naive_profile(spec)
+            # float64: keras.layers.LeakyReLU keeps its slope as a float32 (0.1 is then
+            # 0.10000000149), hence 1e-8 rather than 1e-10; the own graph differs as much.
+            for column in ("signal_grad_norm", "weight_grad_norm", "activation_std"):
+                np.testing.assert_allclose(single[column], reference[column],
+                                           rtol=1e-8 if dtype == "float64" else 2e-5,
+                                           atol=1e-30)
+    saturating = compute_profile(ModelSpec(depth=4, width=32, activation="tanh",
+                                           init="random_normal", stddev=1.0))
+    assert saturating["saturated_fraction"].min() > 0.3
+    dying = compute_profile(ModelSpec(depth=10, width=64, activation="relu",
+                                      init="random_normal", stddev=0.05, bias_stddev=1.0))
+    assert dying["dead_fraction"].max() > 0.05
+    # One graph per (batch_norm, residual, dtype), whatever the activation.
+    assert _step_for(spec, single_graph=True) is _step_for(
+        spec.replace(activation="relu"), single_graph=True)

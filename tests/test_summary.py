@@ -175,6 +175,7 @@ def test_a_run_of_zeros_ends_where_the_zeros_end():
     found = summary.summarize(table([1.0] * 6, forward=forward, weight_norm=np.ones(6)))
     assert (found["forward_zero_from"], found["forward_zero_to"]) == (2, 3)
 
+
 def test_layer_ratio_is_gradient_ratio_of_the_first_and_last_layer():
     assert summary.layer_ratio(pd.Series([1e-4, 3.0, 1.0])) == pytest.approx(1e-4)
     assert summary.layer_ratio(pd.Series([2.0, 0.0])) == INF
