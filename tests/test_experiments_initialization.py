@@ -89,7 +89,7 @@ def test_formula_lines_and_grid_caption():
     assert len(lines) == len(formulas)
     latex, text = dict(zip(formulas.initializer, lines))["he_normal"]
     assert latex.startswith(r"\texttt{he\_normal}:\ ")
-    assert text.startswith(f"σ = **{math.sqrt(2 / 64):.4g}** (formula) · Keras drew ")
+    assert text.startswith(f"σ = **{math.sqrt(2 / 64):.3g}** (formula) · Keras drew ")
     table = pd.DataFrame({"ratio": [1.0] * 36})
     table.attrs["seconds"] = 1.234
     caption = initialization.grid_caption(table, 10, 128)

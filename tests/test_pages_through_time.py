@@ -36,7 +36,7 @@ def test_page_shows_the_figures_and_sentences_core_computes(app):
 def test_page_trains_with_and_without_clipping(app):
     at = app("pages/through_time.py", {"steps": "10", "units": "8"})
     assert "clipping_result" not in at.session_state
-    at.select_slider(key="clip_train_steps").set_value(50)
+    at.select_slider(key="through_time:clip_train_steps").set_value(50)
     next(b for b in at.button if b.label == "Train both runs").click().run()
     assert not at.exception
     spec, table = at.session_state["clipping_result"]
