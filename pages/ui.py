@@ -160,9 +160,16 @@ def pin(page: str, setting: dict, describe, where=None) -> dict | None:
     return None if same else pinned
 
 
+PRESENT_HEIGHT = 420  # px, legends included: a chart beside its controls at 1280x720
+
+
 def _projected(figure):
     """Chart text readable from the back row: labels and legends >= 15 px, dark grey
-    on a light theme (light grey on a dark one), larger titles."""
+    on a light theme (light grey on a dark one), larger titles; at most PRESENT_HEIGHT
+    tall."""
+    height = getattr(figure, "height", None)
+    if isinstance(height, (int, float)) and height > PRESENT_HEIGHT:
+        figure = figure.properties(height=PRESENT_HEIGHT)  # chart and slider on one screen
     dark = getattr(getattr(st.context, "theme", None), "type", None) == "dark"
     ink = "#dddddd" if dark else "#333333"
     return (figure.configure_axis(labelFontSize=15, titleFontSize=16, labelColor=ink,

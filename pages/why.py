@@ -37,8 +37,8 @@ ui.download_csv(curves, f"activation_curves_z{reach:g}.csv", key="download_curve
                 label="Download the curves (CSV)", where=controls_column,
                 help=f"φ(z) and φ′(z) for every activation, z from −{reach:g} to {reach:g}.")
 controls_column.markdown(why.SLOPES_TEXT)
-controls_column.latex(r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))\le\tfrac14\quad\Longrightarrow"
-                      r"\quad\prod_{l=1}^{L}\sigma'(z_l)\le 0.25^{L}\qquad\text{(theory)}")
+st.latex(r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))\le\tfrac14\quad\Longrightarrow\quad"
+         r"\prod_{l=1}^{L}\sigma'(z_l)\le 0.25^{L}\qquad\text{(theory)}")
 
 st.header("2. Glorot & Bengio's experiment, live")
 ui.intro(why.GLOROT_BENGIO_TEXT)

@@ -164,3 +164,17 @@ def test_gradient_ratio(first, last, expected):
     (1e2, False, False, "healthy"), (1.01e2, False, False, "exploding")])
 def test_verdict_thresholds(ratio, overflow, underflow, verdict):
     assert summary.verdict_of(ratio, overflow, underflow) == verdict
+
+
+def test_one_number_format_never_minus_zero_and_tables_as_text():
+    import math
+    import pandas as pd
+    from core.summary import format_number, format_table, format_value
+    assert [format_number(v) for v in (-0.0, -1e-9, 0.00000113, 2.7e-7, 7200000)] == \
+        ["0", "-1e-09", "1.13e-06", "2.7e-07", "7.2e+06"]
+    assert format_value(-0.00001, 1) == "-1e-05" and format_value(None) == "nan"
+    assert format_value(math.inf) == "inf" and format_value(-math.inf) == "-inf"
+    shown = format_table(pd.DataFrame({"name": ["a", "b"], "ratio": [1.13e-6, math.nan],
+                                       "steps": [3, 4], "flag": [True, False]}))
+    assert shown.ratio.tolist() == ["1.13e-06", "nan"] and shown.steps.tolist() == ["3", "4"]
+    assert shown.flag.tolist() == [True, False] and shown.name.tolist() == ["a", "b"]
