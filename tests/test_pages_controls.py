@@ -136,3 +136,20 @@ def test_pin_keeps_glorot_beside_he_on_the_initialization_page(app):
     assert any("Pinned: glorot_normal, relu, depth 8" in c.value for c in at.caption)
     at.button(key="unpin:initialization").click().run()
     assert "pinned" not in spec_text(at)
+
+
+def test_every_control_of_these_pages_is_in_the_share_link(app):
+    """Each widget a user sets is declared through ui.Controls (a page-scoped key, a URL
+    name); the rest (the presenter switch) has its own URL parameter."""
+    kinds = ("slider", "select_slider", "selectbox", "radio", "number_input",
+             "multiselect", "toggle", "text_input", "checkbox")
+    for page in FIRST_SLIDER_AND_CHART:
+        at = app(page, SMALL.get(page))
+        controls = at.session_state["_ui_controls"]
+        for kind in kinds:
+            for widget in getattr(at, kind):
+                if widget.key == "ui:present":
+                    continue
+                assert widget.key and widget.key.startswith(controls.page + ":"), \
+                    (page, kind, widget.key)
+                assert widget.key.split(":", 1)[1] in controls.fields, (page, widget.key)
