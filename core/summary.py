@@ -14,17 +14,36 @@ EXPLODING_ABOVE = 1e2  # ... above this: exploding
 
 
 def format_value(value: float, digits: int = 4) -> str:
-    """A number as text for tooltips and metrics: 'nan', 'inf' and '-inf' spelled out."""
+    """A number as text for tooltips, metrics and tables: `digits` significant digits
+    ('%g': 0.00000113 is 1.13e-06, 7200000 is 7.2e+06), 'nan', 'inf' and '-inf' spelled
+    out, None as 'nan', and never '-0' (a negative number that rounds to zero is 0)."""
     if value is None or math.isnan(value):
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return f"{value:.{digits}g}"
+    text = f"{value:.{digits}g}"
+    return "0" if float(text) == 0 else text
 
 
 def format_number(value: float) -> str:
-    """A figure in a metric or a sentence: `format_value` to 3 significant digits."""
+    """A figure in a metric, a sentence or a table: `format_value` to 3 significant
+    digits."""
     return format_value(value, digits=3)
+
+
+def format_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` for display: every number column as `format_number` text (integers
+    whole, missing values 'nan'), so that one table never mixes number formats."""
+    shown = table.copy()
+    for name in shown.columns:
+        column = shown[name]
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            continue
+        if pd.api.types.is_integer_dtype(column):
+            shown[name] = column.map(str)
+        else:
+            shown[name] = column.map(lambda value: format_number(float(value)))
+    return shown
 
 
 def first_layer(df: pd.DataFrame, mask, position: str = "layer") -> int | None:

@@ -342,6 +342,7 @@ def _reset(page: str, defaults: dict) -> None:
     for name, default in defaults.items():
         st.session_state[f"{page}:{name}"] = default
     st.session_state.setdefault("_ui_saved", {}).pop(page, None)
+    st.session_state.pop(f"pinned:{page}", None)  # ui.pin's pinned curve
 
 
 def _finish(top, entering: bool) -> None:

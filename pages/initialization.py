@@ -18,29 +18,31 @@ ui.intro(
 controls = ui.Controls("initialization")
 
 
-st.header("1. The formulas")
-row = st.columns(2)
-n_in = controls.number_input("n_in (fan-in)", "n_in", 1, 1024, 128, where=row[0])
-n_out = controls.number_input("n_out (fan-out)", "n_out", 1, 1024, 128, where=row[1])
-with st.spinner("Drawing each initializer with Keras..."):
-    formulas = initialization.formula_table(int(n_in), int(n_out))
-for formula, values in initialization.formula_lines(formulas):
-    left, right = st.columns([3, 2])
-    left.latex(formula)
-    right.markdown(values)
-st.caption(
-    f"σ (formula) is the weights' standard deviation for n_in = {n_in}, n_out = {n_out}; "
-    "'Keras drew' is the measured std of one matrix drawn by that Keras initializer. "
-    "Leaky He uses slope a = 0.01. The course notes give He as √2·√(2/(n_in+n_out)) "
-    "(`he_avg_normal` here): that averages the fans, while Keras' `he_normal` uses "
-    "Var(W) = 2/n_in (a truncated normal rescaled to that variance). They agree only "
-    "when n_in = n_out; set them apart above to see the difference.")
-ui.download_csv(formulas.drop(columns="latex"), f"init_formulas_in{n_in}_out{n_out}.csv",
-                key="download_formulas", label="Download the formulas' values (CSV)",
-                help="One row per initializer: σ from its formula and σ Keras drew.")
+with ui.folded("1. The formulas"):
+    row = st.columns(2)
+    n_in = controls.number_input("n_in (fan-in)", "n_in", 1, 1024, 128, where=row[0])
+    n_out = controls.number_input("n_out (fan-out)", "n_out", 1, 1024, 128, where=row[1])
+    with st.spinner("Drawing each initializer with Keras..."):
+        formulas = initialization.formula_table(int(n_in), int(n_out))
+    for formula, values in initialization.formula_lines(formulas):
+        left, right = st.columns([3, 2])
+        left.latex(formula)
+        right.markdown(values)
+    st.caption(
+        f"σ (formula) is the weights' standard deviation for n_in = {n_in}, n_out = "
+        f"{n_out}; 'Keras drew' is the measured std of one matrix drawn by that Keras "
+        "initializer. Leaky He uses slope a = 0.01. The course notes give He as "
+        "√2·√(2/(n_in+n_out)) (`he_avg_normal` here): that averages the fans, while "
+        "Keras' `he_normal` uses Var(W) = 2/n_in (a truncated normal rescaled to that "
+        "variance). They agree only when n_in = n_out; set them apart above to see the "
+        "difference.")
+    ui.download_csv(formulas.drop(columns="latex"), f"init_formulas_in{n_in}_out{n_out}.csv",
+                    key="download_formulas", label="Download the formulas' values (CSV)",
+                    help="One row per initializer: σ from its formula and σ Keras drew.")
 
 st.header("2. Side by side")
-row = st.columns([2, 2, 4])
+controls_column, charts_column = ui.beside()
+row = ui.row([2, 2, 4], controls_column)
 activation = controls.selectbox("Activation", "activation", ACTIVATIONS, "relu",
                                 where=row[0])
 depth = controls.slider("Depth", "depth", 2, 100, 30, where=row[1])
@@ -52,9 +54,16 @@ if not inits:
             icon="👆")
 else:
     base = ModelSpec(depth=depth, width=WIDTH, batch_size=128, activation=activation)
+    pinned = ui.pin("initialization", dict(activation=activation, depth=depth,
+                                           inits=tuple(inits)),
+                    initialization.describe, where=controls_column)
     with st.spinner("Profiling the networks in Keras..."):
         profiles = initialization.compare(base, tuple(inits))
-    left, right = st.columns(2)
+        if pinned:
+            profiles = initialization.with_pinned(profiles, initialization.compare(
+                base.replace(activation=pinned["activation"], depth=pinned["depth"]),
+                pinned["inits"]), f"{pinned['activation']}, depth {pinned['depth']}")
+    left, right = ui.row(2, charts_column)
     ui.chart(charts.forward_std_chart(profiles), key="chart_forward",
              filename=f"init_forward_{activation}_L{depth}", where=left)
     ui.chart(charts.backward_signal_chart(profiles), key="chart_backward",

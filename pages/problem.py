@@ -3,7 +3,7 @@ import streamlit as st
 
 from core import summary
 from core.charts import profiles as charts
-from core.experiments.problem import chart_data, identity_spec
+from core.experiments.problem import chart_data, describe, identity_spec
 from core.per_layer import profile
 from core.spec import ACTIVATIONS, ModelSpec
 from pages import ui
@@ -26,7 +26,8 @@ def set_gain(value: float) -> None:
     st.session_state[controls.key("gain")] = value
 
 
-row = st.columns([3, 3, 2])
+controls_column, charts_column = ui.beside()
+row = ui.row([3, 3, 2], controls_column)
 depth = controls.slider("Depth L (hidden layers)", "depth", 1, 150, 50, where=row[0],
                         help="Number of hidden layers, each W = a·I.")
 gain = controls.slider("Diagonal value a", "gain", 0.0, 2.0, 1.5, step=0.01, where=row[1],
@@ -42,13 +43,15 @@ with row[2]:
                       help="The notes' exploding example", width="stretch")
     presets[1].button("a = 0.5", on_click=set_gain, args=(0.5,), key="vanish",
                       help="The notes' vanishing example", width="stretch")
+    pinned = ui.pin("problem", dict(depth=depth, gain=gain, dtype=dtype), describe)
 
 spec = identity_spec(depth, gain, dtype)
 with st.spinner(MEASURING):
     table = profile(spec)
+    pinned_table = profile(identity_spec(**pinned)) if pinned else None
 result = summary.summarize(table)
 
-metrics = st.columns(3)
+metrics = ui.row(3, controls_column)
 metrics[0].metric("Output size ‖h_L‖", ui.format_number(result["output_norm"]),
                   help="L2 norm of the last hidden layer's output over the batch.")
 metrics[1].metric("Gradient ratio layer 1 / layer L", ui.format_ratio(result),
@@ -56,11 +59,12 @@ metrics[1].metric("Gradient ratio layer 1 / layer L", ui.format_ratio(result),
 metrics[2].metric("Verdict", result["verdict"].capitalize(),
                   help="Vanishing below 1e-2, exploding above 1e2 or on overflow.")
 for line in summary.describe_problems(result):
-    st.warning(line, icon="⚠️")
+    controls_column.warning(line, icon="⚠️")
 
-forward, backward = charts.identity_charts(chart_data(table, gain,
-                                                      table.attrs["input_norm"]))
-left, right = st.columns(2)
+forward, backward = charts.identity_charts(chart_data(
+    table, gain, table.attrs["input_norm"],
+    pinned=(describe(pinned), pinned_table) if pinned else None))
+left, right = ui.row(2, charts_column)
 ui.chart(forward, key="chart_forward", filename=f"problem_forward_L{depth}_a{gain:g}",
          where=left)
 ui.chart(backward, key="chart_backward", filename=f"problem_backward_L{depth}_a{gain:g}",

@@ -19,7 +19,8 @@ ui.intro(
 DEFAULTS = tt.ThroughTimeSpec()
 BIASES, STDDEVS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0), (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 controls = ui.Controls("through_time")
-row = st.columns(4)
+controls_column, charts_column = ui.beside()
+row = ui.row(4, controls_column)
 cell = controls.selectbox("Cell", "cell", tt.CELLS, DEFAULTS.cell, where=row[0],
                           help="simple, lstm, gru: keras.layers SimpleRNNCell, LSTMCell, "
                                "GRUCell with Keras' default settings.")
@@ -34,7 +35,7 @@ recurrent_init = controls.selectbox(
 controls.slider("Recurrent gain", "gain", 0.0, 2.0, DEFAULTS.gain, step=0.01, where=row[3],
                 disabled=recurrent_init not in ("orthogonal", "identity"),
                 help="orthogonal and identity: the recurrent kernel is gain × Q (or gain × I).")
-row = st.columns(5)
+row = ui.row(5, controls_column)
 steps = controls.slider("Time steps T", "steps", 2, 200, DEFAULTS.steps, where=row[0])
 controls.select_slider("Units", "units", (8, 16, 32, 64, 128), DEFAULTS.units, where=row[1])
 controls.select_slider("LSTM forget-gate bias", "forget_bias", BIASES, DEFAULTS.forget_bias,
@@ -49,21 +50,17 @@ spec = tt.ThroughTimeSpec(**controls.values)
 with st.spinner("Unrolling the cells with TensorFlow..."):
     result = experiments.measure(spec)
 table = result["table"]
-for column, (label, value, help_text) in zip(st.columns(4), result["metrics"]):
+for column, (label, value, help_text) in zip(ui.row(4, controls_column), result["metrics"]):
     column.metric(label, value, help=help_text)
 for line in result["problems"]:
-    st.warning(line, icon="⚠️")
+    controls_column.warning(line, icon="⚠️")
 
 ui.chart(charts.signal_through_time(table, title=result["title"], theory=result["theory"],
                                     radius=result["attrs"]["spectral_radius"]),
-         key="chart_through_time", filename=f"through_time_{cell}_T{steps}")
+         key="chart_through_time", filename=f"through_time_{cell}_T{steps}",
+         where=charts_column)
 st.caption(tt.LOSS_DESCRIPTION)
-st.markdown(
-    "**Theory** (Pascanu, Mikolov & Bengio 2013). For a linear cell, `d(loss)/d(h_t) = "
-    "(W_hhᵀ)^(T−t) · d(loss)/d(h_T)`: with spectral radius ρ < 1 the gradient **vanishes** like "
-    "ρ^(T−t); ρ > 1 is **needed** for it to explode. For `gain × orthogonal` every singular value "
-    "equals the gain, so the dashed line is exact (choose *linear*). A saturating tanh only "
-    "shrinks the gradient further: its slope is at most 1.")
+st.markdown(experiments.THEORY_TEXT)
 ui.download_csv(table, f"through_time_{cell}_T{steps}.csv", key="download_through_time",
                 help="Every number behind the chart, one row per time step.")
 with st.expander("Show the Keras code for this recurrent network"):
@@ -73,10 +70,7 @@ with st.expander("Show the Keras code for this recurrent network"):
     st.code(keras_code(spec), language="python")
 
 st.header("Do gates keep the gradient alive?")
-st.markdown(
-    "LSTM and GRU were designed for long memories, but at initialization the gates alone "
-    "do **not** keep the gradient alive. Here are all three cells at the settings above "
-    "(same inputs, initializer and loss; the LSTM with Keras' default forget bias 1):")
+st.markdown(experiments.GATES_TEXT)
 ui.chart(charts.compare_cells(result["cells"], title="SimpleRNN vs LSTM vs GRU"),
          key="chart_cells", filename=f"through_time_cells_T{steps}")
 st.markdown(result["cells_sentence"])
@@ -84,11 +78,7 @@ ui.download_csv(result["cells"], f"through_time_cells_T{steps}.csv", key="downlo
                 help="One row per cell and time step.")
 
 st.subheader("What does keep an LSTM's gradient alive: an open forget gate")
-st.markdown(
-    "The LSTM's cell state is updated as `c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t`: along the cell "
-    "state the gradient is multiplied by the forget gate f_t = σ(… + b_f) at each step. "
-    "With b_f = 0 the gate is about 0.5 and the gradient halves every step; a larger "
-    "bias opens the gate (σ(3) ≈ 0.95, σ(5) ≈ 0.99) and lets it through.")
+st.markdown(experiments.FORGET_GATE_TEXT)
 ui.chart(charts.forget_bias(result["biases"], title="LSTM: forget-gate bias"),
          key="chart_forget_bias", filename=f"through_time_forget_bias_T{steps}")
 st.markdown(result["biases_sentence"])
@@ -96,21 +86,17 @@ ui.download_csv(result["biases"], f"through_time_forget_bias_T{steps}.csv",
                 key="download_forget_bias", help="One row per forget-gate bias and time step.")
 
 st.header("Clipping in action")
-st.markdown(
-    "Exploding gradients are where **gradient clipping** was invented: if the gradient's "
-    "global norm ‖g‖ exceeds a threshold c, rescale it to `c · g / ‖g‖` (Pascanu et al. "
-    "2013; Keras: `optimizer(global_clipnorm=c)`). Train a SimpleRNN twice from the same "
-    "weights on the same batches, once without and once with clipping. " +
-    experiments.CLIPPING_TASK)
+st.markdown(experiments.CLIPPING_TEXT)
 with st.form("clipping_form"):
     row = st.columns(4)
-    clip_gain = row[0].slider("Recurrent gain", 0.5, 2.5, 1.5, step=0.1, key="clip_gain")
-    learning_rate = row[1].select_slider("Learning rate (SGD)", (0.01, 0.03, 0.1, 0.3, 1.0),
-                                         0.1, key="clip_learning_rate")
-    clip_norm = row[2].select_slider("Clip threshold c", (0.1, 0.3, 1.0, 3.0, 10.0), 1.0,
-                                     key="clip_norm")
-    train_steps = row[3].select_slider("Training steps", (50, 100, 200, 400), 200,
-                                       key="clip_train_steps")
+    clip_gain = controls.slider("Recurrent gain", "clip_gain", 0.5, 2.5, 1.5, step=0.1,
+                                where=row[0])
+    learning_rate = controls.select_slider("Learning rate (SGD)", "clip_learning_rate",
+                                           (0.01, 0.03, 0.1, 0.3, 1.0), 0.1, where=row[1])
+    clip_norm = controls.select_slider("Clip threshold c", "clip_norm",
+                                       (0.1, 0.3, 1.0, 3.0, 10.0), 1.0, where=row[2])
+    train_steps = controls.select_slider("Training steps", "clip_train_steps",
+                                         (50, 100, 200, 400), 200, where=row[3])
     start = st.form_submit_button("Train both runs", type="primary")
 if start:
     clip_spec = experiments.ClippingSpec(gain=clip_gain, learning_rate=learning_rate,
@@ -123,6 +109,7 @@ if start:
     st.session_state["clipping_result"] = (clip_spec, clip_table)
 if "clipping_result" in st.session_state:
     clip_spec, clip_table = st.session_state["clipping_result"]
+    ui.not_in_link("the training runs (Train both runs redoes them)")
     report = experiments.clipping_report(clip_spec, clip_table)
     st.caption(report["caption"])
     for column, run in zip(st.columns(len(report["runs"])), report["runs"]):

@@ -93,9 +93,83 @@ def beside(ratio=(1, 2)):
     return st.container(), st.container()
 
 
+def row(spec, where=None):
+    """Columns for a row of controls, metrics or charts (`spec`: a count or widths). In
+    presenter mode the row sits in a narrow column of ui.beside(), so its items stack
+    there, in order, instead."""
+    where = where if where is not None else st
+    if presenting():
+        return [where] * (spec if isinstance(spec, int) else len(spec))
+    return where.columns(spec)
+
+
+def folded(title: str):
+    """A section's container: headed by `title`; in presenter mode folded into a closed
+    expander, so that the first chart and its controls are on the first screen."""
+    if presenting():
+        return st.expander(title)
+    box = st.container()
+    box.header(title)
+    return box
+
+
+def _this_run(name: str) -> dict:
+    """A dict in session state that starts empty at every script run (as _register's)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    run = ctx.cursors if ctx is not None else None  # a new dict at every script run
+    kept = st.session_state.get(name)
+    if kept is None or kept["run"] is not run:
+        kept = st.session_state[name] = {"run": run, "items": {}}
+    return kept["items"]
+
+
+def not_in_link(what: str) -> None:
+    """Say under the share link that it does not keep `what` (for this run only)."""
+    _this_run("link_omits")[what] = True
+
+
+def _keep(key: str, setting: dict) -> None:
+    st.session_state[key] = setting
+
+
+def pin(page: str, setting: dict, describe, where=None) -> dict | None:
+    """"Pin this curve": a button that keeps `setting` (the controls behind the curve)
+    so that the next setting is drawn beside it, then the pinned setting and "Unpin".
+
+    `describe(setting)` names a setting in a few words. Returns the pinned setting when
+    it differs from `setting` (there is a curve to draw beside), else None.
+    """
+    where = where if where is not None else st
+    key = f"pinned:{page}"
+    pinned = st.session_state.get(key)
+    if pinned is None:
+        where.button("Pin this curve", key=f"pin:{page}", icon=":material/push_pin:",
+                     on_click=_keep, args=(key, dict(setting)),
+                     help=f"Keep the curve of {describe(setting)} on the charts, so that "
+                          "the next setting you choose is drawn beside it.")
+        return None
+    not_in_link("the pinned curve")
+    same = pinned == setting
+    where.caption(f"📌 Pinned: {describe(pinned)}" + (
+        ". Change a setting to draw it beside the pinned curve." if same else
+        ", drawn beside the current setting."))
+    where.button("Unpin", key=f"unpin:{page}", icon=":material/close:",
+                 on_click=_keep, args=(key, None),
+                 help="Remove the pinned curve from the charts.")
+    return None if same else pinned
+
+
+PRESENT_HEIGHT = 420  # px, legends included: a chart beside its controls at 1280x720
+
+
 def _projected(figure):
     """Chart text readable from the back row: labels and legends >= 15 px, dark grey
-    on a light theme (light grey on a dark one), larger titles."""
+    on a light theme (light grey on a dark one), larger titles; at most PRESENT_HEIGHT
+    tall."""
+    height = getattr(figure, "height", None)
+    if isinstance(height, (int, float)) and height > PRESENT_HEIGHT:
+        figure = figure.properties(height=PRESENT_HEIGHT)  # chart and slider on one screen
     dark = getattr(getattr(st.context, "theme", None), "type", None) == "dark"
     ink = "#dddddd" if dark else "#333333"
     return (figure.configure_axis(labelFontSize=15, titleFontSize=16, labelColor=ink,
@@ -185,3 +259,7 @@ def share_link() -> None:
         st.caption("Link to this view (same settings, same seed): copy it with the "
                    "button at the right of the box.")
         st.code(base + ("?" + query if query else ""), language=None, wrap_lines=True)
+        omitted = list(_this_run("link_omits"))
+        if omitted:
+            st.caption("The link keeps every control of this page but not "
+                       + " or ".join(omitted) + ".")

@@ -21,31 +21,29 @@ ui.intro(
 controls = ui.Controls("why")
 
 st.header("1. Activations and their slopes")
+controls_column, charts_column = ui.beside()
+reach = controls.select_slider("Range of z: from −r to r", "z_range", why.Z_RANGES, 5.0,
+                               format_func="{:g}".format, where=controls_column,
+                               help="Widen it to see how flat the saturating tails get.")
 with st.spinner("Evaluating the Keras activations..."):
-    curves = why.slope_curves()
-left, right = st.columns(2)
+    curves = why.slope_curves(reach=reach)
+left, right = ui.row(2, charts_column)
 ui.chart(curve_charts.activation_curves_chart(curves, "value"), key="chart_curves",
-         filename="activations", where=left)
+         filename=f"activations_z{reach:g}", where=left)
 ui.chart(curve_charts.activation_curves_chart(
     curves, "slope", title="Their slopes φ′(z); dashed: 0.25, sigmoid's peak slope",
-    guide=0.25), key="chart_slopes", filename="activation_slopes", where=right)
-ui.download_csv(curves, "activation_curves.csv", key="download_curves",
-                label="Download the curves (CSV)",
-                help="φ(z) and φ′(z) for every activation, z from −5 to 5.")
-st.markdown(
-    "Sigmoid's slope is at most 0.25 (at z = 0) and tanh's at most 1; both go flat in the "
-    "tails (*saturation*). ReLU's slope is exactly 1 for z > 0 and 0 below; Leaky ReLU "
-    "keeps a small slope (0.01 here) on the left; ELU and SELU curve smoothly below zero.")
+    guide=0.25), key="chart_slopes", filename=f"activation_slopes_z{reach:g}", where=right)
+ui.download_csv(curves, f"activation_curves_z{reach:g}.csv", key="download_curves",
+                label="Download the curves (CSV)", where=controls_column,
+                help=f"φ(z) and φ′(z) for every activation, z from −{reach:g} to {reach:g}.")
+controls_column.markdown(why.SLOPES_TEXT)
 st.latex(r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))\le\tfrac14\quad\Longrightarrow\quad"
          r"\prod_{l=1}^{L}\sigma'(z_l)\le 0.25^{L}\qquad\text{(theory)}")
 
 st.header("2. Glorot & Bengio's experiment, live")
-st.markdown(
-    "Glorot & Bengio (2010) blamed the sigmoid together with weights drawn from N(0, 1). "
-    "Here are their networks at initialization: width 100, inputs from N(0, 1), and three "
-    "initializations: N(0, 1), the then-standard U[−1/√n, 1/√n] and their normalized "
-    "(Glorot) initialization.")
-row = st.columns(2)
+ui.intro(why.GLOROT_BENGIO_TEXT)
+controls_column, charts_column = ui.beside()
+row = ui.row(2, controls_column)
 gb_activation = controls.radio("Activation", "gb_activation", ("sigmoid", "tanh"),
                                "sigmoid", where=row[0], horizontal=True)
 gb_depth = controls.slider("Hidden layers", "gb_depth", 2, 20, 8, where=row[1])
@@ -53,22 +51,20 @@ with st.spinner("Running Glorot & Bengio's three networks..."):
     histograms, gb_profiles, gb_summary = why.glorot_bengio(gb_activation, gb_depth)
 gb_name = f"{gb_activation}_L{gb_depth}"
 gb_inits = dict.fromkeys(histograms["init"])
-for index, (column, name) in enumerate(zip(st.columns(3), gb_inits)):
+for index, (column, name) in enumerate(zip(charts_column.columns(3), gb_inits)):
     ui.chart(charts.histogram_chart(histograms[histograms["init"] == name],
                                     f"{gb_activation}, {name}"),
              key=f"chart_histogram_{index}", where=column,
              filename=f"glorot_bengio_histogram_{gb_name}_{index + 1}")
-left, right = st.columns(2)
+left, right = ui.row(2, charts_column)
 ui.chart(charts.by_init_chart(gb_profiles, "saturated_fraction", "Saturated units per layer",
                               "saturated units", fraction=True),
          key="chart_saturated", where=left, filename=f"glorot_bengio_saturated_{gb_name}")
 left.caption(why.saturation_caption(gb_profiles))
 ui.chart(charts.signal_by_init_chart(gb_profiles), key="chart_gb_signal",
          filename=f"glorot_bengio_signal_{gb_name}", where=right)
-st.dataframe(gb_summary, hide_index=True, width="stretch", column_config={
-    "initialization": st.column_config.TextColumn(pinned=True),
-    **{name: st.column_config.NumberColumn(format="%.3g") for name in gb_summary.columns
-       if name != "initialization"}})
+st.dataframe(summary.format_table(gb_summary), hide_index=True, width="stretch",
+             column_config={"initialization": st.column_config.TextColumn(pinned=True)})
 st.caption("Ratios are layer 1 / last layer; the signal is ‖dLoss/dh_l‖, the weight "
            "gradient ‖dLoss/dW_l‖. Scroll the table sideways for the per-layer "
            "statistics.")
@@ -96,7 +92,8 @@ st.latex(r"q_l = n\,\mathrm{Var}(W)\,\mathbb{E}\!\left[\phi(z)^2\right]_{z\sim\m
          r"q_{l-1})},\qquad \chi_l = n\,\mathrm{Var}(W)\,\mathbb{E}\!\left[\phi'(z)^2\right]"
          r"_{z\sim\mathcal N(0,q_l)},\qquad \|\delta_{l-1}\| \approx \sqrt{\chi_l}\,"
          r"\|\delta_l\|\quad\text{(theory)}")
-row = st.columns(4)
+controls_column, charts_column = ui.beside()
+row = ui.row(4, controls_column)
 activation = controls.selectbox("Activation", "activation", ACTIVATIONS, "tanh",
                                 where=row[0])
 init = controls.selectbox("Initialization", "init", INITS, "random_normal", where=row[1])
@@ -104,7 +101,7 @@ depth = controls.slider("Depth", "depth", 2, 100, 30, where=row[2])
 width = controls.select_slider("Width", "width", WIDTHS, 128, where=row[3])
 with st.spinner("Measuring every layer with TensorFlow..."):
     run = why.variance_propagation(activation, init, depth, width)
-metrics = st.columns(3)
+metrics = ui.row(3, controls_column)
 metrics[0].metric("Signal ratio layer 1 / L (measured)",
                   ui.format_number(run["summary"]["ratio"]))
 metrics[1].metric("Signal ratio (theory)", ui.format_number(run["theory_ratio"]),
@@ -112,11 +109,11 @@ metrics[1].metric("Signal ratio (theory)", ui.format_number(run["theory_ratio"])
 metrics[2].metric(f"Weight-gradient ratio 1 / L (median of {why.SEEDS} seeds)",
                   ui.format_number(run["weights"]["median"]), help=why.seeds_help(run))
 for line in summary.describe_problems(run["summary"]):
-    st.warning(line, icon="⚠️")
+    controls_column.warning(line, icon="⚠️")
 name = f"why_{activation}_{init}_L{depth}_n{width}"
 ui.chart(charts.variance_chart(
     run["table"], f"Gradients per layer: {activation}, {init}, {depth} × {width}"),
-    key="chart_variance", filename=name)
+    key="chart_variance", filename=name, where=charts_column)
 st.markdown(
     "**Why the weight gradient can look flat while the signal vanishes.** A layer's weight "
     "gradient is its input times its backward signal:")

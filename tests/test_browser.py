@@ -327,3 +327,35 @@ def test_keyboard_focus_is_always_visible(server, page):
     focused = [o for o in outlines if o[0] not in ("BODY", "HTML")]
     assert focused, outlines
     assert all(style != "none" and width != "0px" for _, style, width, _ in focused), outlines
+
+
+TOPICS_BESIDE = ("problem", "why", "initialization", "through_time")
+
+
+@pytest.mark.parametrize("name", TOPICS_BESIDE)
+def test_presenter_mode_shows_the_first_chart_beside_its_slider_at_1280x720(
+        server, browser, name):
+    """A classroom projector: with ?present=true the first chart and the slider that
+    drives it are both inside the 1280x720 viewport, side by side, as the page opens."""
+    width, height = 1280, 720
+    context = browser.new_context(viewport={"width": width, "height": height})
+    tab = context.new_page()
+    try:
+        open_page(tab, server, name, "?present=true")
+        chart = tab.locator("[data-testid=stVegaLiteChart]").first
+        chart.locator("canvas, svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+        slider = tab.locator("[data-testid=stSlider]").first
+        boxes = {"chart": chart.bounding_box(), "slider": slider.bounding_box()}
+        for what, box in boxes.items():
+            assert box and box["width"] > 100 and box["height"] > 30, (what, box)
+            assert box["x"] >= 0 and box["y"] >= 0, (what, box)
+            assert box["x"] + box["width"] <= width, (what, box)
+            assert box["y"] + box["height"] <= height, (what, box)
+        # beside it, not above or below: the chart starts right of the slider's column
+        assert boxes["chart"]["x"] >= boxes["slider"]["x"] + boxes["slider"]["width"]
+        assert tab.locator("[data-testid=stException]").count() == 0
+    except Exception:
+        tab.screenshot(path=str(ARTIFACTS / f"present_1280x720_{name}.png"))
+        raise
+    finally:
+        context.close()

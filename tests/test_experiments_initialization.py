@@ -89,7 +89,7 @@ def test_formula_lines_and_grid_caption():
     assert len(lines) == len(formulas)
     latex, text = dict(zip(formulas.initializer, lines))["he_normal"]
     assert latex.startswith(r"\texttt{he\_normal}:\ ")
-    assert text.startswith(f"σ = **{math.sqrt(2 / 64):.4g}** (formula) · Keras drew ")
+    assert text.startswith(f"σ = **{math.sqrt(2 / 64):.3g}** (formula) · Keras drew ")
     table = pd.DataFrame({"ratio": [1.0] * 36})
     table.attrs["seconds"] = 1.234
     caption = initialization.grid_caption(table, 10, 128)
@@ -107,3 +107,17 @@ def test_goldilocks_text_names_each_edge_and_crossing():
     assert text == ("**tanh**: theory's edge of chaos σ_w = 1; the measured ratio crosses "
                     "1 at σ_w ≈ 1 · **relu**: theory's edge of chaos σ_w = 1.41; the "
                     "measured ratio crosses 1 at σ_w ≈ not in range")
+
+
+def test_with_pinned_names_the_pinned_inits_and_drops_their_theory():
+    import numpy as np
+    import pandas as pd
+    from core.experiments.initialization import describe, with_pinned
+    now = pd.DataFrame({"init": ["he_normal"], "layer": [1], "signal_grad_norm": [1.0],
+                        "theory_signal": [1.0]})
+    before = now.assign(init="glorot_normal", signal_grad_norm=0.5)
+    both = with_pinned(now, before, "relu, depth 8")
+    assert list(both.init) == ["he_normal", "pinned: glorot_normal (relu, depth 8)"]
+    assert both.signal_grad_norm.tolist() == [1.0, 0.5] and np.isnan(both.theory_signal[1])
+    assert describe({"inits": ("he_normal",), "activation": "relu", "depth": 8}) == \
+        "he_normal, relu, depth 8"

@@ -31,3 +31,16 @@ def test_measured_identity_net_equals_its_theory():
     np.testing.assert_allclose(table.activation_norm, theory.forward, rtol=1e-9)
     np.testing.assert_allclose(table.signal_grad_norm, theory.backward, rtol=1e-9)
     assert table.attrs["input_norm"] == pytest.approx(theory.forward[0] / 1.5)
+
+
+def test_a_pinned_setting_is_drawn_from_its_own_measured_table():
+    from core.per_layer import profile
+    table, pinned = profile(identity_spec(10, 1.5)), profile(identity_spec(10, 0.5))
+    data = chart_data(table, 1.5, table.attrs["input_norm"],
+                      pinned=("a = 0.5, L = 10, float32", pinned))
+    for name, column in (("forward", "activation_norm"), ("backward", "signal_grad_norm")):
+        rows = data[name][data[name].group == "pinned: a = 0.5, L = 10, float32"]
+        assert set(rows.kind) == {"measured"}
+        np.testing.assert_array_equal(rows.value, pinned[column])
+        assert set(data[name].group) == {"a = 1.5", "pinned: a = 0.5, L = 10, float32"}
+    assert "group" in chart_data(table, 1.5, 1.0)["forward"]  # measured and theory: one colour

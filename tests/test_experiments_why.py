@@ -73,7 +73,7 @@ def test_variance_propagation_and_its_sentences():
     text = why.flatness_text(run)
     assert text.startswith("Here the weight gradient **is flat**" if run["weights"]["flat"]
                            else "Here the weight gradient is **not** flat")
-    assert f"{math.sqrt(6 / 64):.2f}" in why.noise_caption(run)
+    assert f"{math.sqrt(6 / 64):.3g}" in why.noise_caption(run)
 
 
 def test_slope_curves_are_the_page_activations():

@@ -36,7 +36,7 @@ def test_page_shows_the_figures_and_sentences_core_computes(app):
 def test_page_trains_with_and_without_clipping(app):
     at = app("pages/through_time.py", {"steps": "10", "units": "8"})
     assert "clipping_result" not in at.session_state
-    at.select_slider(key="clip_train_steps").set_value(50)
+    at.select_slider(key="through_time:clip_train_steps").set_value(50)
     next(b for b in at.button if b.label == "Train both runs").click().run()
     assert not at.exception
     spec, table = at.session_state["clipping_result"]
@@ -53,3 +53,17 @@ def test_page_warns_where_the_gradient_breaks(app):
     texts = [w.value for w in at.warning]
     assert any("the gradient is nan" in text for text in texts)
     assert any("The forward signal overflows to inf at step" in text for text in texts)
+
+
+def test_the_clipping_form_is_in_the_link_and_the_page_says_the_runs_are_not(app):
+    at = app("pages/through_time.py", {"steps": "10", "units": "8", "clip_gain": "2",
+                                       "clip_train_steps": "50"})
+    assert not at.warning
+    assert at.slider(key="through_time:clip_gain").value == 2.0
+    assert at.select_slider(key="through_time:clip_train_steps").value == 50
+    assert not any("training runs" in c.value for c in at.sidebar.caption)
+    next(b for b in at.button if b.label == "Train both runs").click().run()
+    spec, _ = at.session_state["clipping_result"]
+    assert spec.gain == 2.0 and spec.train_steps == 50
+    assert at.query_params.get("clip_gain") in ("2", ["2"])
+    assert any("not the training runs" in c.value for c in at.sidebar.caption)

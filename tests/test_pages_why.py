@@ -59,3 +59,27 @@ def test_why_glorot_bengio_table_and_saturation_chart(app):
                 if s.get("title", {}).get("text") == "Saturated units per layer")
     assert spec["encoding"]["strokeDash"]["field"] == "init"
     assert spec["encoding"]["x"]["axis"]["format"] == "d"
+
+
+def test_why_table_uses_one_number_format(app):
+    from core.summary import format_number
+    at = app(WHY, {"gb_depth": "4"})
+    table = at.dataframe[0].value
+    cells = [str(value) for name in table.columns[1:] for value in table[name]]
+    assert cells and "None" not in cells and not any(c.startswith("-0") for c in cells)
+    numbers = [float(c) for c in cells]  # every cell is format_number's text
+    assert cells == [format_number(number) for number in numbers]
+
+
+def test_why_z_range_is_a_url_control_that_widens_the_curves(app):
+    at = app(WHY, {"z_range": "10"})
+    assert at.select_slider(key="why:z_range").value == 10.0 and not at.warning
+    curves = next(spec for spec in chart_specs(at)
+                  if spec.get("title", {}).get("text") == "Activations φ(z)")
+    assert curves  # the curves chart is drawn at the URL's range
+    from core.experiments import why
+    assert why.slope_curves(reach=10.0).z.max() == 10.0
+    at.select_slider(key="why:z_range").set_value(2.0).run()
+    assert at.query_params.get("z_range") in ("2", ["2"])
+    bad = app(WHY, {"z_range": "7"})
+    assert any("z_range" in w.value for w in bad.warning)

@@ -208,3 +208,16 @@ def test_a_training_run_summary_and_the_table_of_several():
     assert table["run"].tolist() == ["a", "b"]
     assert str(table["diverged_step"].dtype) == "Int64"
     assert table["diverged_step"].iloc[0] == 3 and pd.isna(table["diverged_step"].iloc[1])
+
+def test_one_number_format_never_minus_zero_and_tables_as_text():
+    import math
+    import pandas as pd
+    from core.summary import format_number, format_table, format_value
+    assert [format_number(v) for v in (-0.0, -1e-9, 0.00000113, 2.7e-7, 7200000)] == \
+        ["0", "-1e-09", "1.13e-06", "2.7e-07", "7.2e+06"]
+    assert format_value(-0.00001, 1) == "-1e-05" and format_value(None) == "nan"
+    assert format_value(math.inf) == "inf" and format_value(-math.inf) == "-inf"
+    shown = format_table(pd.DataFrame({"name": ["a", "b"], "ratio": [1.13e-6, math.nan],
+                                       "steps": [3, 4], "flag": [True, False]}))
+    assert shown.ratio.tolist() == ["1.13e-06", "nan"] and shown.steps.tolist() == ["3", "4"]
+    assert shown.flag.tolist() == [True, False] and shown.name.tolist() == ["a", "b"]

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import theory
 from ..cache import memoize
 from ..spec import ModelSpec
-from ..summary import format_value as _number
+from ..summary import format_number as _number
 from ..theory import with_theory
 
 # Ordered so that the matched pairs (glorot-tanh, he-relu, lecun-selu) sit near the
@@ -107,6 +107,23 @@ def compare(base: ModelSpec, inits: tuple) -> pd.DataFrame:
         frame.insert(0, "init", init)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def describe(setting: dict) -> str:
+    """A side-by-side setting in a few words: 'he_normal, relu, depth 30'."""
+    return (f"{', '.join(setting['inits'])}, {setting['activation']}, depth "
+            f"{setting['depth']}")
+
+
+def with_pinned(profiles: pd.DataFrame, pinned: pd.DataFrame, label: str) -> pd.DataFrame:
+    """`profiles` (from compare) with a pinned setting's profiles below them, each init
+    named 'pinned: <init> (<label>)'; the pinned rows carry no theory columns, so they
+    are drawn as measured lines only, beside the current setting's."""
+    pinned = pinned.assign(init="pinned: " + pinned["init"] + f" ({label})")
+    for column in pinned.columns:
+        if column.startswith("theory_"):
+            pinned[column] = np.nan
+    return pd.concat([profiles, pinned], ignore_index=True)
 
 
 def _cell_signals(spec: ModelSpec, weights, data) -> tuple:
@@ -237,7 +254,7 @@ def goldilocks_text(rows: pd.DataFrame, activations=SWEEP_ACTIVATIONS) -> str:
     found = []
     for name, edge in edges_of_chaos(activations).items():
         measured = crossing(rows, name, "measured")
-        found.append(f"**{name}**: theory's edge of chaos σ_w = {_number(edge, 3)}; the "
+        found.append(f"**{name}**: theory's edge of chaos σ_w = {_number(edge)}; the "
                      f"measured ratio crosses 1 at σ_w ≈ "
-                     f"{'not in range' if measured is None else _number(measured, 3)}")
+                     f"{'not in range' if measured is None else _number(measured)}")
     return " · ".join(found)

@@ -29,17 +29,38 @@ def theory_lines(table: pd.DataFrame, gain: float, input_norm: float) -> pd.Data
     return pd.DataFrame({"layer": table["layer"], "forward": forward, "backward": backward})
 
 
-def chart_data(table: pd.DataFrame, gain: float, input_norm: float) -> dict[str, pd.DataFrame]:
-    """Long tables for the forward and backward charts: measured rows and theory rows."""
+def chart_data(table: pd.DataFrame, gain: float, input_norm: float,
+               pinned: tuple[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Long tables for the forward and backward charts: measured rows and theory rows,
+    grouped (one colour) by setting. `pinned`: (label, profile) of a pinned setting,
+    whose measured rows are drawn beside the current ones in their own group."""
     theory = theory_lines(table, gain, input_norm)
-    forward = pd.concat([
+    group = f"a = {gain:g}"
+    forward = [
         pd.DataFrame({"layer": table["layer"], "series": "measured ||h_l||",
                       "value": table["activation_norm"], "kind": "measured"}),
         pd.DataFrame({"layer": theory["layer"], "series": f"theory: {gain:g}^l * ||x||",
-                      "value": theory["forward"], "kind": "theory"})], ignore_index=True)
-    backward = pd.concat([
+                      "value": theory["forward"], "kind": "theory"})]
+    backward = [
         pd.DataFrame({"layer": table["layer"], "series": "measured ||dLoss/dh_l||",
                       "value": table["signal_grad_norm"], "kind": "measured"}),
         pd.DataFrame({"layer": theory["layer"], "series": f"theory: {gain:g}^(L-l) * ||dLoss/dh_L||",
-                      "value": theory["backward"], "kind": "theory"})], ignore_index=True)
-    return {"forward": forward, "backward": backward}
+                      "value": theory["backward"], "kind": "theory"})]
+    forward = [frame.assign(group=group) for frame in forward]
+    backward = [frame.assign(group=group) for frame in backward]
+    if pinned is not None:
+        label, rows = pinned
+        name = f"pinned: {label}"
+        forward.append(pd.DataFrame({"layer": rows["layer"], "series": f"{name}, measured",
+                                     "value": rows["activation_norm"], "kind": "measured",
+                                     "group": name}))
+        backward.append(pd.DataFrame({"layer": rows["layer"], "series": f"{name}, measured",
+                                      "value": rows["signal_grad_norm"], "kind": "measured",
+                                      "group": name}))
+    return {"forward": pd.concat(forward, ignore_index=True),
+            "backward": pd.concat(backward, ignore_index=True)}
+
+
+def describe(setting: dict) -> str:
+    """A setting of the identity network in a few words: 'a = 1.5, L = 50, float32'."""
+    return f"a = {setting['gain']:g}, L = {setting['depth']}, {setting['dtype']}"

@@ -111,11 +111,34 @@ def measure(spec: ThroughTimeSpec) -> dict:
             "biases_sentence": f"Measured ratio step 1 / step T: {bias_text}."}
 
 
+# ---------------------------------------------------------------- the page's words
+THEORY_TEXT = (
+    "**Theory** (Pascanu, Mikolov & Bengio 2013). For a linear cell, `d(loss)/d(h_t) = "
+    "(W_hhᵀ)^(T−t) · d(loss)/d(h_T)`: with spectral radius ρ < 1 the gradient **vanishes** "
+    "like ρ^(T−t); ρ > 1 is **needed** for it to explode. For `gain × orthogonal` every "
+    "singular value equals the gain, so the dashed line is exact (choose *linear*). A "
+    "saturating tanh only shrinks the gradient further: its slope is at most 1.")
+GATES_TEXT = (
+    "LSTM and GRU were designed for long memories, but at initialization the gates alone "
+    "do **not** keep the gradient alive. Here are all three cells at the settings above "
+    "(same inputs, initializer and loss; the LSTM with Keras' default forget bias 1):")
+FORGET_GATE_TEXT = (
+    "The LSTM's cell state is updated as `c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t`: along the cell "
+    "state the gradient is multiplied by the forget gate f_t = σ(… + b_f) at each step. "
+    "With b_f = 0 the gate is about 0.5 and the gradient halves every step; a larger "
+    "bias opens the gate (σ(3) ≈ 0.95, σ(5) ≈ 0.99) and lets it through.")
+
+
 # ---------------------------------------------------------------- clipping in action
 CLIPPING_TASK = (
     "Task: remember the first number. Each sequence starts with +1 or -1, followed by "
     "noise ~ N(0, 1); the target, read from the last state through a Dense(1) layer, is "
     "that first number. Guessing 0 scores a mean squared error of 1.")
+CLIPPING_TEXT = (
+    "Exploding gradients are where **gradient clipping** was invented: if the gradient's "
+    "global norm ‖g‖ exceeds a threshold c, rescale it to `c · g / ‖g‖` (Pascanu et al. "
+    "2013; Keras: `optimizer(global_clipnorm=c)`). Train a SimpleRNN twice from the same "
+    "weights on the same batches, once without and once with clipping. " + CLIPPING_TASK)
 TASK_SEED, INPUT_KERNEL_SEED, RECURRENT_KERNEL_SEED, READOUT_SEED = 11, 12, 13, 14
 
 _f = spec_field

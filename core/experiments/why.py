@@ -25,11 +25,27 @@ FLAT_WITHIN = 2.0  # a weight-gradient ratio in [1/2, 2] counts as flat
 OVERLAP_WITHIN = 0.005  # two saturation lines this close at every layer coincide
 
 
-@memoize(entries=2)
-def slope_curves(names: tuple = CURVES) -> pd.DataFrame:
-    """phi(z) and phi'(z) of the page's activations (core.activations)."""
+Z_RANGES = (2.0, 5.0, 10.0, 15.0)  # the curves are drawn for z from -r to r
+
+
+@memoize(entries=len(Z_RANGES) + 1)
+def slope_curves(names: tuple = CURVES, reach: float = 5.0) -> pd.DataFrame:
+    """phi(z) and phi'(z) of the page's activations (core.activations), z in [-reach,
+    reach]."""
     from ..activations import activation_curves
-    return activation_curves(names)
+    return activation_curves(names, low=-float(reach), high=float(reach))
+
+
+SLOPES_TEXT = (
+    "Sigmoid's slope is at most 0.25 (at z = 0) and tanh's at most 1; both go flat in the "
+    "tails (*saturation*: widen the range of z to see how flat). ReLU's slope is exactly 1 "
+    "for z > 0 and 0 below; Leaky ReLU keeps a small slope (0.01 here) on the left; ELU "
+    "and SELU curve smoothly below zero.")
+GLOROT_BENGIO_TEXT = (
+    "Glorot & Bengio (2010) blamed the sigmoid together with weights drawn from N(0, 1). "
+    "Here are their networks at initialization: width 100, inputs from N(0, 1), and three "
+    "initializations: N(0, 1), the then-standard U[−1/√n, 1/√n] and their normalized "
+    "(Glorot) initialization.")
 
 
 # --- Glorot & Bengio (2010) -------------------------------------------------------------
@@ -225,6 +241,6 @@ def noise_caption(run: dict) -> str:
     depth, width = spec.depth, spec.width
     return (f"Noise: the norms of one finite network fluctuate from seed to seed; per-layer "
             f"log-norms vary by about √(depth / width) = √({depth} / {width}) ≈ "
-            f"{(depth / width) ** 0.5:.2f}, so a single seed's ratio of two layers can be "
+            f"{_number((depth / width) ** 0.5)}, so a single seed's ratio of two layers can be "
             f"off by a factor of 2 or more. The chart shows seed {spec.seed}; the "
             f"weight-gradient figure is the median over {SEEDS} seeds.")
