@@ -86,3 +86,14 @@ def test_the_readme_layout_map_names_every_module():
     named = set(re.findall(r"`((?:core|pages)/[\w/]+\.py)`", layout))
     gone = sorted(name for name in named if not (ROOT / name).exists())
     assert not gone, gone
+
+
+def test_axis_titles_are_spelled_once_in_charts_base():
+    from core.charts import base
+    titles = [base.LAYER_TITLE, base.LAYER_SHORT_TITLE, base.STEP_TITLE,
+              base.TIME_STEP_TITLE, base.FRACTION_TITLE]
+    for path in (ROOT / "core" / "charts").glob("*.py"):
+        if path.name == "base.py":
+            continue
+        text = path.read_text()
+        assert not [t for t in titles if f'"{t}"' in text], path

@@ -28,6 +28,7 @@ FLOAT_MAX = float(np.finfo(np.float64).max)  # 1.8e308
 FLOAT_TINY = float(np.finfo(np.float64).tiny)  # 2.2e-308, the smallest normal float64
 # The axis titles every chart uses: one spelling each.
 LAYER_TITLE = "hidden layer l (1 = nearest the input)"
+LAYER_SHORT_TITLE = "layer (1 = input side)"  # a heatmap's narrow y axis
 STEP_TITLE = "training step"
 TIME_STEP_TITLE = "time step t (1 = first input, T = last state)"
 FRACTION_TITLE = "fraction of units"

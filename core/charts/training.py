@@ -12,11 +12,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import FLOAT_TINY, PALETTE, colors, STATUS_SHAPES, pin_for_log, spec_number
+from .base import (FLOAT_TINY, LAYER_SHORT_TITLE, LAYER_TITLE, PALETTE, STATUS_SHAPES,
+                   STEP_TITLE, colors, pin_for_log, spec_number)
 
 MAX_COLUMNS = 150
-LAYER_AXIS = "hidden layer (1 = nearest the input)"
-SHORT_LAYER_AXIS = "layer (1 = input side)"
 # Loss charts: a diverged run's loss (1e14, 1e35...) would flatten every other run at
 # the bottom. The y axis stops at LOSS_CAP_FACTOR x the largest initial loss (rounded up
 # to a power of ten); a loss above that is a marker at the top edge with its exact value.
@@ -100,9 +99,9 @@ def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: 
                                        np.where(values == 0, "zero", "finite")))
     data["exact"] = [f"{v:.4g}" for v in values]
     depth = int(data["layer"].max()) if len(data) else 1
-    x = alt.X("step_start:Q", title="training step", scale=alt.Scale(nice=False),
+    x = alt.X("step_start:Q", title=STEP_TITLE, scale=alt.Scale(nice=False),
               axis=integer_axis())
-    y = alt.Y("layer:O", title=SHORT_LAYER_AXIS, sort="descending")
+    y = alt.Y("layer:O", title=LAYER_SHORT_TITLE, sort="descending")
     tooltip = [alt.Tooltip("layer:O"), alt.Tooltip("step:Q", title="up to step"),
                alt.Tooltip("exact:N", title=column), alt.Tooltip("status:N")]
     scale = alt.Scale(scheme=scheme, domain=domain) if domain else alt.Scale(scheme=scheme)
@@ -155,7 +154,7 @@ def thin(long: pd.DataFrame, max_points: int = 300) -> pd.DataFrame:
 
 def runs_log_chart(long: pd.DataFrame, *, title: str, y_title: str,
                    subtitle: str | None = None, height: int = 300, x: str = "step",
-                   x_title: str = "training step", cap: float | None = None) -> alt.Chart:
+                   x_title: str = STEP_TITLE, cap: float | None = None) -> alt.Chart:
     """One line per run over the steps on a log axis; 0/inf/nan pinned to an edge and
     drawn as a large marker (triangle down: 0, triangle up: inf, diamond: nan).
 
@@ -223,7 +222,7 @@ def accuracy_chart(tables: dict, column: str = "test_accuracy",
     data = per_step(tables, column).dropna()
     names = list(tables)
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("step:Q", title="training step", axis=integer_axis()),
+        x=alt.X("step:Q", title=STEP_TITLE, axis=integer_axis()),
         y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         color=alt.Color("series:N", title=None,
@@ -255,7 +254,7 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
                   axis=alt.Axis(format=".0e"))
         tooltip += [alt.Tooltip("exact:N", title=y_title), alt.Tooltip("status:N")]
         lines = alt.Chart(data).transform_filter(alt.datum.status == "finite").mark_line(
-            strokeWidth=1.5).encode(x=alt.X("step:Q", title="training step",
+            strokeWidth=1.5).encode(x=alt.X("step:Q", title=STEP_TITLE,
                                             axis=integer_axis()), y=y,
                                     color=color, detail=detail, tooltip=tooltip)
         # Only the statuses that occur get a legend entry, below the plot with room
@@ -277,7 +276,7 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
         y = alt.Y("value:Q", title=y_title)
         tooltip.append(alt.Tooltip("value:Q", format=".4g", title=y_title))
         chart = alt.Chart(data).mark_line(strokeWidth=1.5).encode(
-            x=alt.X("step:Q", title="training step", axis=integer_axis()), y=y,
+            x=alt.X("step:Q", title=STEP_TITLE, axis=integer_axis()), y=y,
             color=color, detail=detail, tooltip=tooltip)
         legend_rows = 0
     if guide is not None:
@@ -325,7 +324,7 @@ def first_step_profile(tables: dict, column: str, *, title: str, y_title: str
                             "value": t.loc[t["step"] == 1, column].astype(np.float64)})
               for label, t in tables.items()]
     return runs_log_chart(pd.concat(frames, ignore_index=True), x="layer",
-                          x_title=LAYER_AXIS, y_title=y_title, title=title,
+                          x_title=LAYER_TITLE, y_title=y_title, title=title,
                           subtitle="measured at step 1, before its update")
 
 
@@ -357,7 +356,7 @@ def init_profile_chart(profiles: dict, column: str = "signal_grad_norm") -> alt.
                             "value": table[column].astype(np.float64)})
               for label, table in profiles.items()]
     return runs_log_chart(pd.concat(frames, ignore_index=True), x="layer",
-                          x_title=LAYER_AXIS, y_title="‖dLoss/dh_l‖",
+                          x_title=LAYER_TITLE, y_title="‖dLoss/dh_l‖",
                           title="Before training: the back-propagated signal at "
                                 "initialization",
                           subtitle="core.per_layer: one forward and backward pass on N(0, 1) "
