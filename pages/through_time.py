@@ -1,7 +1,7 @@
 """Through time: recurrent networks multiply the gradient by the same matrix every step."""
 import streamlit as st
 
-from core import through_time as tt
+from core import through_time
 from core.charts import through_time as charts
 from core.experiments import through_time as experiments
 from core.recurrent_keras import keras_code
@@ -16,19 +16,19 @@ ui.intro(
     "**last** state h_T, and we measure how much gradient reaches every earlier state h_t. If it "
     "vanishes, the network cannot learn that early inputs matter.")
 
-DEFAULTS = tt.ThroughTimeSpec()
+DEFAULTS = through_time.ThroughTimeSpec()
 BIASES, STDDEVS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0), (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 controls = ui.Controls("through_time")
 controls_column, charts_column = ui.beside()
 row = ui.row(4, controls_column)
-cell = controls.selectbox("Cell", "cell", tt.CELLS, DEFAULTS.cell, where=row[0],
+cell = controls.selectbox("Cell", "cell", through_time.CELLS, DEFAULTS.cell, where=row[0],
                           help="simple, lstm, gru: keras.layers SimpleRNNCell, LSTMCell, "
                                "GRUCell with Keras' default settings.")
-activation = controls.selectbox("Activation", "activation", tt.ACTIVATIONS, DEFAULTS.activation,
+activation = controls.selectbox("Activation", "activation", through_time.ACTIVATIONS, DEFAULTS.activation,
                                 where=row[1],
                                 help="The cell's activation (LSTM/GRU gates stay sigmoid).")
 recurrent_init = controls.selectbox(
-    "Recurrent initializer", "recurrent_init", tt.RECURRENT_INITS, DEFAULTS.recurrent_init,
+    "Recurrent initializer", "recurrent_init", through_time.RECURRENT_INITS, DEFAULTS.recurrent_init,
     where=row[2],
     help="Keras' default for recurrent kernels is orthogonal (gain 1). Note: Keras' "
          "identity on an LSTM/GRU kernel (units × 4·units) fills only the first gate block.")
@@ -46,7 +46,7 @@ controls.select_slider("random_normal σ", "stddev", STDDEVS, DEFAULTS.stddev, w
                        help="random_normal: recurrent weights ~ N(0, σ²); Keras' default σ is 0.05.")
 controls.number_input("Seed", "seed", 0, 9999, DEFAULTS.seed, where=row[4])
 
-spec = tt.ThroughTimeSpec(**controls.values)
+spec = through_time.ThroughTimeSpec(**controls.values)
 with st.spinner("Unrolling the cells with TensorFlow..."):
     result = experiments.measure(spec)
 table = result["table"]
@@ -59,7 +59,7 @@ ui.chart(charts.signal_through_time(table, title=result["title"], theory=result[
                                     radius=result["attrs"]["spectral_radius"]),
          key="chart_through_time", filename=f"through_time_{cell}_T{steps}",
          where=charts_column)
-st.caption(tt.LOSS_DESCRIPTION)
+st.caption(through_time.LOSS_DESCRIPTION)
 st.markdown(experiments.THEORY_TEXT)
 ui.download_csv(table, f"through_time_{cell}_T{steps}.csv", key="download_through_time",
                 help="Every number behind the chart, one row per time step.")
