@@ -28,36 +28,32 @@ class Network:
         regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
         self.spec = spec
         self.dense, self.norms, self.acts = [], [], []
-        inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
-        h = inputs
         for layer in range(1, spec.depth + 1):
-            dense = keras.layers.Dense(spec.width, use_bias=not spec.no_bias,
-                                       kernel_regularizer=regularizer, dtype=spec.dtype,
-                                       name=f"dense_{layer}")
-            norm = keras.layers.BatchNormalization(
-                epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}") \
-                if spec.batch_norm else None
-            act = activation_layer(spec, f"activation_{layer}")
-            z = dense(h)
-            a = act(norm(z) if norm is not None else z)
-            h = a + h if spec.residual and layer > 1 else a
-            dense.set_weights([kernels[layer - 1]] if spec.no_bias
-                              else [kernels[layer - 1], biases[layer - 1]])
-            self.dense.append(dense)
-            self.norms.append(norm)
-            self.acts.append(act)
+            self.dense.append(keras.layers.Dense(
+                spec.width, use_bias=not spec.no_bias, kernel_regularizer=regularizer,
+                dtype=spec.dtype, name=f"dense_{layer}"))
+            self.norms.append(keras.layers.BatchNormalization(
+                epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}")
+                if spec.batch_norm else None)
+            self.acts.append(activation_layer(spec, f"activation_{layer}"))
         self.readout = keras.layers.Dense(classes, kernel_regularizer=regularizer,
                                           dtype=spec.dtype, name="readout")
-        logits = self.readout(h)
+        inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
+        logits, _, _ = self.forward(inputs, training=None)  # builds every layer
+        self.model = keras.Model(inputs, logits, name="gradient_lab_classifier")
+        for layer, dense in enumerate(self.dense):
+            dense.set_weights([kernels[layer]] if spec.no_bias
+                              else [kernels[layer], biases[layer]])
         readout_kernel = keras.initializers.GlorotUniform(seed=layer_seed(spec.seed, 0))(
             (spec.width, classes), dtype=spec.dtype)
         self.readout.set_weights([np.asarray(readout_kernel),
                                   np.zeros(classes, spec.dtype)])
-        self.model = keras.Model(inputs, logits, name="gradient_lab_classifier")
         self.kernels = [dense.kernel for dense in self.dense]
 
-    def forward(self, x, training: bool):
-        """logits, pre-activations z_l (after batch norm) and hidden outputs h_l."""
+    def forward(self, x, training: bool | None):
+        """logits, pre-activations z_l (after batch norm) and hidden outputs h_l. The
+        functional model is this pass on symbolic inputs (training None: decided when
+        the model is called)."""
         h, zs, hs = x, [], []
         for layer, (dense, norm, act) in enumerate(zip(self.dense, self.norms, self.acts)):
             z = dense(h)
