@@ -70,13 +70,7 @@ def _show_failure(key: str, where) -> None:
 
 def _register(key: str, filename: str, figure) -> None:
     """Remember a chart drawn in this script run, for download_all_charts()."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-    ctx = get_script_run_ctx()
-    run = ctx.cursors if ctx is not None else None  # a new dict at every script run
-    drawn = st.session_state.get("charts_this_run")
-    if drawn is None or drawn["run"] is not run:
-        drawn = st.session_state["charts_this_run"] = {"run": run, "charts": {}}
-    drawn["charts"][key] = (filename, figure)
+    _this_run("charts_this_run")[key] = (filename, figure)
 
 
 def intro(text: str) -> None:
@@ -114,7 +108,8 @@ def folded(title: str):
 
 
 def _this_run(name: str) -> dict:
-    """A dict in session state that starts empty at every script run (as _register's)."""
+    """A dict in session state that starts empty at every script run (the charts
+    drawn, the choices a share link does not keep)."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
     ctx = get_script_run_ctx()
     run = ctx.cursors if ctx is not None else None  # a new dict at every script run
@@ -208,8 +203,7 @@ def download_all_charts(name: str) -> None:
     Call it at the bottom of a page, after its last ui.chart(). The zip is made only
     when the button is clicked (about a second per chart).
     """
-    drawn = st.session_state.get("charts_this_run") or {"charts": {}}
-    charts = list(drawn["charts"].values())
+    charts = list(_this_run("charts_this_run").values())
     if not charts:
         return
     key = "download_all_charts"

@@ -116,7 +116,7 @@ def assert_converts(figures: dict) -> None:
 
 def page_charts(at) -> dict:
     """The charts a page registered this run (ui.chart), by key; one per drawn chart."""
-    drawn = at.session_state["charts_this_run"]["charts"]
+    drawn = at.session_state["charts_this_run"]["items"]
     assert len(drawn) == len(at.get("vega_lite_chart")), (list(drawn), "vs the page")
     return {key: figure for key, (filename, figure) in drawn.items()}
 
