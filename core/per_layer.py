@@ -52,6 +52,29 @@ def safe_norm(tensor, axes=None):
         divisor * total, [])
 
 
+def unit_fractions(a, slope, z, saturating, peak, dtype):
+    """(dead, saturated) fraction per layer of (depth, batch, width) stacks of outputs,
+    slopes and pre-activations, as SATURATION_DEFINITION and dead units are defined:
+    dead, a unit whose output and slope are 0 for every example; saturated, a slope
+    below SATURATION_SLOPE x `peak` with |z| >= SATURATION_MIN_Z. `saturating`: a Python
+    bool, or a boolean tensor (the one graph for every activation). Results in `dtype`.
+    Shared by this pass and core.training's step."""
+    silent = tf.logical_and(tf.equal(a, 0), tf.equal(slope, 0))
+    dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=1), dtype), axis=1)
+
+    def saturated_fraction():
+        # SATURATION_SLOPE * peak rounded to the slope's dtype once, as a Python float is
+        threshold = tf.cast(SATURATION_SLOPE * tf.cast(peak, tf.float64), slope.dtype)
+        flat = tf.logical_and(tf.abs(slope) < threshold, tf.abs(z) >= SATURATION_MIN_Z)
+        return tf.reduce_mean(tf.cast(flat, dtype), axis=[1, 2])
+
+    def none():
+        return tf.zeros_like(dead)
+    if isinstance(saturating, bool):
+        return dead, saturated_fraction() if saturating else none()
+    return dead, tf.cond(saturating, saturated_fraction, none)
+
+
 def _activation_choice(activation: str | None, index):
     """(phi, saturating, peak) for one traced graph.
 
@@ -151,23 +174,7 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
             inner.watch(z_all)
             a_all = phi(z_all, negative_slope)
         slope = inner.gradient(a_all, z_all)
-        silent = tf.logical_and(tf.equal(a_all, 0), tf.equal(slope, 0))
-        dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=1), dtype), axis=1)
-
-        def saturated_fraction():
-            # SATURATION_SLOPE * peak rounded to dtype once, as a Python float would be
-            threshold = tf.cast(SATURATION_SLOPE * tf.cast(peak, tf.float64), dtype)
-            flat = tf.logical_and(tf.abs(slope) < threshold,
-                                  tf.abs(z_all) >= SATURATION_MIN_Z)
-            return tf.reduce_mean(tf.cast(flat, dtype), axis=[1, 2])
-
-        if activation is None:
-            saturated = tf.cond(saturating, saturated_fraction,
-                                lambda: tf.zeros([depth], dtype))
-        elif saturating:
-            saturated = saturated_fraction()
-        else:
-            saturated = tf.zeros([depth], dtype)
+        dead, saturated = unit_fractions(a_all, slope, z_all, saturating, peak, dtype)
         stats = tf.stack([
             tf.reduce_mean(h_all, axis=[1, 2]), tf.math.reduce_std(h_all, axis=[1, 2]),
             safe_norm(h_all, [1, 2]), tf.math.reduce_std(z_all, axis=[1, 2]), saturated, dead],

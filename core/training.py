@@ -181,7 +181,7 @@ def _squares(tensors, axes=None):
 def _unit_stats(spec: ModelSpec):
     """z (depth, batch, width) -> (dead fraction, saturated fraction) per layer."""
     from .activations import activation_fn, peak_slope, saturates
-    from .per_layer import SATURATION_MIN_Z, SATURATION_SLOPE
+    from .per_layer import unit_fractions
     from .tf_setup import tf
     phi = activation_fn(spec.activation)
     saturating, peak = saturates(spec.activation), peak_slope(spec.activation)
@@ -193,13 +193,7 @@ def _unit_stats(spec: ModelSpec):
             inner.watch(z)
             a = phi(z, slope_value)
         slope = inner.gradient(a, z)
-        silent = tf.logical_and(tf.equal(a, 0), tf.equal(slope, 0))
-        dead = tf.reduce_mean(tf.cast(tf.reduce_all(silent, axis=1), tf.float64), [1])
-        if saturating:
-            flat = tf.logical_and(tf.abs(slope) < SATURATION_SLOPE * peak,
-                                  tf.abs(z) >= SATURATION_MIN_Z)
-            return dead, tf.reduce_mean(tf.cast(flat, tf.float64), [1, 2])
-        return dead, tf.zeros_like(dead)
+        return unit_fractions(a, slope, z, saturating, peak, tf.float64)
     return unit_stats
 
 
