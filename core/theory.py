@@ -114,27 +114,63 @@ def has_theory(spec: ModelSpec) -> bool:
     return not (spec.batch_norm or spec.residual)
 
 
+def _gaussian_means(fn, q: np.ndarray) -> np.ndarray:
+    """gaussian_mean for every entry of `q` at once: E[fn(z)], z ~ N(0, q_i)."""
+    root = np.sqrt(np.maximum(q, 0.0))
+    return np.sum(_WEIGHTS * fn(root[:, None] * _NODES), axis=1)
+
+
+def _recursion(specs) -> list[tuple]:
+    """The mean-field recursion for several specs at once, vectorised over the specs.
+
+    They must share depth, widths and activation (a sweep over weight or bias scales).
+    One tuple per hidden layer: arrays over the specs of (q, activation_std,
+    activation_mean, chi, sigma_w2)."""
+    first = specs[0]
+    shape = (first.depth, first.n_in, first.width, first.activation, first.negative_slope)
+    if any((s.depth, s.n_in, s.width, s.activation, s.negative_slope) != shape
+           for s in specs):
+        raise ValueError("the specs of one recursion must share depth, widths and activation")
+    act, a, width = first.activation, first.negative_slope, first.width
+    bias_var = np.array([0.0 if s.no_bias else s.bias_stddev ** 2 for s in specs])
+    second_moment = np.array([s.input_std ** 2 for s in specs], dtype=np.float64)
+    var_first = np.array([weight_variance(s, s.n_in, width) for s in specs])
+    var_rest = np.array([weight_variance(s, width, width) for s in specs])
+    layers = []
+    for layer in range(1, first.depth + 1):
+        n_in, var_w = (first.n_in, var_first) if layer == 1 else (width, var_rest)
+        q = n_in * var_w * second_moment + bias_var
+        mean = _gaussian_means(lambda z: phi(act, z, a), q)
+        second_moment = _gaussian_means(lambda z: phi(act, z, a) ** 2, q)
+        slope2 = _gaussian_means(lambda z: slope(act, z, a) ** 2, q)
+        chi = width * var_w * slope2 if layer > 1 else np.full(len(specs), math.nan)
+        layers.append((q, np.sqrt(np.maximum(second_moment - mean ** 2, 0.0)), mean, chi,
+                       n_in * var_w))
+    return layers
+
+
 def mean_field(spec: ModelSpec) -> pd.DataFrame:
     """Theory per hidden layer: q (Var z_l), activation_std, chi, sigma_w2 = n Var(W).
 
     chi of layer 1 is nan: the signal is only measured for hidden layers 1..L, so the
     backward steps are through layers 2..L.
     """
-    bias_var = 0.0 if spec.no_bias else spec.bias_stddev ** 2
-    act, a = spec.activation, spec.negative_slope
-    rows, second_moment = [], spec.input_std ** 2
-    for layer in range(1, spec.depth + 1):
-        n_in = spec.n_in if layer == 1 else spec.width
-        var_w = weight_variance(spec, n_in, spec.width)
-        q = n_in * var_w * second_moment + bias_var
-        mean = gaussian_mean(lambda z: phi(act, z, a), q)
-        second_moment = gaussian_mean(lambda z: phi(act, z, a) ** 2, q)
-        slope2 = gaussian_mean(lambda z: slope(act, z, a) ** 2, q)
-        chi = spec.width * var_w * slope2 if layer > 1 else math.nan
-        rows.append((layer, q, math.sqrt(max(second_moment - mean ** 2, 0.0)), mean,
-                     chi, n_in * var_w))
+    rows = [(layer, *(float(column[0]) for column in columns))
+            for layer, columns in enumerate(_recursion([spec]), start=1)]
     return pd.DataFrame(rows, columns=["layer", "preactivation_var", "activation_std",
                                        "activation_mean", "chi", "sigma_w2"])
+
+
+def log10_ratios(specs) -> np.ndarray:
+    """Theory's log10 signal ratio layer 1 / layer L (log10_ratio of mean_field) for
+    many specs that share depth, widths and activation, computed together."""
+    specs = list(specs)
+    if not specs:
+        return np.zeros(0)
+    chi = np.array([columns[3] for columns in _recursion(specs)[1:]]).reshape(-1, len(specs))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = 0.5 * np.sum(np.log10(np.where(chi > 0, chi, 1.0)), axis=0)
+    return np.where(np.any(chi <= 0, axis=0), -math.inf, ratios)
 
 
 def predicted_signal(theory: pd.DataFrame, top_signal: float) -> np.ndarray:

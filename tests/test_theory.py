@@ -149,3 +149,19 @@ def test_variance_scaling_uses_the_fan_in_on_a_non_square_kernel():
     assert theory.weight_variance(spec, 100, 400) == pytest.approx(2.0 / 100)
     drawn = np.asarray(kernel_initializer(spec, seed=5)((100, 400), dtype="float64"))
     assert drawn.var() == pytest.approx(2.0 / 100, rel=0.03)
+
+
+def test_log10_ratios_of_many_specs_equal_each_specs_own_recursion():
+    """The vectorised recursion (the Goldilocks sweep's theory curve) is the same
+    recursion: spec by spec it gives log10_ratio(mean_field(spec)), to rounding."""
+    specs = [ModelSpec(depth=12, width=64, activation=activation, init="variance_scaling",
+                       scale=scale) for activation in ("tanh", "relu")
+             for scale in (0.3, 1.0, 2.0, 4.0)]
+    for activation in ("tanh", "relu"):
+        group = [spec for spec in specs if spec.activation == activation]
+        together = theory.log10_ratios(group)
+        alone = [theory.log10_ratio(theory.mean_field(spec)) for spec in group]
+        np.testing.assert_allclose(together, alone, rtol=1e-13, atol=1e-13)
+    assert theory.log10_ratios(ModelSpec(depth=1, width=8) for _ in range(2)).tolist() == [0, 0]
+    with pytest.raises(ValueError, match="share depth"):
+        theory.log10_ratios([ModelSpec(depth=3), ModelSpec(depth=4)])

@@ -188,10 +188,12 @@ def sweep(depth: int = 30, width: int = 128, batch_size: int = 64, seed: int = 0
             result = summarize(profile(spec))
             rows.append(dict(activation=activation, sigma_w=float(sigma), kind="measured",
                              ratio=result["ratio"], log10_ratio=result["log10_ratio"]))
-        for sigma in np.geomspace(min(sigmas), max(sigmas), theory_points):
-            spec = _spec(activation, "variance_scaling", depth, width, 1, seed,
-                         scale=float(sigma) ** 2)
-            log_ratio = theory.log10_ratio(theory.mean_field(spec))
+        curve = np.geomspace(min(sigmas), max(sigmas), theory_points)
+        log_ratios = theory.log10_ratios(
+            _spec(activation, "variance_scaling", depth, width, 1, seed,
+                  scale=float(sigma) ** 2) for sigma in curve)
+        for sigma, log_ratio in zip(curve, log_ratios):
+            log_ratio = float(log_ratio)
             rows.append(dict(activation=activation, sigma_w=float(sigma), kind="theory",
                              ratio=10.0 ** log_ratio if log_ratio < 300 else math.inf,
                              log10_ratio=log_ratio))
