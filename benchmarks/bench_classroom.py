@@ -317,12 +317,22 @@ def one_server(repo: pathlib.Path, tuned: bool, mode: str, args) -> dict:
     try:
         asyncio.run(warm(server.port))
         warm_rss = server.rss()
+        spy = None
+        if args.py_spy:  # a sampling profile of the server during the load
+            spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.process.pid),
+                                    "--format", "raw", "--rate", "50", "--threads", "--gil",
+                                    "-o", f"{args.py_spy}.{'tuned' if tuned else 'naive'}"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         if mode == "class":
             result = asyncio.run(class_load(server, args.clients, args.browsers))
         elif mode == "latency":
             result = asyncio.run(latency_load(server, args.changes))
         else:
             result = asyncio.run(training_load(server, args.trainers))
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(60)
         result["warm_rss"] = warm_rss
         result["peak_rss"] = server.peak_rss()
         return result
@@ -365,6 +375,8 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=2)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--trainers", type=int, default=10)
+    parser.add_argument("--py-spy", metavar="FILE",
+                        help="record the server with py-spy (raw folded stacks) into FILE.*")
     args = parser.parse_args()
     runs = [("BEFORE (naive baseline: untuned server)", False),
             ("AFTER  (tuned server)", True)]

@@ -13,10 +13,12 @@
   against the Vega-Lite JSON schema on every rerun. Our charts are built by core
   functions that the tests validate with `to_dict()`; the server converts
   them with the documented `to_dict(validate=False)`.
+- Altair's debug mode (on by default) validates every schema object as it is built,
+  a second validation of what the tests already validate: off on the server.
 - `training_slot()`: trainings wait for one of a few process-wide slots (about one per
   core), showing their place in the queue; `train_runs()` trains in them.
 
-GRADIENT_LAB_NO_TUNING=1 turns the first two off and lets every training run at once
+GRADIENT_LAB_NO_TUNING=1 turns the first three off and lets every training run at once
 (the naive baseline of benchmarks/bench_classroom.py).
 """
 from __future__ import annotations
@@ -100,6 +102,12 @@ def _skip_chart_validation() -> bool:
                     "Altair charts are validated on every rerun")
 
 
+def _no_altair_debug_mode() -> bool:
+    from altair.utils import schemapi
+    schemapi.disable_debug_mode()
+    return not schemapi.DEBUG_MODE
+
+
 def tune() -> dict[str, bool]:
     """Apply the tuning once per process; returns what was applied."""
     global _tuned
@@ -109,6 +117,7 @@ def tune() -> dict[str, bool]:
             if not tuning_disabled():
                 applied["keep_keras_state"] = _keep_keras_state()
                 applied["skip_chart_validation"] = _skip_chart_validation()
+                applied["altair_no_debug_mode"] = _no_altair_debug_mode()
             admission.training_queue(None if tuning_disabled() else admission.default_slots())
     return applied
 

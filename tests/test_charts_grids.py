@@ -35,6 +35,11 @@ def test_sweep_chart_has_title_edges_and_pinned_marks():
     text = json.dumps(spec)
     assert "Goldilocks" in text and "edge of chaos" in text and "underflow (0)" in text
     assert spec["title"]["text"] == "The Goldilocks zone at depth 10"
-    assert len(spec["layer"]) == 3  # the log chart, the rule at 1, the edge rules
+    # the log chart's own layers, then the rule at 1, then the edge rules, in one layer
+    *lines, one, edges = spec["layer"]
+    assert [layer["mark"]["type"] for layer in lines] == ["line", "point", "line"]
+    assert one["mark"]["type"] == "rule" and one["encoding"]["y"]["field"] == "y"
+    assert edges["mark"]["type"] == "rule" and edges["encoding"]["x"]["field"] == "sigma_w"
     no_edges = grids.sweep_chart(rows, {"tanh": None}, 10).to_dict()
-    assert len(no_edges["layer"]) == 2
+    assert len(no_edges["layer"]) == len(spec["layer"]) - 1
+    assert no_edges["layer"][-1]["encoding"]["y"]["field"] == "y"

@@ -38,7 +38,10 @@ def test_tune_is_idempotent_and_reports_what_it_changed():
     from pages import server
     first = server.tune()
     assert server.tune() == first == {"keep_keras_state": True,
-                                      "skip_chart_validation": True}
+                                      "skip_chart_validation": True,
+                                      "altair_no_debug_mode": True}
+    from altair.utils import schemapi
+    assert schemapi.DEBUG_MODE is False
     assert script_runner._clean_problem_modules is server._clean_problem_modules_except_keras
     assert script_runner._clean_problem_modules.__wrapped__ is not \
         server._clean_problem_modules_except_keras

@@ -62,7 +62,8 @@ def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
         "sigma_w": rows["sigma_w"],
         "series": rows["activation"] + np.where(rows["kind"] == "theory", " (theory)",
                                                 " (measured)"),
-        "value": rows["ratio"], "kind": rows["kind"]})
+        "value": rows["ratio"], "kind": rows["kind"],
+        "group": rows["activation"]})  # measured and theory share a colour, not a dash
     chart = log_chart(long, x="sigma_w", x_title="weight scale σ_w (W ~ N(0, σ_w²/n))",
                       y_title="signal ratio layer 1 / layer L", series="series",
                       dash="kind", title=f"The Goldilocks zone at depth {depth}",

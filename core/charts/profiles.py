@@ -89,15 +89,15 @@ def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
 
 def unit_rule() -> alt.Chart:
     """A horizontal rule at y = 1: a ratio or gain that neither shrinks nor grows."""
-    return alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#555").encode(y="y:Q")
+    return alt.Chart(pd.DataFrame({"y": [1.0]}), mark=alt.MarkDef(type="rule", color="#555"),
+                     encoding=alt.FacetedEncoding(y=alt.Y("y:Q")))
 
 
 def lift_title(chart: alt.LayerChart, *extra) -> alt.LayerChart:
-    """Layer reference marks over a log_chart, keeping its title on the outer chart."""
-    title, height = chart.title, chart.height
-    chart.title = alt.Undefined
-    return alt.layer(chart, *extra).properties(title=title, height=height,
-                                               width="container")
+    """Reference marks over a log_chart: added as its own last layers (each with its own
+    data), not by layering the chart again, which would copy it whole."""
+    chart.layer = list(chart.layer) + list(extra)
+    return chart
 
 
 def layer_chart(long: pd.DataFrame, y_title: str, title: str, subtitle: str | None = None,
