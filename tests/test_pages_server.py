@@ -158,7 +158,14 @@ def test_a_session_waits_for_a_training_slot_and_says_how_many_are_ahead(monkeyp
     held = [queue.enqueue() for _ in range(queue.slots)]
     assert all(queue.try_take(ticket, 0) for ticket in held)
     ahead = queue.enqueue()  # one more training waiting before this session's
-    release = threading.Timer(1.0, lambda: [queue.leave(t) for t in held + [ahead]])
+    def release_once_waiting():  # not on a timer: a busy machine may start late
+        deadline = time.monotonic() + 60
+        while not notes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # a few more polls of the waiting session
+        for ticket in held + [ahead]:
+            queue.leave(ticket)
+    release = threading.Thread(target=release_once_waiting)
     release.start()
     at = AppTest.from_string(SCRIPT.replace(
         'st.write("ran")',

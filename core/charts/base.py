@@ -173,7 +173,6 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
                                  alt.value(50)),
               opacity=alt.condition(pick, alt.value(0.8), faded)),
     ]
-    layers[0].params = [pick.param]
     if dash:
         layers.append(layer(alt.MarkDef(type="line", strokeWidth=2),
                             [alt.FilterTransform(alt.datum[dash] == "theory"), finite],
@@ -181,8 +180,16 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
     layers += float32_lines(domain, y) + list(extra)
     # The chart's height includes its legends: add room for the one at the top.
     height += 18 * (len(names) + (len(names) > 1)) + (30 if present else 0)
-    return alt.LayerChart(data=data, layer=layers, title=heading(title, subtitle),
-                          height=height, width="container")
+    # The legend selection lives on the outer chart and names the view it acts on, as
+    # Altair's LayerChart would put it; assigning the layers afterwards skips the copies
+    # LayerChart.__init__ makes of every layer to find and move such params.
+    layers[0].name = f"view_{pick.name}"
+    selection = alt.TopLevelSelectionParameter(name=pick.name, select=pick.param.select,
+                                               bind=pick.param.bind, views=[layers[0].name])
+    chart = alt.LayerChart(data=data, params=[selection], title=heading(title, subtitle),
+                           height=height, width="container")
+    chart.layer = layers
+    return chart
 
 
 def float32_lines(domain: list, y: alt.Y) -> list:
