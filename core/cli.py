@@ -24,6 +24,7 @@ COMMANDS = {
     "train": "train a network and record every layer at every step",
     "through-time": "gradient through time in a recurrent network",
     "phase": "the phase diagram: signal ratio over (sigma_w2, sigma_b2), with theory",
+    "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
 }
 
 
@@ -290,3 +291,24 @@ def _phase_run(args: argparse.Namespace) -> pd.DataFrame:
     from .experiments.phase import COLUMNS, PhaseSpec, phase_grid
     spec = spec_from_args(args, base=PhaseSpec())  # TensorFlow loads at the first point
     return phase_grid(spec)[COLUMNS]
+
+
+# ---- jacobian: core.jacobian -----------------------------------------------------------
+
+# One input: batch_size 1 by default (the first example of any batch is the same).
+JACOBIAN_BASE = ModelSpec(batch_size=1)
+
+
+def _jacobian_arguments(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser, base=JACOBIAN_BASE)
+    add_format_argument(parser)
+
+
+def _jacobian_run(args: argparse.Namespace) -> pd.DataFrame:
+    from .jacobian import check, spectrum  # light: TensorFlow loads in spectrum()
+    spec = spec_from_args(args, base=JACOBIAN_BASE)
+    try:
+        check(spec)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return spectrum(spec)

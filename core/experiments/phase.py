@@ -193,3 +193,85 @@ def point_text(row: dict) -> str:
             f"{_number(row['depth_scale'])} layers. log10 ratio measured "
             f"{_number(row['measured_log10_ratio'])}, theory "
             f"{_number(row['theory_log10_ratio'])}.")
+
+
+# --- The Jacobian spectrum: dynamical isometry -------------------------------------------
+ISOMETRY_ACTIVATIONS = ("linear", "tanh", "relu")
+ISOMETRY_DEPTHS = (2, 4, 8, 16, 32)
+ISOMETRY_WIDTH = 256
+TANH_BIAS_VAR = 1e-3  # tanh near the critical line with a small q* (Pennington et al.)
+HISTOGRAM_EDGES = np.linspace(-3.0, 1.0, 41)  # log10 of the singular value
+
+
+def isometry_setting(activation: str) -> dict:
+    """sigma_w2, sigma_b2 and input_std of the page's network for `activation`: on the
+    critical line (linear and ReLU: sigma_w2 = 1 and 2; tanh: sigma_b2 = 1e-3 and its
+    critical sigma_w2), the input at the fixed point q* so every layer sits there."""
+    if activation == "linear":
+        return dict(sigma_w2=1.0, sigma_b2=0.0, input_std=1.0)
+    if activation == "relu":
+        return dict(sigma_w2=2.0, sigma_b2=0.0, input_std=1.0)
+    sigma_w2 = theory.critical_sigma_w2(activation, TANH_BIAS_VAR)
+    q = theory.q_star(activation, sigma_w2, TANH_BIAS_VAR)
+    return dict(sigma_w2=sigma_w2, sigma_b2=TANH_BIAS_VAR,
+                input_std=math.sqrt(max(q - TANH_BIAS_VAR, 1e-12) / sigma_w2))
+
+
+def isometry_spec(activation: str, weights: str, depth: int,
+                  width: int = ISOMETRY_WIDTH, seed: int = 0) -> ModelSpec:
+    """The network: `weights` 'orthogonal' (gain sqrt(sigma_w2)) or 'Gaussian'
+    (N(0, sigma_w2 / n))."""
+    setting = isometry_setting(activation)
+    init = dict(init="orthogonal", gain=math.sqrt(setting["sigma_w2"])) \
+        if weights == "orthogonal" else dict(init="variance_scaling",
+                                             scale=setting["sigma_w2"])
+    return ModelSpec(depth=depth, width=width, batch_size=1, seed=seed,
+                     activation=activation, input_std=setting["input_std"],
+                     bias_stddev=math.sqrt(setting["sigma_b2"]),
+                     no_bias=setting["sigma_b2"] == 0, **init)
+
+
+@memoize(entries=16)
+def isometry(activation: str, depths=ISOMETRY_DEPTHS, width: int = ISOMETRY_WIDTH,
+             seed: int = 0) -> dict:
+    """Singular values of J = dh_L/dx for orthogonal and Gaussian weights at each depth.
+
+    Keys: 'values' (weights, depth, rank, singular_value), 'histogram' (weights, depth,
+    log10 bin, fraction), 'moments' (weights, depth, measured and theory mean and
+    variance of lambda = s^2)."""
+    from ..jacobian import spectrum
+    values, histograms, moments = [], [], []
+    for weights in ("orthogonal", "Gaussian"):
+        for depth in depths:
+            table = spectrum(isometry_spec(activation, weights, depth, width, seed))
+            values.append(table[["rank", "singular_value"]].assign(weights=weights,
+                                                                    depth=depth))
+            logs = np.log10(np.clip(table["singular_value"], 10 ** HISTOGRAM_EDGES[0],
+                                    10 ** HISTOGRAM_EDGES[-1] * 0.999))
+            counts, _ = np.histogram(logs, HISTOGRAM_EDGES)
+            histograms.append(pd.DataFrame({
+                "weights": weights, "depth": depth, "bin_start": HISTOGRAM_EDGES[:-1],
+                "bin_end": HISTOGRAM_EDGES[1:], "fraction": counts / len(table)}))
+            first = table.iloc[0]
+            moments.append(dict(weights=weights, depth=depth,
+                                measured_mean_lambda=first.measured_mean_lambda,
+                                theory_mean_lambda=first.theory_mean_lambda,
+                                measured_var_lambda=first.measured_var_lambda,
+                                theory_var_lambda=first.theory_var_lambda,
+                                largest=float(table.singular_value.max()),
+                                smallest=float(table.singular_value.min())))
+    return dict(values=pd.concat(values, ignore_index=True),
+                histogram=pd.concat(histograms, ignore_index=True),
+                moments=pd.DataFrame(moments))
+
+
+def isometry_text(activation: str, moments: pd.DataFrame) -> str:
+    """What the spectra show, in a sentence, with the deepest networks' numbers."""
+    deepest = moments[moments.depth == moments.depth.max()].set_index("weights")
+    setting = isometry_setting(activation)
+    parts = [f"**{weights}**: Var λ = {_number(row.measured_var_lambda)} measured, "
+             f"{_number(row.theory_var_lambda)} theory; s from {_number(row.smallest)} "
+             f"to {_number(row.largest)}" for weights, row in deepest.iterrows()]
+    return (f"{activation} at σ_w² = {_number(setting['sigma_w2'])}, σ_b² = "
+            f"{_number(setting['sigma_b2'])}, depth {int(moments.depth.max())}: "
+            + " · ".join(parts) + ".")
