@@ -63,3 +63,15 @@ def test_point_charts_show_measured_and_theory():
     for chart in (forward, backward):
         text = json.dumps(chart.to_dict(), ensure_ascii=False)
         assert "theory" in text and "σ_w² = 2, σ_b² = 0.05" in text
+
+
+def test_spectrum_and_variance_charts():
+    result = phase.isometry("linear", depths=(2, 4), width=16)
+    spec = charts.spectrum_chart(result["histogram"], "Gaussian", "linear").to_dict()
+    text = json.dumps(spec, ensure_ascii=False)
+    assert spec["title"]["text"] == "Gaussian weights: singular values of J (linear)"
+    assert "s = 1: isometry" in text and '"type": "log"' in text and "L = 4" in text
+    assert "tooltip" in text
+    spec = charts.lambda_variance_chart(result["moments"], "linear").to_dict()
+    text = json.dumps(spec, ensure_ascii=False)
+    assert "theory" in text and "Var λ" in text and "Pennington" in text

@@ -106,3 +106,31 @@ def test_point_text_names_the_phase():
     row = table[(table.sigma_w2 == 3.0) & (table.sigma_b2 == 0.0)].iloc[0].to_dict()
     assert "chaotic" in phase.point_text(row)
     assert "measured in" in phase.phase_caption(table, SMALL)
+
+
+# --- The Jacobian spectrum -----------------------------------------------------------------
+def test_isometry_settings_sit_on_the_critical_line_at_the_fixed_point():
+    for activation in phase.ISOMETRY_ACTIVATIONS:
+        setting = phase.isometry_setting(activation)
+        assert theory.chi1(activation, setting["sigma_w2"], setting["sigma_b2"]) == \
+            pytest.approx(1.0, abs=1e-6)
+        spec = phase.isometry_spec(activation, "Gaussian", 8)
+        q = theory.mean_field(spec)["preactivation_var"].to_numpy()
+        np.testing.assert_allclose(q, q[0], rtol=1e-6)  # every layer at q*
+    orthogonal = phase.isometry_spec("relu", "orthogonal", 4)
+    assert orthogonal.init == "orthogonal" and orthogonal.gain == pytest.approx(math.sqrt(2))
+
+
+def test_isometry_tables():
+    result = phase.isometry("linear", depths=(2, 8), width=64)
+    values, histogram, moments = result["values"], result["histogram"], result["moments"]
+    assert len(values) == 2 * 2 * 64 and set(values.weights) == {"orthogonal", "Gaussian"}
+    sums = histogram.groupby(["weights", "depth"]).fraction.sum()
+    np.testing.assert_allclose(sums, 1.0)
+    orthogonal = moments[moments.weights == "orthogonal"]
+    np.testing.assert_allclose(orthogonal[["largest", "smallest"]], 1.0, atol=1e-5)
+    gaussian = moments[moments.weights == "Gaussian"].set_index("depth")
+    assert gaussian.theory_var_lambda.to_dict() == pytest.approx({2: 2.0, 8: 8.0})
+    assert gaussian.measured_var_lambda[8] > 3 * gaussian.measured_var_lambda[2]
+    text = phase.isometry_text("linear", moments)
+    assert "depth 8" in text and "**orthogonal**" in text and "theory" in text

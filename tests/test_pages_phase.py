@@ -35,3 +35,17 @@ def test_phase_page_bad_url_warns_and_uses_the_default(app):
     assert "sigma_b2" in warnings and "activation" in warnings
     assert at.select_slider(key="phase:sigma_b2").value == 0.05
     assert at.radio(key="phase:activation").value == "tanh"
+
+
+def test_phase_page_jacobian_section(app):
+    at = app(PAGE, {**SMALL, "jacobian_activation": "tanh"})
+    titles = [spec.get("title", {}).get("text", "") for spec in chart_specs(at)]
+    assert "orthogonal weights: singular values of J (tanh)" in titles
+    assert "How the spectrum spreads with depth (tanh)" in titles
+    assert any("**orthogonal**: Var λ" in m.value for m in at.markdown)
+    at.radio(key="phase:jacobian_activation").set_value("relu").run()
+    assert not at.exception
+    assert any("(relu)" in t for t in [s.get("title", {}).get("text", "")
+                                       for s in chart_specs(at)])
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download the moments (CSV)" in labels

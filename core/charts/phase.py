@@ -169,3 +169,68 @@ def point_charts(table: pd.DataFrame, label: str) -> tuple:
                            "measured with tf.GradientTape (solid) vs theory √χ products "
                            "from the top layer (dashed)")
     return forward, backward
+
+
+# --- The Jacobian spectrum ----------------------------------------------------------------
+S_TITLE = "singular value s of J = ∂h_L/∂x (log axis)"
+
+
+def spectrum_chart(histogram: pd.DataFrame, weights: str, activation: str) -> alt.LayerChart:
+    """Distribution of J's singular values, one step line per depth, for one kind of
+    weights; the rule s = 1 is isometry."""
+    data = histogram[histogram["weights"] == weights].copy()
+    data["s_start"], data["s_end"] = 10.0 ** data["bin_start"], 10.0 ** data["bin_end"]
+    data["depth_label"] = "L = " + data["depth"].astype(str)
+    depths = [f"L = {d}" for d in sorted(data["depth"].unique())]
+    scale = alt.Scale(type="log", domain=[float(data["s_start"].min()),
+                                          float(data["s_end"].max())], nice=False)
+    lines = alt.Chart(data).mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=alt.X("s_start:Q", title=S_TITLE, scale=scale, axis=alt.Axis(format="~g")),
+        y=alt.Y("fraction:Q", title="share of the singular values",
+                axis=alt.Axis(format="%")),
+        color=alt.Color("depth_label:N", title="depth", sort=depths,
+                        scale=alt.Scale(scheme="viridis", domain=depths),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("depth_label:N", title="depth"),
+                 alt.Tooltip("s_start:Q", format=".3g", title="s from"),
+                 alt.Tooltip("s_end:Q", format=".3g", title="s to"),
+                 alt.Tooltip("fraction:Q", format=".1%", title="share")])
+    rule = alt.Chart(pd.DataFrame({"s": [1.0], "label": ["s = 1: isometry"]})).mark_rule(
+        color="#555", strokeDash=[3, 3]).encode(
+        x=alt.X("s:Q", scale=scale), tooltip=alt.Tooltip("label:N", title="reference"))
+    return alt.layer(lines, rule).properties(
+        title=heading(f"{weights} weights: singular values of J ({activation})",
+                      "measured with tf.GradientTape at one input; one line per depth; "
+                      "values below 0.001 or above 10 are counted in the end bins"),
+        height=320, width="container")
+
+
+def lambda_variance_chart(moments: pd.DataFrame, activation: str) -> alt.LayerChart:
+    """Var(lambda = s^2) against depth for both kinds of weights: measured points and
+    the free-probability theory (dashed)."""
+    long = pd.concat([
+        pd.DataFrame({"depth": moments["depth"], "weights": moments["weights"],
+                      "kind": kind, "value": moments[column],
+                      "series": moments["weights"] + f" ({kind})"})
+        for kind, column in (("measured", "measured_var_lambda"),
+                             ("theory", "theory_var_lambda"))], ignore_index=True)
+    names = list(dict.fromkeys(long["weights"]))
+    base = alt.Chart(long).encode(
+        x=alt.X("depth:Q", title="depth L (hidden layers)", scale=alt.Scale(zero=True)),
+        y=alt.Y("value:Q", title="Var λ, λ = s² (spread of the squared singular values)"),
+        color=alt.Color("weights:N", title=None, scale=alt.Scale(
+            domain=names, range=["#0072B2", "#D55E00"][:len(names)]),
+            legend=alt.Legend(orient="top")),
+        detail="series:N",
+        tooltip=[alt.Tooltip("series:N"), alt.Tooltip("depth:Q"),
+                 alt.Tooltip("value:Q", format=".4g", title="Var λ")])
+    dash = alt.StrokeDash("kind:N", title=None, scale=alt.Scale(
+        domain=["measured", "theory"], range=[[1, 0], [6, 4]]), legend=alt.Legend(
+        orient="top", symbolType="stroke", symbolStrokeWidth=2, symbolStrokeColor="#555"))
+    return alt.layer(base.mark_line(strokeWidth=2).encode(strokeDash=dash),
+                     base.transform_filter(alt.datum.kind == "measured")
+                     .mark_point(filled=True, size=60)).properties(
+        title=heading(f"How the spectrum spreads with depth ({activation})",
+                      "measured (solid, points) vs theory L·(μ₂/μ₁² − 1 + s)·mean² "
+                      "(dashed; s = 1 Gaussian, 0 orthogonal; Pennington et al. 2017)"),
+        height=320, width="container")

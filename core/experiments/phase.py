@@ -199,13 +199,13 @@ def point_text(row: dict) -> str:
 ISOMETRY_ACTIVATIONS = ("linear", "tanh", "relu")
 ISOMETRY_DEPTHS = (2, 4, 8, 16, 32)
 ISOMETRY_WIDTH = 256
-TANH_BIAS_VAR = 1e-3  # tanh near the critical line with a small q* (Pennington et al.)
+TANH_BIAS_VAR = 1e-5  # tanh near the critical line with a small q* (Pennington et al.)
 HISTOGRAM_EDGES = np.linspace(-3.0, 1.0, 41)  # log10 of the singular value
 
 
 def isometry_setting(activation: str) -> dict:
     """sigma_w2, sigma_b2 and input_std of the page's network for `activation`: on the
-    critical line (linear and ReLU: sigma_w2 = 1 and 2; tanh: sigma_b2 = 1e-3 and its
+    critical line (linear and ReLU: sigma_w2 = 1 and 2; tanh: sigma_b2 = 1e-5 and its
     critical sigma_w2), the input at the fixed point q* so every layer sits there."""
     if activation == "linear":
         return dict(sigma_w2=1.0, sigma_b2=0.0, input_std=1.0)
