@@ -13,6 +13,7 @@ PAGES = {
         st.Page("pages/problem.py", title="The problem", icon="✖️"),
         st.Page("pages/why.py", title="Why it happens", icon="🔍"),
         st.Page("pages/initialization.py", title="Initialization", icon="🎚️"),
+        st.Page("pages/phase.py", title="Phase diagram", icon="🧭"),
         st.Page("pages/activations.py", title="Activations", icon="〰️"),
         st.Page("pages/remedies.py", title="Remedies", icon="🩹"),
         st.Page("pages/through_time.py", title="Through time (RNNs)", icon="🔁"),

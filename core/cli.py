@@ -23,6 +23,8 @@ COMMANDS = {
     "sweep": "signal ratio against the weight scale sigma_w",
     "train": "train a network and record every layer at every step",
     "through-time": "gradient through time in a recurrent network",
+    "phase": "the phase diagram: signal ratio over (sigma_w2, sigma_b2), with theory",
+    "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
 }
 
 
@@ -47,6 +49,8 @@ def add_spec_arguments(parser: argparse.ArgumentParser, fields=None, base=None) 
     for name in fields or field_map:
         meta = field_map[name].metadata
         default = getattr(base, name)
+        if isinstance(default, tuple):  # a list field: shown as the flag takes it
+            default = ",".join(f"{one:g}" for one in default)
         if meta["kind"] is bool:
             parser.add_argument(flag(name), dest=name, action="store_true",
                                 help=meta["help"])
@@ -273,3 +277,38 @@ def _through_time_run(args: argparse.Namespace) -> pd.DataFrame:
     table["spectral_radius"] = table.attrs["spectral_radius"]
     table["largest_singular_value"] = table.attrs["largest_singular_value"]
     return table
+
+
+# ---- phase: core.experiments.phase ---------------------------------------------------
+
+def _phase_arguments(parser: argparse.ArgumentParser) -> None:
+    from .experiments.phase import PhaseSpec
+    add_spec_arguments(parser, base=PhaseSpec())
+    add_format_argument(parser)
+
+
+def _phase_run(args: argparse.Namespace) -> pd.DataFrame:
+    from .experiments.phase import COLUMNS, PhaseSpec, phase_grid
+    spec = spec_from_args(args, base=PhaseSpec())  # TensorFlow loads at the first point
+    return phase_grid(spec)[COLUMNS]
+
+
+# ---- jacobian: core.jacobian -----------------------------------------------------------
+
+# One input: batch_size 1 by default (the first example of any batch is the same).
+JACOBIAN_BASE = ModelSpec(batch_size=1)
+
+
+def _jacobian_arguments(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser, base=JACOBIAN_BASE)
+    add_format_argument(parser)
+
+
+def _jacobian_run(args: argparse.Namespace) -> pd.DataFrame:
+    from .jacobian import check, spectrum  # light: TensorFlow loads in spectrum()
+    spec = spec_from_args(args, base=JACOBIAN_BASE)
+    try:
+        check(spec)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return spectrum(spec)

@@ -52,10 +52,13 @@ LOSS_DESCRIPTION = (
 
 
 def spec_field(default, help, *, low=None, high=None, choices=None, kind=None,
-               open_low=False):
-    """A spec field whose metadata holds its bounds, choices and help text."""
+               open_low=False, many=None):
+    """A spec field whose metadata holds its bounds, choices and help text. `many`: the
+    field is a tuple of 1 to `many` values, each of `kind` within the bounds (a
+    comma-separated list on the command line)."""
     return field(default=default, metadata=dict(help=help, low=low, high=high,
-                                                choices=choices, kind=kind, open_low=open_low))
+                                                choices=choices, kind=kind, open_low=open_low,
+                                                many=many))
 
 
 _f = spec_field
@@ -144,6 +147,9 @@ def describe_field(f) -> str:
     """What a spec field accepts, in words."""
     meta = f.metadata
     kind = meta["kind"]
+    if meta.get("many"):
+        one = describe_field(_single(f))
+        return f"a comma-separated list of 1 to {meta['many']} values, each {one}"
     if meta["choices"]:
         return "one of " + ", ".join(meta["choices"])
     if kind is bool:
@@ -155,11 +161,24 @@ def describe_field(f) -> str:
     return f"a number from {meta['low']:g} to {meta['high']:g}"
 
 
+def _single(f):
+    """One element of a `many` field: the same field without `many`."""
+    single = field(default=None, metadata={**f.metadata, "many": None})
+    single.name = f.name
+    return single
+
+
 def check_field(f, value):
     """`value` converted to the field's kind; ValueError naming the field if it is bad."""
     meta = f.metadata
     if value is None and f.default is None:
         return None
+    if meta.get("many"):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple,
+                                                                      np.ndarray)) \
+                or not 1 <= len(value) <= meta["many"]:
+            raise ValueError(f"{f.name} must be {describe_field(f)} (got {value!r})")
+        return tuple(check_field(_single(f), one) for one in value)
     name, kind = f.name, meta["kind"]
     problem = ValueError(f"{name} must be {describe_field(f)} (got {value!r})")
     if kind is bool:
@@ -202,6 +221,13 @@ def parse_field(f, text: str) -> Any:
     text = str(text).strip()
     if f.default is None and text.lower() in ("", "none", "default"):
         return None
+    if f.metadata.get("many"):
+        parts = [part for part in text.split(",") if part.strip()]
+        try:
+            return check_field(f, [parse_field(_single(f), part) for part in parts])
+        except ValueError:
+            raise ValueError(f"{f.name} must be {describe_field(f)} (got {text!r})") \
+                from None
     try:
         if kind is bool:
             return parse_bool(text)

@@ -4,6 +4,8 @@ For h_l = phi(z_l), z_l = W_l h_{l-1} + b_l with i.i.d. zero-mean weights:
   forward   q_l = n_in Var(W_l) E[phi(z)^2 | z ~ N(0, q_{l-1})] + sigma_b^2
   backward  ||dLoss/dh_{l-1}||^2 ~ chi_l ||dLoss/dh_l||^2,
             chi_l = n Var(W_l) E[phi'(z_l)^2]   (square hidden layers, n = width)
+The phase diagram: the length map's fixed point q*, chi_1 at q*, the depth scale
+xi = 1/|ln chi_1| and the lines chi_1 = const over (sigma_w2, sigma_b2).
 Expectations are Gauss-Hermite integrals over the pre-activation distribution. These are
 theory (infinite width); pages draw them beside what Keras measured, labelled as such.
 This module needs only numpy and scipy.
@@ -215,3 +217,123 @@ def with_theory(spec: ModelSpec, table: pd.DataFrame) -> pd.DataFrame:
         table["measured_gain"] = np.concatenate([[np.nan], signal[:-1] / signal[1:]])
     table["theory_gain"] = np.sqrt(table["theory_chi"])
     return table
+
+
+# --- The phase diagram (Poole et al. 2016; Schoenholz et al. 2017) ---------------------
+# For z_l = W h_{l-1} + b, Var(W) = sigma_w2 / n, Var(b) = sigma_b2: the length map
+# q -> sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2, its fixed point q*, and the backward
+# factor chi_1 = sigma_w2 E[phi'(sqrt(q*) z)^2] that splits ordered (< 1) from chaotic.
+POSITIVELY_HOMOGENEOUS = ("linear", "relu", "leaky_relu")  # E[phi(sqrt(q) z)^2] = c q
+Q_GRID = np.geomspace(1e-12, 1e8, 241)  # where the length map's fixed points are sought
+
+
+def _means(fn, q) -> np.ndarray:
+    """E[fn(z)] for z ~ N(0, q), for every q of an array at once (Gauss-Hermite)."""
+    q = np.sqrt(np.maximum(np.asarray(q, dtype=np.float64), 0.0))
+    return fn(q[..., None] * _NODES) @ _WEIGHTS
+
+
+def length_map(activation: str, sigma_w2: float, sigma_b2: float, q,
+               negative_slope: float = 0.01):
+    """The next layer's pre-activation variance from this layer's q (theory)."""
+    return sigma_w2 * _means(lambda z: phi(activation, z, negative_slope) ** 2, q) \
+        + sigma_b2
+
+
+def q_star(activation: str, sigma_w2: float, sigma_b2: float, q0: float = 1.0,
+           negative_slope: float = 0.01) -> float:
+    """The fixed point of the length map that the iteration reaches from q0.
+
+    The map is increasing, so from q0 it climbs to the nearest fixed point above (if
+    it starts below the diagonal's crossing) or falls to the nearest below; inf when
+    it grows without bound, 0 when it shrinks to 0 (tanh with sigma_b2 = 0 and
+    sigma_w2 <= 1: at sigma_w2 = 1 only like 1/(2l), a power law)."""
+    from scipy.optimize import brentq
+    if activation in POSITIVELY_HOMOGENEOUS:  # the map is c sigma_w2 q + sigma_b2
+        slope_2 = sigma_w2 * gaussian_mean(lambda z: phi(activation, z, negative_slope)
+                                           ** 2, 1.0)
+        if math.isclose(slope_2, 1.0, rel_tol=1e-12):
+            return q0 if sigma_b2 == 0 else math.inf
+        return sigma_b2 / (1.0 - slope_2) if slope_2 < 1 else math.inf
+    gap = length_map(activation, sigma_w2, sigma_b2, Q_GRID, negative_slope) - Q_GRID
+    start = int(np.searchsorted(Q_GRID, q0))
+    # Stable fixed points: gap changes sign from + to - between grid points i, i+1.
+    stable = np.flatnonzero((gap[:-1] > 0) & (gap[1:] <= 0))
+    rising = q0 <= Q_GRID[0] or gap[min(start, len(gap) - 1)] > 0
+    candidates = stable[stable >= start - 1] if rising else stable[stable < start][::-1]
+    if candidates.size == 0:
+        return math.inf if rising else 0.0
+    i = int(candidates[0])
+    return float(brentq(lambda q: float(length_map(activation, sigma_w2, sigma_b2, q,
+                                                   negative_slope)) - q,
+                        Q_GRID[i], Q_GRID[i + 1], xtol=1e-15, rtol=1e-13))
+
+
+def chi1(activation: str, sigma_w2: float, sigma_b2: float, q0: float = 1.0,
+         negative_slope: float = 0.01) -> float:
+    """sigma_w2 E[phi'(sqrt(q*) z)^2]: the backward factor per layer at the fixed point
+    (nan when q* is infinite and the slope depends on q)."""
+    if activation in POSITIVELY_HOMOGENEOUS:
+        q = 1.0  # the slope of a positively homogeneous activation does not depend on q
+    else:
+        q = q_star(activation, sigma_w2, sigma_b2, q0, negative_slope)
+        if math.isinf(q):
+            return math.nan
+    return sigma_w2 * gaussian_mean(lambda z: slope(activation, z, negative_slope) ** 2, q)
+
+
+def depth_scale(chi: float) -> float:
+    """xi = 1 / |ln chi_1|: the layers over which ||dLoss/dh||^2 shrinks (chi_1 < 1,
+    where xi = -1/ln chi_1) or grows (chi_1 > 1) by a factor e; inf on the critical line."""
+    if not chi > 0:
+        return 0.0 if chi == 0 else math.nan
+    return math.inf if chi == 1 else 1.0 / abs(math.log(chi))
+
+
+def critical_sigma_w2(activation: str, sigma_b2: float, chi: float = 1.0,
+                      negative_slope: float = 0.01) -> float:
+    """The sigma_w2 where chi_1 = `chi` (1: the critical line) for this sigma_b2; nan if
+    the line never reaches it. Solved along chi_line (for the q* whose line point has
+    this sigma_b2); at sigma_b2 = 0 the line starts from q* -> 0, sigma_w2 =
+    chi / phi'(0)^2 (tanh: the critical line passes through sigma_w2 = 1)."""
+    from scipy.optimize import brentq
+    if activation in POSITIVELY_HOMOGENEOUS:  # chi_1 = sigma_w2 E[phi'^2], any q
+        return chi / gaussian_mean(lambda z: slope(activation, z, negative_slope) ** 2, 1.0)
+
+    def line(q):
+        slope2 = _means(lambda z: slope(activation, z, negative_slope) ** 2, q)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sigma_w2 = chi / slope2
+            return sigma_w2, q - sigma_w2 * _means(
+                lambda z: phi(activation, z, negative_slope) ** 2, q)
+    sigma_w2, bias = line(Q_GRID)
+    gap = bias - sigma_b2
+    if gap[0] >= 0 and abs(bias[0]) <= 1e-9 * max(sigma_b2, 1e-3):
+        return float(sigma_w2[0])  # sigma_b2 = 0 on a line that starts at q* = 0
+    cross = np.flatnonzero((gap[:-1] < 0) & (gap[1:] >= 0))
+    if cross.size == 0:
+        return math.nan
+    i = int(cross[0])
+    q = brentq(lambda q: float(line(q)[1]) - sigma_b2, Q_GRID[i], Q_GRID[i + 1],
+               xtol=1e-15, rtol=1e-13)
+    return float(line(q)[0])
+
+
+def chi_line(activation: str, chi: float = 1.0, q=np.geomspace(1e-6, 1e2, 400),
+             negative_slope: float = 0.01) -> pd.DataFrame:
+    """The curve chi_1 = `chi` in the (sigma_w2, sigma_b2) plane (theory), traced by its
+    fixed point q* (Poole et al.'s way): at q*, sigma_w2 = chi / E[phi'^2] and
+    sigma_b2 = q* - sigma_w2 E[phi^2]. Points with sigma_b2 < 0 are dropped. ReLU-like
+    activations: the vertical line sigma_w2 = chi / E[phi'^2]."""
+    q = np.asarray(q, dtype=np.float64)
+    slope2 = _means(lambda z: slope(activation, z, negative_slope) ** 2, q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma_w2 = chi / slope2
+        if activation in POSITIVELY_HOMOGENEOUS:
+            sigma_b2 = q
+        else:
+            sigma_b2 = q - sigma_w2 * _means(
+                lambda z: phi(activation, z, negative_slope) ** 2, q)
+    keep = (sigma_b2 >= 0) & np.isfinite(sigma_w2)
+    return pd.DataFrame({"q_star": q[keep], "sigma_w2": sigma_w2[keep],
+                         "sigma_b2": sigma_b2[keep], "chi1": chi})

@@ -124,4 +124,4 @@ st.info("**Takeaway.** Match the initialization to the activation: Glorot for ta
         "slope is at most 0.25 and its outputs have mean 0.5 rather than 0, so each "
         "layer shrinks the signal whatever the weights' spread, short of saturating the "
         "units.", icon="💡")
-ui.page_link("pages/activations.py", label="Next: Activations", icon="〰️")
+ui.page_link("pages/phase.py", label="Next: Phase diagram", icon="🧭")

@@ -257,3 +257,18 @@ def share_link() -> None:
         if omitted:
             st.caption("The link keeps every control of this page but not "
                        + " or ".join(omitted) + ".")
+
+
+def with_progress(compute, text: str, cached: bool = False):
+    """`compute(on_point)` under a progress bar that `on_point(done, total)` moves;
+    without a bar when the answer is `cached`."""
+    if cached:
+        return compute(None)
+    bar = st.progress(0.0, text=text)
+
+    def on_point(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{text} ({done} of {total})")
+    try:
+        return compute(on_point)
+    finally:
+        bar.empty()

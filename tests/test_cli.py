@@ -1,5 +1,6 @@
 """python -m core: same numbers as the API, one-line errors with exit status 2."""
 import io
+import math
 import json
 import os
 import subprocess
@@ -165,3 +166,68 @@ def test_train_prints_the_long_table():
     assert status == 0, err
     records = json.loads(out)
     assert len(records) == 6 and set(training.COLUMNS) <= set(records[0])
+
+
+# ---- phase ----------------------------------------------------------------------------
+def test_phase_csv_and_json_are_the_grid():
+    from core.experiments.phase import COLUMNS, PhaseSpec, phase_grid
+    argv = ["phase", "--activation", "tanh", "--depth", "8", "--width", "32",
+            "--sigma-w2", "0.5,2", "--sigma-b2", "0,0.05"]
+    code, text = run_in_process(*argv)
+    table = pd.read_csv(io.StringIO(text))
+    assert code == 0 and list(table.columns) == COLUMNS and len(table) == 4
+    expected = phase_grid(PhaseSpec(depth=8, width=32, sigma_w2=(0.5, 2.0),
+                                    sigma_b2=(0.0, 0.05)))
+    np.testing.assert_allclose(table.measured_log10_ratio, expected.measured_log10_ratio,
+                               rtol=1e-6)
+    np.testing.assert_allclose(table.critical_sigma_w2, [1, 1, 1.7609546, 1.7609546],
+                               rtol=1e-6)
+    code, text = run_in_process(*argv, "--format", "json")
+    rows = json.loads(text)
+    assert code == 0 and rows[0]["depth_scale"] == pytest.approx(1 / math.log(2))
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--sigma-w2", "0,1"], "--sigma-w2"), (["--sigma-b2", "a"], "--sigma-b2"),
+    (["--activation", "softmax"], "--activation"), (["--depth", "1"], "--depth"),
+    (["--width", "1024", "--batch-size", "2048"], "budget"),
+    (["--format", "xml"], "--format")])
+def test_phase_bad_flags_exit_2_with_one_line(argv, flag):
+    probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
+             "print('tensorflow' in sys.modules); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", probe, "phase", *argv], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and flag in result.stderr
+    assert result.stdout.strip() == "False"
+
+
+# ---- jacobian -------------------------------------------------------------------------
+def test_jacobian_csv_and_json_are_the_spectrum():
+    from core.jacobian import COLUMNS, spectrum
+    argv = ["jacobian", "--depth", "12", "--width", "32", "--activation", "linear",
+            "--init", "orthogonal", "--no-bias"]
+    code, text = run_in_process(*argv)
+    table = pd.read_csv(io.StringIO(text))
+    assert code == 0 and list(table.columns) == COLUMNS and len(table) == 32
+    np.testing.assert_allclose(table.singular_value, 1.0, atol=1e-5)
+    expected = spectrum(ModelSpec(depth=12, width=32, batch_size=1, activation="linear",
+                                  init="orthogonal", no_bias=True))
+    np.testing.assert_allclose(table.singular_value, expected.singular_value, rtol=1e-7)
+    code, text = run_in_process(*argv, "--format", "json")
+    rows = json.loads(text)
+    assert code == 0 and rows[0]["theory_var_lambda"] == 0.0 and rows[0]["rank"] == 1
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--batch-norm"], "batch_norm"), (["--init", "zeros"], "--init"),
+    (["--depth", "200", "--width", "1024"], "reduce depth"), (["--format", "xml"],
+                                                              "--format")])
+def test_jacobian_bad_flags_exit_2_with_one_line(argv, flag):
+    probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
+             "print('tensorflow' in sys.modules); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", probe, "jacobian", *argv], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and flag in result.stderr
+    assert result.stdout.strip() == "False"

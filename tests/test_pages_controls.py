@@ -51,8 +51,10 @@ FIRST_SLIDER_AND_CHART = {
     "pages/why.py": ("why:z_range", "chart_curves"),
     "pages/initialization.py": ("initialization:depth", "chart_forward"),
     "pages/through_time.py": ("through_time:gain", "chart_through_time"),
+    "pages/phase.py": ("phase:depth", "chart_phase"),
 }
-SMALL = {"pages/initialization.py": {"grid_depth": "10", "sweep_depth": "5", "depth": "8"},
+SMALL = {"pages/phase.py": {"depth": "10", "width": "64"},
+         "pages/initialization.py": {"grid_depth": "10", "sweep_depth": "5", "depth": "8"},
          "pages/through_time.py": {"steps": "10", "units": "8"}}
 
 

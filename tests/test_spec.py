@@ -53,3 +53,18 @@ def test_each_field_says_what_it_accepts():
     assert describe_field(fields["depth"]) == "an integer from 1 to 200"
     assert describe_field(fields["residual"]) == "true or false"
     assert describe_field(fields["activation"]).startswith("one of linear, sigmoid")
+
+
+def test_list_fields_take_tuples_check_each_value_and_parse_commas():
+    from core.experiments.phase import PhaseSpec
+    fields = PhaseSpec.field_map()
+    assert parse_field(fields["sigma_w2"], "1, 2,0.5") == (1.0, 2.0, 0.5)
+    assert PhaseSpec(sigma_w2=[2, 1, 2]).sigma_w2 == (1.0, 2.0)  # sorted, once each
+    assert "comma-separated list of 1 to 24 values" in describe_field(fields["sigma_b2"])
+    for text in ("", "1,abc", "0", "1,nan", "-1", ",".join(["1"] * 25)):
+        with pytest.raises(ValueError, match="^sigma_w2 must be"):
+            parse_field(fields["sigma_w2"], text)
+    for bad in ((), 1.0, "1,2", (1.0, math.inf), (101.0,)):
+        with pytest.raises(ValueError, match="^sigma_w2 must be"):
+            PhaseSpec(sigma_w2=bad)
+    assert hash(PhaseSpec()) == hash(PhaseSpec())

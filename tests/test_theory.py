@@ -165,3 +165,79 @@ def test_log10_ratios_of_many_specs_equal_each_specs_own_recursion():
     assert theory.log10_ratios(ModelSpec(depth=1, width=8) for _ in range(2)).tolist() == [0, 0]
     with pytest.raises(ValueError, match="share depth"):
         theory.log10_ratios([ModelSpec(depth=3), ModelSpec(depth=4)])
+
+
+# --- The phase diagram -------------------------------------------------------------------
+@pytest.mark.parametrize("sigma_b2, expected", [(0.0, 1.000), (0.05, 1.761), (0.5, 2.843)])
+def test_tanh_critical_line_passes_the_known_values(sigma_b2, expected):
+    """Poole et al. 2016 / Schoenholz et al. 2017: tanh's edge of chaos."""
+    critical = theory.critical_sigma_w2("tanh", sigma_b2)
+    assert round(critical, 3) == pytest.approx(expected, abs=1e-9)
+    assert theory.chi1("tanh", critical, sigma_b2) == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("sigma_b2", [0.0, 0.1, 1.0])
+def test_relu_is_critical_at_two_whatever_the_bias(sigma_b2):
+    assert theory.critical_sigma_w2("relu", sigma_b2) == pytest.approx(2.0, rel=1e-9)
+    for sigma_w2 in (1.0, 2.0, 3.0):
+        assert theory.chi1("relu", sigma_w2, sigma_b2) == pytest.approx(sigma_w2 / 2)
+
+
+def test_relu_fixed_point_is_closed_form():
+    # q = sigma_w2 q / 2 + sigma_b2 -> q* = sigma_b2 / (1 - sigma_w2 / 2)
+    assert theory.q_star("relu", 1.5, 0.1) == pytest.approx(0.1 / 0.25)
+    assert theory.q_star("relu", 2.5, 0.1) == math.inf
+    assert theory.q_star("relu", 2.0, 0.0, q0=3.0) == 3.0  # every q is a fixed point
+    assert theory.q_star("linear", 0.5, 0.2) == pytest.approx(0.4)
+
+
+def test_tanh_fixed_point_solves_the_length_map_and_is_stable():
+    for sigma_w2, sigma_b2 in ((1.5, 0.0), (2.0, 0.05), (0.5, 0.5), (4.0, 1.0)):
+        q = theory.q_star("tanh", sigma_w2, sigma_b2)
+        assert q > 0
+        assert float(theory.length_map("tanh", sigma_w2, sigma_b2, q)) == \
+            pytest.approx(q, rel=1e-10)
+        # iterating the map from far away reaches it
+        for start in (1e-3, 30.0):
+            value = start
+            for _ in range(400):
+                value = float(theory.length_map("tanh", sigma_w2, sigma_b2, value))
+            assert value == pytest.approx(q, rel=1e-6), (sigma_w2, sigma_b2, start)
+    # ordered, no bias: the length dies out
+    assert theory.q_star("tanh", 0.8, 0.0) == 0.0
+    assert theory.chi1("tanh", 0.8, 0.0) == pytest.approx(0.8)
+
+
+def test_depth_scale_is_minus_one_over_log_chi():
+    assert theory.depth_scale(math.exp(-1 / 7)) == pytest.approx(7.0)
+    assert theory.depth_scale(math.exp(1 / 12)) == pytest.approx(12.0)
+    assert theory.depth_scale(1.0) == math.inf
+    assert math.isnan(theory.depth_scale(math.nan))
+
+
+def test_tanh_at_the_critical_point_without_bias_decays_as_a_power_law():
+    """sigma_w2 = 1, sigma_b2 = 0: q_l ~ 1/(2l), and the gradient ratio falls like a
+    power of the depth (L^-1/2), not exponentially."""
+    spec = ModelSpec(depth=200, width=64, activation="tanh", init="variance_scaling",
+                     scale=1.0, no_bias=True)
+    mf = theory.mean_field(spec)
+    layers = mf["layer"].to_numpy()
+    q = mf["preactivation_var"].to_numpy()
+    assert 2 * layers[-1] * q[-1] == pytest.approx(1.0, rel=0.05)
+    depths = np.array([25, 50, 100, 200])
+    logs = np.array([theory.log10_ratio(theory.mean_field(spec.replace(depth=int(d))))
+                     for d in depths])
+    slope = np.polyfit(np.log10(depths), logs, 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.08)
+    # an exponential decay would make log_ratio linear in L: far from it
+    steps = np.diff(logs) / np.diff(depths)
+    assert abs(steps[-1]) < 0.35 * abs(steps[0])  # per-layer decay ~ 1/L
+
+
+def test_chi_lines_have_the_chi_they_claim():
+    for chi in (math.exp(-1 / 10), 1.0, math.exp(1 / 10)):
+        line = theory.chi_line("tanh", chi)
+        assert (line.sigma_b2 >= 0).all() and len(line) > 50
+        for row in line.iloc[::60].itertuples():
+            assert theory.chi1("tanh", row.sigma_w2, row.sigma_b2) == \
+                pytest.approx(chi, rel=1e-6)
