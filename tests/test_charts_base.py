@@ -1,8 +1,12 @@
 """Chart builders are pure: DataFrame in, Altair chart out, checked through to_dict()."""
+import json
 import math
 
+import altair as alt
+import numpy as np
 import pandas as pd
 
+from core.charts import base
 from core.charts.base import PALETTE, colors, integer_axis, log_chart, long_format, pin_for_log
 
 
@@ -81,3 +85,19 @@ def test_clicking_a_legend_entry_highlights_its_series():
 
 def test_twelve_distinct_colours():
     assert len(set(PALETTE)) == len(PALETTE) >= 12
+
+
+def test_log_chart_spec_is_what_alt_layerchart_makes_of_its_layers():
+    """base.Layered skips alt.LayerChart's processing of the layers; that is only right
+    while the processing would change nothing. With float32 lines and theory rows."""
+    import re
+    long = pd.DataFrame({"layer": [1, 2, 3, 1, 2, 3], "series": ["a"] * 3 + ["a theory"] * 3,
+                         "group": ["a"] * 6, "kind": ["measured"] * 3 + ["theory"] * 3,
+                         "value": [1e-39, 1.0, np.inf, 1e-30, 1.0, 1e39]})
+    chart = base.log_chart(long, x="layer", x_title="l", y_title="y", title="t",
+                           dash="kind")
+    assert isinstance(chart, base.Layered)
+    plain = alt.LayerChart(**chart._kwds)
+    names = lambda spec: re.sub(r"view_[\w]+", "VIEW", json.dumps(spec, sort_keys=True))  # noqa: E731
+    assert names(chart.to_dict()) == names(plain.to_dict())
+    assert len(chart.to_dict()["layer"]) == 5  # lines, points, theory, two float32 marks

@@ -108,10 +108,25 @@ def pin_for_log(long: pd.DataFrame, value: str = "value") -> tuple[pd.DataFrame,
     return data, [low_edge, high_edge]
 
 
+class Layered(alt.LayerChart):
+    """An alt.LayerChart whose layers are already in their final form.
+
+    alt.LayerChart.__init__ deep-copies every layer to hoist shared data and params,
+    and Altair calls the constructor again on every copy, to_dict() included (once
+    per rerun, in Streamlit). log_chart builds its layers as that processing would
+    leave them (data on the outer chart, the legend selection there too, naming its
+    view), so this constructor only stores them. tests/test_charts_base.py checks the
+    spec equals what alt.LayerChart makes of the same layers.
+    """
+
+    def __init__(self, data=alt.Undefined, layer=(), **kwargs):
+        alt.TopLevelLayerSpec.__init__(self, data=data, layer=list(layer), **kwargs)
+
+
 def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: str,
               series: str = "series", value: str = "value", dash: str | None = None,
               height: int = 320, subtitle: str | None = None,
-              color: str | None = None, extra: tuple = ()) -> alt.LayerChart:
+              color: str | None = None, extra: tuple = ()) -> Layered:
     """Lines on a log y axis, one per `series`, with 0/inf/nan pinned and marked.
 
     `dash`: a column whose value "theory" marks rows drawn as a dashed line on top of
@@ -180,16 +195,13 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
     layers += float32_lines(domain, y) + list(extra)
     # The chart's height includes its legends: add room for the one at the top.
     height += 18 * (len(names) + (len(names) > 1)) + (30 if present else 0)
-    # The legend selection lives on the outer chart and names the view it acts on, as
-    # Altair's LayerChart would put it; assigning the layers afterwards skips the copies
-    # LayerChart.__init__ makes of every layer to find and move such params.
+    # The legend selection lives on the outer chart and names the view it acts on, where
+    # alt.LayerChart would move it.
     layers[0].name = f"view_{pick.name}"
     selection = alt.TopLevelSelectionParameter(name=pick.name, select=pick.param.select,
                                                bind=pick.param.bind, views=[layers[0].name])
-    chart = alt.LayerChart(data=data, params=[selection], title=heading(title, subtitle),
-                           height=height, width="container")
-    chart.layer = layers
-    return chart
+    return Layered(data=data, layer=layers, params=[selection],
+                   title=heading(title, subtitle), height=height, width="container")
 
 
 def float32_lines(domain: list, y: alt.Y) -> list:
