@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 
 import numpy as np
@@ -207,22 +208,31 @@ def mse(targets, outputs):
 
 
 def _norm(tensors) -> float:
-    if not tensors:
-        return 0.0
-    return float(safe_norm(tf.concat([tf.reshape(tf.cast(t, tf.float64), [-1])
-                                      for t in tensors], 0)).numpy())
+    """The L2 norm of all entries of `tensors`, in float64. A float32 tensor's squares
+    cannot overflow float64; a float64 tensor goes through per_layer.safe_norm."""
+    total = 0.0
+    for tensor in tensors:
+        if tensor.dtype == tf.float64:
+            value = float(safe_norm(tensor))
+        else:
+            value = math.sqrt(float(tf.reduce_sum(tf.square(tf.cast(tensor, tf.float64)))))
+        total = math.hypot(total, value)
+    return total
 
 
 def _stats(outputs) -> tuple:
-    """(mean, std, norm, dead fraction) of a layer's first output, over all its calls."""
-    values = [tf.cast(out, tf.float64) for out in outputs if _is_float(out.dtype)]
+    """(mean, std, norm, dead fraction) of a layer's float outputs, over all its calls."""
+    values = [out for out in outputs if _is_float(out.dtype)]
     if not values:
         return (np.nan,) * 4
-    flat = tf.concat([tf.reshape(v, [-1]) for v in values], 0)
-    dead = [tf.reduce_mean(tf.cast(tf.reduce_all(tf.equal(v, 0), axis=0), tf.float64))
+    flat = tf.concat([tf.reshape(tf.cast(v, tf.float64), [-1]) for v in values], 0) \
+        if len(values) > 1 else tf.reshape(tf.cast(values[0], tf.float64), [-1])
+    mean, variance = tf.nn.moments(flat, axes=[0])
+    dead = [float(tf.reduce_mean(tf.cast(tf.reduce_all(tf.equal(v, 0), axis=0),
+                                         tf.float64)))
             for v in values if len(v.shape) > 1]
-    return (float(tf.reduce_mean(flat)), float(tf.math.reduce_std(flat)), _norm(values),
-            float(np.mean([float(d) for d in dead])) if dead else 0.0)
+    return (float(mean), math.sqrt(max(float(variance), 0.0)), _norm(values),
+            float(np.mean(dead)) if dead else 0.0)
 
 
 def flow(model, inputs=None, targets=None, loss=None, *, batch_size: int = 8,
