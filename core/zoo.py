@@ -130,7 +130,9 @@ def _flow(spec: ZooSpec, mlp: ModelSpec | None):
     import time
     from .flow import flow
     start = time.perf_counter()
+    from .user_model import check_budget
     model = build(spec, mlp)
+    check_budget(model, spec.batch_size)
     built = time.perf_counter()
     if spec.architecture == "mlp":  # the profile's data: flow gives its numbers
         from .weights import make_data
