@@ -202,7 +202,7 @@ x = np.random.default_rng([seed, 13]).normal(0.0, 1.0, shape).astype("float32")
 weighted = [layer for layer in model.layers if layer.weights]
 probe = keras.Model(model.inputs, [layer.output for layer in weighted])
 with tf.GradientTape() as tape:
-    outputs = probe(x, training=True)  # batch norm: the batch's statistics
+    outputs = probe([x], training=True)  # batch norm: the batch's statistics
     target = np.random.default_rng([seed, 2026]).normal(0.0, 1.0, outputs[-1].shape)
     loss = tf.reduce_mean(tf.square(outputs[-1] - target))  # every output position
 signals = tape.gradient(loss, outputs)
