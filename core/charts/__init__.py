@@ -6,5 +6,6 @@ grids         one number per network over a grid: the init x activation heatmap,
 curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
+flow          any Keras model's gradient flow (core.flow), per layer and per block
 export        PNG, SVG and zip files of charts (vl-convert)
 """

@@ -6,4 +6,5 @@ initialization  Initialization: formulas, side by side, the grid, the sigma_w sw
 activations     Activations: the curves and their slopes, dying ReLU runs
 remedies        Remedies: the failing baselines and each remedy, Glorot & Bengio's Figure 2
 through_time    Through time: the cells compared, the LSTM forget bias, clipping in action
+your_network    Your network: blocks, diagnosis, comparisons and code of any Keras model
 """
