@@ -4,9 +4,10 @@ two architectures side by side. 0, inf and nan are pinned and marked (base.log_c
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
-from .base import log_chart, long_format
+from .base import format_value, log_chart, long_format
 
 FLOW_LAYER_TITLE = "layer with weights (1 = nearest the input)"
 BLOCK_TITLE = "block (1 = nearest the input)"
@@ -37,3 +38,25 @@ def compare_chart(blocks: dict[str, pd.DataFrame], column: str, title: str) -> a
                             "value": table[column]}) for label, table in blocks.items()]
     return log_chart(pd.concat(frames, ignore_index=True), x="block_number",
                      x_title=BLOCK_TITLE, y_title=SERIES[column], title=title)
+
+
+def flow_heatmap(table: pd.DataFrame, column: str = "signal_grad_norm",
+                 title: str = "Gradient flow during training") -> alt.Chart:
+    """core.GradientFlowCallback's table as layer (rows, 1 at the bottom) x recorded
+    training step (columns), coloured by log10 of `column`; 0, inf and nan cells are
+    drawn black and say so in their tooltip."""
+    data = table[["step", "index", "name", column]].copy()
+    values = data[column].to_numpy(dtype=float)
+    good = np.isfinite(values) & (values > 0)
+    data["log10"] = np.where(good, np.log10(np.where(good, values, 1.0)), np.nan)
+    data["exact"] = [format_value(v) for v in values]
+    base = alt.Chart(data).encode(
+        x=alt.X("step:O", title="training step (recorded)"),
+        y=alt.Y("index:O", title=FLOW_LAYER_TITLE, sort="descending"),
+        tooltip=[alt.Tooltip("name:N", title="layer"), alt.Tooltip("step:O"),
+                 alt.Tooltip("exact:N", title=SERIES.get(column, column))])
+    cells = base.transform_filter("isValid(datum.log10)").mark_rect().encode(
+        color=alt.Color("log10:Q", title=f"log10 {column}",
+                        scale=alt.Scale(scheme="viridis")))
+    broken = base.transform_filter("!isValid(datum.log10)").mark_rect(color="black")
+    return alt.layer(cells, broken).properties(title=title, width="container")
