@@ -18,6 +18,9 @@ PAGES = {
         st.Page("pages/remedies.py", title="Remedies", icon="🩹"),
         st.Page("pages/through_time.py", title="Through time (RNNs)", icon="🔁"),
     ],
+    "Beyond the notes": [
+        st.Page("pages/your_network.py", title="Your network", icon="🧪"),
+    ],
 }
 
 ui.run_page(st.navigation(PAGES))

@@ -5,7 +5,7 @@ so that the app's home page appears before TensorFlow has loaded.
 """
 from .spec import ModelSpec
 
-__all__ = ["ModelSpec", "profile", "summarize", "train"]
+__all__ = ["ModelSpec", "GradientFlowCallback", "profile", "summarize", "train"]
 
 
 def profile(spec):
@@ -23,3 +23,11 @@ def train(model_spec, training_spec, on_step=None):
     """Train a Keras network, recording every layer at every step (see core.training)."""
     from .training import train as run
     return run(model_spec, training_spec, on_step)
+
+
+def __getattr__(name):
+    """core.GradientFlowCallback, imported (with TensorFlow) on first use."""
+    if name == "GradientFlowCallback":
+        from .callback import GradientFlowCallback
+        return GradientFlowCallback
+    raise AttributeError(f"module 'core' has no attribute {name!r}")

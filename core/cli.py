@@ -25,6 +25,7 @@ COMMANDS = {
     "through-time": "gradient through time in a recurrent network",
     "phase": "the phase diagram: signal ratio over (sigma_w2, sigma_b2), with theory",
     "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
+    "flow": "per-layer gradient flow of a zoo architecture or a saved .keras model",
 }
 
 
@@ -312,3 +313,62 @@ def _jacobian_run(args: argparse.Namespace) -> pd.DataFrame:
     except ValueError as error:
         raise UsageError(str(error)) from None
     return spectrum(spec)
+
+
+# ---- flow: core.flow on core.zoo's models or a saved .keras file ---------------------
+# ZooSpec's flags, plus the ModelSpec flags the mlp takes (core.zoo.MLP_FIELDS).
+
+def _flow_arguments(parser: argparse.ArgumentParser) -> None:
+    from .zoo import MLP_FIELDS, ZooSpec
+    add_spec_arguments(parser, base=ZooSpec())
+    group = parser.add_argument_group("mlp only (the model spec's flags)")
+    add_spec_arguments(group, fields=MLP_FIELDS)
+    parser.add_argument("--model", default=None, metavar="PATH",
+                        help="measure this .keras file instead (loaded in Keras' safe "
+                             "mode; random N(0, 1) inputs of its input shape)")
+    add_format_argument(parser)
+
+
+def _flow_run(args: argparse.Namespace) -> pd.DataFrame:
+    from .zoo import MLP_FIELDS, ZooSpec
+    given = [name for name in ZooSpec.field_map() if getattr(args, name) not in (None, False)]
+    if args.model is not None:
+        extra = [name for name in given + list(MLP_FIELDS)
+                 if name not in ("batch_size", "seed") and getattr(args, name) not in
+                 (None, False)]
+        if extra:
+            raise UsageError(f"{flag(extra[0])} does not apply to --model (only "
+                             "--batch-size and --seed do)")
+        spec = spec_from_args(args, fields=("batch_size", "seed"), base=ZooSpec())
+        return _flow_of_file(args.model, spec.batch_size, spec.seed)
+    spec = spec_from_args(args, base=ZooSpec())
+    mlp_flags = [name for name in MLP_FIELDS if getattr(args, name) not in (None, False)]
+    if mlp_flags and spec.architecture != "mlp":
+        raise UsageError(f"{flag(mlp_flags[0])} applies only to --architecture mlp")
+    mlp = None
+    if spec.architecture == "mlp":
+        mlp = spec_from_args(args, fields=MLP_FIELDS, base=spec.model_spec())
+    from .user_model import ModelRefused
+    from .zoo import flow_of
+    try:
+        return flow_of(spec, mlp)
+    except ModelRefused as error:
+        raise UsageError(str(error)) from None
+
+
+def _flow_of_file(path: str, batch_size: int, seed: int) -> pd.DataFrame:
+    import os
+    if not os.path.isfile(path):
+        raise UsageError(f"--model: no such file {path!r}")
+    from .user_model import MAX_FILE_BYTES, ModelRefused, check_budget, load_keras_file
+    if os.path.getsize(path) > MAX_FILE_BYTES:
+        raise UsageError(f"--model: the file is over the limit of "
+                         f"{MAX_FILE_BYTES // 2 ** 20} MB")
+    from .flow import flow
+    try:
+        with open(path, "rb") as file:
+            model = load_keras_file(file.read())
+        check_budget(model, batch_size)
+    except ModelRefused as error:
+        raise UsageError(f"--model: {error}") from None
+    return flow(model, batch_size=batch_size, seed=seed)

@@ -168,6 +168,9 @@ def summarize(df: pd.DataFrame, column: str = "signal_grad_norm", position: str 
     }
 
 
+# What a table's position column counts: a profile's hidden layers, core.flow's layers
+# with weights (its "index"), or time steps.
+POSITION_NOUNS = {"layer": "hidden layer", "index": "layer", "step": "step"}
 NAN = "nan (not a number: inf x 0 or inf - inf)"
 OVERFLOW = "its values pass the largest float"
 UNDERFLOW = "its values shrink past the smallest positive float and are flushed to 0"
@@ -177,10 +180,12 @@ def describe_problems(summary: dict, column_label: str = "back-propagated signal
     """Sentences naming where the signal overflowed (inf), became nan, underflowed, or
     was multiplied by a zero weight matrix (empty if none of these happened).
 
-    Works for layers and for time steps (summary["position"], from `summarize`)."""
-    noun = "hidden layer" if summary.get("position", "layer") == "layer" else "step"
+    Works for hidden layers, core.flow's layers ("index") and time steps
+    (summary["position"], from `summarize`)."""
+    position = summary.get("position", "layer")
+    noun = POSITION_NOUNS.get(position, "step")
     last = summary.get("last_position")
-    origin = "the output" if noun == "hidden layer" else f"step {last}"
+    origin = f"step {last}" if noun == "step" else "the output"
 
     def down(start, end):  # the gradient's run: from `start` down to `end`
         if end is None or end == start:

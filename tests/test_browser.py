@@ -372,3 +372,18 @@ def test_phase_page_draws_the_diagram_the_chosen_point_and_the_spectra(server, p
     sizes = chart_sizes(page)
     assert len(sizes) == 6 and all(w > 100 and h > 50 for w, h in sizes), sizes
     assert "sigma_w2=0.5" in page.url
+
+def test_your_network_picks_an_architecture_and_draws_its_flow(server, page):
+    """Open Your network, choose the LSTM stack in the architecture box: its layers are
+    counted and the gradient-flow chart is drawn, with no exception."""
+    open_page(page, server, "your_network")
+    page.locator("[data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name="lstm", exact=True).click()
+    wait_for_text(page, "[data-testid=stMetricValue]", "5")  # 4 LSTM layers + readout
+    wait_until_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "architecture=lstm" in page.url
+    chart = page.locator("[data-testid=stVegaLiteChart]").first
+    chart.locator("canvas, svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    box = chart.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 50

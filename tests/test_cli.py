@@ -231,3 +231,64 @@ def test_jacobian_bad_flags_exit_2_with_one_line(argv, flag):
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and flag in result.stderr
     assert result.stdout.strip() == "False"
+
+# ---- flow ---------------------------------------------------------------------------
+
+def test_flow_csv_and_json_match_the_python_api():
+    from core.zoo import ZooSpec, flow_of
+    flags = ["--architecture", "transformer_post_ln", "--blocks", "2", "--d-model", "16",
+             "--heads", "2", "--seq-len", "4", "--batch-size", "2", "--seed", "5"]
+    expected = flow_of(ZooSpec(architecture="transformer_post_ln", blocks=2, d_model=16,
+                               heads=2, seq_len=4, batch_size=2, seed=5))
+    done = run_cli("flow", *flags)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(io.StringIO(done.stdout))
+    assert list(table["name"]) == list(expected["name"])
+    np.testing.assert_allclose(table["signal_grad_norm"], expected["signal_grad_norm"],
+                               rtol=1e-7)
+    records = json.loads(run_cli("flow", *flags, "--format", "json").stdout)
+    assert records[0]["kind"] == "MultiHeadAttention"
+
+
+def test_flow_of_the_mlp_takes_the_model_flags_and_prints_the_profile():
+    done = run_cli("flow", "--architecture", "mlp", "--depth", "3", "--width", "8",
+                   "--batch-size", "4", "--activation", "relu", "--init", "he_normal")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(io.StringIO(done.stdout))
+    expected = profile(ModelSpec(depth=3, width=8, batch_size=4, activation="relu",
+                                 init="he_normal"))
+    np.testing.assert_allclose(table["signal_grad_norm"][:3], expected["signal_grad_norm"],
+                               rtol=1e-5)
+
+
+def test_flow_of_a_saved_keras_file(tmp_path):
+    from core.flow import flow
+    from core.tf_setup import keras
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, name="a"),
+                              keras.layers.Dense(2, name="b")])
+    path = tmp_path / "mine.keras"
+    model.save(path)
+    done = run_cli("flow", "--model", str(path), "--batch-size", "3", "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(io.StringIO(done.stdout))
+    np.testing.assert_allclose(table["signal_grad_norm"],
+                               flow(model, batch_size=3, seed=1)["signal_grad_norm"],
+                               rtol=1e-7)
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    done = run_cli("flow", "--model", str(tmp_path / "bad.keras"))
+    assert done.returncode == 2 and "not a .keras file" in done.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--architecture", "alexnet"], "--architecture must be one of"),
+    (["--architecture", "resnet", "--depth", "21"], "6n+2"),
+    (["--architecture", "lstm", "--init", "he_normal"], "applies only to --architecture mlp"),
+    (["--model", "/no/such.keras"], "no such file"),
+    (["--model", "x.keras", "--blocks", "3"], "does not apply to --model"),
+    (["--architecture", "resnet50", "--image-size", "224", "--batch-size", "64"],
+     "work budget"),
+])
+def test_flow_bad_flags_exit_2_with_one_line(args, words):
+    done = run_cli("flow", *args)
+    assert done.returncode == 2
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -7,5 +7,6 @@ curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
 phase         the phase diagram over (sigma_w2, sigma_b2) with theory's lines
+flow          any Keras model's gradient flow (core.flow), per layer and per block
 export        PNG, SVG and zip files of charts (vl-convert)
 """

@@ -7,4 +7,5 @@ activations     Activations: the curves and their slopes, dying ReLU runs
 remedies        Remedies: the failing baselines and each remedy, Glorot & Bengio's Figure 2
 through_time    Through time: the cells compared, the LSTM forget bias, clipping in action
 phase           Phase diagram: signal ratio over (sigma_w2, sigma_b2), the critical line
+your_network    Your network: blocks, diagnosis, comparisons and code of any Keras model
 """
