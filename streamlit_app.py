@@ -17,6 +17,9 @@ PAGES = {
         st.Page("pages/remedies.py", title="Remedies", icon="🩹"),
         st.Page("pages/through_time.py", title="Through time (RNNs)", icon="🔁"),
     ],
+    "In class": [
+        st.Page("pages/classroom.py", title="Class poll", icon="🧑‍🏫"),
+    ],
 }
 
 ui.run_page(st.navigation(PAGES))

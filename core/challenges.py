@@ -202,6 +202,19 @@ def measure(key: str) -> Measurement:
     return _measure(key)
 
 
+def prefetch(key: str) -> None:
+    """Start measuring challenge `key` in a background thread (a later `measure` waits
+    for it instead of starting again); errors are left to that later call."""
+    import threading
+
+    def run():
+        try:
+            measure(key)
+        except Exception:  # noqa: BLE001 - measure() raises it again when asked
+            pass
+    threading.Thread(target=run, name=f"challenge {key}", daemon=True).start()
+
+
 def check_answer(challenge: Challenge, guess) -> object:
     """`guess` validated for this challenge: a choice, or decades in the slider's range.
 
@@ -254,3 +267,43 @@ def for_page(page: str) -> list[Challenge]:
 def all_challenges() -> list[Challenge]:
     from .challenge_bank import BANK
     return list(BANK)
+
+
+def tally(challenge: Challenge, guesses: list, answer=None) -> pd.DataFrame:
+    """Answers counted: one row per choice (every choice, zeros included) or per whole
+    decade from low to high; `right` marks the rows graded right when `answer` is
+    given (for decades: the decades within the tolerance). Columns: answer, position
+    (decades: the decade; else the choice's order), count, right."""
+    if challenge.kind == "decades":
+        positions = np.arange(math.floor(challenge.low), math.ceil(challenge.high) + 1)
+        counts = pd.Series([round(float(g)) for g in guesses], dtype="int64") \
+            .value_counts()
+        frame = pd.DataFrame({"answer": [f"{p:+d}" if p else "0" for p in positions],
+                              "position": positions.astype(float),
+                              "count": [int(counts.get(p, 0)) for p in positions]})
+        frame["right"] = False if answer is None else [
+            math.isfinite(answer) and abs(p - answer) <= challenge.tolerance
+            for p in positions]
+        return frame
+    counts = pd.Series(list(guesses), dtype=object).value_counts()
+    return pd.DataFrame({"answer": list(challenge.choices),
+                         "position": np.arange(len(challenge.choices), dtype=float),
+                         "count": [int(counts.get(c, 0)) for c in challenge.choices],
+                         "right": [answer is not None and c == answer
+                                   for c in challenge.choices]})
+
+
+def chart_data(challenge: Challenge, measurement: Measurement) -> pd.DataFrame:
+    """What the reveal draws: per option (`series`), the reading's column by position
+    (x: layer or step; value). Training tables: the mean over layers at each step."""
+    reading = READINGS[challenge.reading][2]
+    frames = []
+    for label, table in measurement.tables.items():
+        rows = table[[reading.x, reading.column]]
+        if "layer" in table and reading.x == "step":  # a training run's long table
+            rows = rows.groupby("step", as_index=False)[reading.column].mean().dropna()
+        frames.append(pd.DataFrame({"x": rows[reading.x].to_numpy(),
+                                    "series": label or "measured",
+                                    "value": rows[reading.column].to_numpy(
+                                        dtype=np.float64)}))
+    return pd.concat(frames, ignore_index=True)

@@ -183,6 +183,14 @@ def _bool_field(name, default):
                  options=[False, True])
 
 
+def _text_field(name, default, parse, accepts, example):
+    """Free text checked by `parse(text)` (ValueError if unusable). `example` is one
+    good value, kept as the field's options for the URL tests."""
+    def check(text):
+        return parse(text), None
+    return Field(name, default, accepts, check, options=[example])
+
+
 class Controls:
     """A page's URL-bound widgets. Each method draws one widget (page-scoped key) from
     one declaration, which also checks the URL value and writes the value back.
@@ -260,6 +268,13 @@ class Controls:
         value = (where or st).multiselect(label, options, key=key,
                                           max_selections=max_selections, **kwargs)
         return self._done(name, list(value))
+
+    def text_input(self, label, name, default, parse, accepts, example, where=None,
+                   **kwargs):
+        """A text box bound to the URL; `parse(text)` returns the value to use or raises
+        ValueError, and a URL value it refuses is reported (it must be `accepts`)."""
+        key = self._prepare(_text_field(name, default, parse, accepts, example))
+        return self._done(name, (where or st).text_input(label, key=key, **kwargs))
 
     def toggle(self, label, name, default, where=None, **kwargs):
         key = self._prepare(_bool_field(name, default))

@@ -7,4 +7,5 @@ curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
 export        PNG, SVG and zip files of charts (vl-convert)
+challenges    the class's answers to a challenge, and the measurement behind it
 """
