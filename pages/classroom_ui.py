@@ -49,8 +49,9 @@ def session_id() -> str:
 
 
 def parse_code(text: str) -> str:
-    """A room code from the URL or the box ('' for none); ValueError if malformed."""
-    return classroom.clean_code(text) if str(text).strip() else ""
+    """A room code from the URL (?room=K7QX2); ValueError (a ClassroomError) if it is
+    malformed or empty."""
+    return classroom.clean_code(text)
 
 
 def join_link(code: str) -> str:
