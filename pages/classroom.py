@@ -59,9 +59,10 @@ else:
         except ClassroomError as error:
             room.show_error(error)
             st.stop()
-        card, live = st.columns([1, 2], gap="large")
+        asked = state["question"] is not None
+        card, live = st.columns([1, 3] if asked else [1, 2], gap="large")
         with card:
-            room.room_card(code)
+            room.room_card(code, big=not asked)
             if not state["closed"]:
                 room.pick_question(db, code, secret)
         with live:

@@ -125,11 +125,12 @@ def start_class(db) -> None:
     st.session_state.pop("classroom_problem", None)
 
 
-def room_card(code: str) -> None:
-    """The code, the join link and a QR code, big enough to project."""
+def room_card(code: str, big: bool) -> None:
+    """The code, the join link and a QR code: big enough to project (`big`, before the
+    first question), then smaller, beside the questions, for latecomers."""
     link = join_link(code)
     st.markdown(f"### Join at this page with room code\n# `{code}`")
-    st.image(qr_png(link), width=360, caption="Scan to join")
+    st.image(qr_png(link), width=360 if big else 200, caption="Scan to join")
     st.code(link, language=None, wrap_lines=True)
 
 
@@ -204,10 +205,9 @@ def _send(db, code, token, number, key) -> None:
 def answer_box(db, code, token, challenge, number, mine) -> None:
     key = f"classroom_answer_{number}"
     if challenge.kind == "decades":
-        if key not in st.session_state:
-            st.session_state[key] = float(mine) if mine is not None else 0.0
         st.slider("Your answer: 10 to the power of (decades)", float(challenge.low),
-                  float(challenge.high), step=0.5, key=key,
+                  float(challenge.high), float(mine) if mine is not None else 0.0,
+                  step=0.5, key=key,
                   help="−3 means 10⁻³ = 0.001; +2 means 10² = 100. Right within one "
                        "decade of the measurement.")
     else:

@@ -15,7 +15,7 @@ X_TITLES = {"layer": LAYER_TITLE, "step": STEP_TITLE}
 
 def answers_chart(counts: pd.DataFrame, title: str, decades: bool,
                   measured: float | None = None, guess: float | None = None,
-                  height: int = 260) -> alt.Chart:
+                  height: int = 300) -> alt.Chart:
     """Bars of `counts` (core.challenges.tally: answer, position, count, right).
 
     `decades`: the x axis is decades (10^x) with a rule at the `measured` value; else
@@ -65,10 +65,11 @@ def measured_chart(challenge, measurement) -> alt.Chart:
     reading = READINGS[challenge.reading][2]
     data = chart_data(challenge, measurement)
     x_title = TIME_STEP_TITLE if challenge.reading == "time_decades" else X_TITLES[reading.x]
-    title = "Measured: " + reading.title
+    subtitle = f"the answer: {reading.title}"
     if reading.log:
         return log_chart(data.rename(columns={"x": reading.x}), x=reading.x,
-                         x_title=x_title, y_title=reading.y_title, title=title, height=260)
+                         x_title=x_title, y_title=reading.y_title, title="Measured",
+                         subtitle=subtitle, height=300)
     names = list(dict.fromkeys(data["series"]))
     return alt.Chart(data).mark_line(point=True, strokeWidth=2.5).encode(
         x=alt.X("x:Q", title=x_title),
@@ -78,4 +79,5 @@ def measured_chart(challenge, measurement) -> alt.Chart:
                         scale=alt.Scale(domain=names, range=PALETTE[:len(names)])),
         tooltip=[alt.Tooltip("series:N"), alt.Tooltip("x:Q", title=x_title),
                  alt.Tooltip("value:Q", format=".1%")],
-    ).properties(title=heading(title), height=260, width="container")
+    ).properties(title=heading("Measured", subtitle, width=50), height=300,
+                 width="container")
