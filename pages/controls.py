@@ -347,6 +347,8 @@ def run_page(page) -> None:
     top = st.container()
     try:
         page.run()
+        from pages import predict
+        predict.after_page(page.url_path, entering)
     finally:
         _finish(top, entering)
 
@@ -362,7 +364,8 @@ def _reset(page: str, defaults: dict) -> None:
 
 def _finish(top, entering: bool) -> None:
     controls = st.session_state.get("_ui_controls")
-    known = (set(controls.fields) if controls else set()) | {PRESENT}
+    known = (set(controls.fields) if controls else set()) | {PRESENT} | set(
+        st.session_state.pop("_ui_extra_params", ()))
     warnings = st.session_state.setdefault("_ui_warnings", [])
     if entering:
         for name in list(st.query_params.keys()):
