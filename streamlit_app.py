@@ -21,6 +21,9 @@ PAGES = {
     "Beyond the notes": [
         st.Page("pages/your_network.py", title="Your network", icon="🧪"),
     ],
+    "In class": [
+        st.Page("pages/classroom.py", title="Class poll", icon="🧑‍🏫"),
+    ],
 }
 
 ui.run_page(st.navigation(PAGES))

@@ -183,6 +183,14 @@ def _bool_field(name, default):
                  options=[False, True])
 
 
+def _text_field(name, default, parse, accepts, example):
+    """Free text checked by `parse(text)` (ValueError if unusable). `example` is one
+    good value, kept as the field's options for the URL tests."""
+    def check(text):
+        return parse(text), None
+    return Field(name, default, accepts, check, options=[example])
+
+
 class Controls:
     """A page's URL-bound widgets. Each method draws one widget (page-scoped key) from
     one declaration, which also checks the URL value and writes the value back.
@@ -261,6 +269,13 @@ class Controls:
                                           max_selections=max_selections, **kwargs)
         return self._done(name, list(value))
 
+    def text_input(self, label, name, default, parse, accepts, example, where=None,
+                   **kwargs):
+        """A text box bound to the URL; `parse(text)` returns the value to use or raises
+        ValueError, and a URL value it refuses is reported (it must be `accepts`)."""
+        key = self._prepare(_text_field(name, default, parse, accepts, example))
+        return self._done(name, (where or st).text_input(label, key=key, **kwargs))
+
     def toggle(self, label, name, default, where=None, **kwargs):
         key = self._prepare(_bool_field(name, default))
         return self._done(name, (where or st).toggle(label, key=key, **kwargs))
@@ -332,6 +347,8 @@ def run_page(page) -> None:
     top = st.container()
     try:
         page.run()
+        from pages import predict
+        predict.after_page(page.url_path, entering)
     finally:
         _finish(top, entering)
 
@@ -347,7 +364,8 @@ def _reset(page: str, defaults: dict) -> None:
 
 def _finish(top, entering: bool) -> None:
     controls = st.session_state.get("_ui_controls")
-    known = (set(controls.fields) if controls else set()) | {PRESENT}
+    known = (set(controls.fields) if controls else set()) | {PRESENT} | set(
+        st.session_state.pop("_ui_extra_params", ()))
     warnings = st.session_state.setdefault("_ui_warnings", [])
     if entering:
         for name in list(st.query_params.keys()):

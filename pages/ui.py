@@ -74,9 +74,13 @@ def _register(key: str, filename: str, figure) -> None:
 
 
 def intro(text: str) -> None:
-    """A page's or section's introduction: hidden in presenter mode."""
+    """A page's or section's introduction: hidden in presenter mode. Under a page's
+    first one, the slot of its "Predict first" section (pages/predict.py)."""
     if not presenting():
         st.markdown(text)
+    slot = _this_run("predict_slot")
+    if "box" not in slot:
+        slot["box"] = st.container()
 
 
 def beside(ratio=(1, 2)):

@@ -150,6 +150,10 @@ def test_every_page_renders_without_exception(server, page, name):
     path = "" if name == "home" else name
     open_page(page, server, path)
     assert page.locator("[data-testid=stException]").count() == 0
+    if name == "classroom":  # no chart before a class starts: the role switch instead
+        role(page, "the instructor").wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert page.locator("[data-testid=stException]").count() == 0
+        return
     if name == "home":
         page.locator("[data-testid=stMetric]").nth(2).wait_for(timeout=LOAD_TIMEOUT_MS)
         assert page.locator("[data-testid=stException]").count() == 0
@@ -387,3 +391,106 @@ def test_your_network_picks_an_architecture_and_draws_its_flow(server, page):
     chart.locator("canvas, svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
     box = chart.bounding_box()
     assert box and box["width"] > 100 and box["height"] > 50
+
+# --- the class poll: an instructor and three students, in four browser contexts -----------
+def role(tab, name: str):
+    """A button of the class poll's "I am" switch (a segmented control)."""
+    return tab.locator(".st-key-classroom_role button", has_text=name).first
+
+
+def main_text(tab) -> str:
+    return tab.locator("[data-testid=stMain]").inner_text()
+
+
+def wait_for_main_text(tab, text: str) -> None:
+    tab.wait_for_function(
+        "(text) => (document.querySelector('[data-testid=stMain]')?.innerText || '')"
+        ".includes(text)", arg=text, timeout=LOAD_TIMEOUT_MS)
+
+
+def student_answers(tab, choice: str, button: str) -> None:
+    tab.locator("[data-testid=stRadio] label", has_text=choice).first.click()
+    wait_until_idle(tab)
+    tab.get_by_role("button", name=button).click()
+    wait_for_main_text(tab, f"Received: {choice}")
+
+
+def test_a_whole_class_poll_in_four_browsers(server, browser, tmp_path):
+    contexts = [browser.new_context(viewport=size) for size in (
+        {"width": 1400, "height": 1000}, {"width": 1000, "height": 900},
+        {"width": 1000, "height": 900}, {"width": 400, "height": 800})]
+    teacher, *students = tabs = [context.new_page() for context in contexts]
+    try:
+        open_page(teacher, server, "classroom")
+        role(teacher, "the instructor").click()
+        teacher.get_by_role("button", name="Start a class").click()
+        wait_for_main_text(teacher, "Scan to join")
+        code = teacher.locator("[data-testid=stMain] h1 code").inner_text().strip()
+        assert re.fullmatch(r"[A-Z0-9]{5}", code)
+        qr = teacher.locator("[data-testid=stImage] img").bounding_box()
+        assert qr and qr["width"] >= 300  # big enough to project
+        assert f"?room={code}" in main_text(teacher)
+        for tab, name in zip(students, ("Ana", "<i>Zed</i>", "")):
+            open_page(tab, server, "classroom", f"?room={code}")  # the join link
+            if name:
+                box = tab.locator(".st-key-classroom_name input")
+                box.fill(name)
+                box.press("Enter")
+                wait_until_idle(tab)
+            tab.locator(".st-key-classroom_join button").click()
+            wait_for_main_text(tab, "Waiting for the instructor")
+        assert "<i>Zed</i>" in main_text(students[1])  # the name as text, not markup
+        assert students[1].locator("[data-testid=stMain] i").count() == 0
+        wait_for_text(teacher, "[data-testid=stMetricValue]", "3")  # joined
+        picker = teacher.locator(".st-key-classroom_pick input")
+        picker.click()
+        picker.fill("50 ReLU layers of 64 units")
+        picker.press("Enter")
+        wait_until_idle(teacher)
+        teacher.get_by_role("button", name="Ask this question").click()
+        wait_for_main_text(teacher, "Question 1: 50 ReLU layers")
+        for tab in students:
+            wait_for_main_text(tab, "Which initialization keeps")
+        student_answers(students[0], "glorot_normal", "Send my answer")
+        student_answers(students[0], "he_normal", "Change my answer")  # changed
+        student_answers(students[1], "random_normal", "Send my answer")
+        student_answers(students[2], "he_normal", "Send my answer")
+        wait_for_text(teacher, "[data-testid=stMetricValue]", "3 / 3")  # live tally
+        teacher.locator("[data-testid=stVegaLiteChart]").first.wait_for(
+            timeout=LOAD_TIMEOUT_MS)
+        # a student cannot reveal: no such button, and the instructor view offers only
+        # a new room of their own
+        role(students[2], "the instructor").click()
+        students[2].locator(".st-key-classroom_start button").wait_for(
+            timeout=LOAD_TIMEOUT_MS)
+        wait_until_idle(students[2])
+        assert students[2].get_by_role("button", name="Reveal the answer").count() == 0
+        assert students[2].get_by_role("button", name="Ask this question").count() == 0
+        role(students[2], "a student").click()
+        wait_for_main_text(students[2], "Received: he_normal")
+        teacher.get_by_role("button", name="Reveal the answer").click()
+        wait_for_main_text(teacher, "Measured: he_normal")
+        wait_for_count(teacher, "[data-testid=stVegaLiteChart]", 2)  # beside the answers
+        wait_for_main_text(students[0], "You were right")
+        wait_for_main_text(students[1], "Not this time")
+        wait_for_main_text(students[2], "You were right")
+        width = students[2].evaluate(
+            "document.querySelector('[data-testid=stMain]').scrollWidth")
+        assert width <= 400, width  # the phone shows it all without scrolling sideways
+        teacher.get_by_role("button", name="End the class").click()
+        wait_for_main_text(teacher, "Summary of the class")
+        name, data = download(teacher, "classroom_summary_csv", tmp_path)
+        assert name == f"gradient_lab_class_{code}.csv"
+        rows = data.decode().splitlines()
+        assert rows[0].startswith("question,challenge,text,measured,answers,right")
+        assert rows[1].startswith("1,relu-init,") and ",he_normal,3,2," in rows[1]
+        wait_for_main_text(students[0], "This class has ended")
+        for tab in tabs:
+            assert tab.locator("[data-testid=stException]").count() == 0
+    except Exception:
+        for index, tab in enumerate(tabs):
+            tab.screenshot(path=str(ARTIFACTS / f"class_poll_{index}.png"), full_page=True)
+        raise
+    finally:
+        for context in contexts:
+            context.close()

@@ -9,4 +9,5 @@ through_time  gradients through time in recurrent networks
 phase         the phase diagram over (sigma_w2, sigma_b2) with theory's lines
 flow          any Keras model's gradient flow (core.flow), per layer and per block
 export        PNG, SVG and zip files of charts (vl-convert)
+challenges    the class's answers to a challenge, and the measurement behind it
 """
