@@ -9,6 +9,7 @@ import math
 import streamlit as st
 
 from core.spec import parse_bool
+from pages import slideshow
 
 
 def _use_the_router() -> None:
@@ -315,6 +316,9 @@ def _presenter_toggle(entering: bool) -> None:
              "puts each section's controls beside its chart. Also ?present=true.")
     if presenting():
         st.html(PRESENT_CSS)
+        if slideshow.active() is None:
+            st.sidebar.page_link("pages/slides.py", label="Slides: step through a page",
+                                 icon="🎞️")
 
 
 def run_page(page) -> None:
@@ -329,9 +333,11 @@ def run_page(page) -> None:
         st.session_state["_ui_warnings"] = []
     st.html(FOCUS_CSS)
     _presenter_toggle(entering)
+    slideshow.bar()
     top = st.container()
     try:
         page.run()
+        slideshow.scroll_to_section()
     finally:
         _finish(top, entering)
 

@@ -7,7 +7,8 @@ from conftest import ROOT
 LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.training", "core.datasets",
          "core.charts", "core.experiments.why", "core.experiments.initialization",
          "core.experiments.through_time", "core.experiments.problem",
-         "core.experiments.remedies", "core.experiments.activations", "pages.warmup"]
+         "core.experiments.remedies", "core.experiments.activations", "core.slides",
+         "pages.warmup"]
 
 
 def test_light_modules_do_not_import_tensorflow_or_streamlit():
