@@ -332,7 +332,8 @@ def test_keyboard_focus_is_always_visible(server, page):
     assert all(style != "none" and width != "0px" for _, style, width, _ in focused), outlines
 
 
-TOPICS_BESIDE = ("problem", "why", "initialization", "through_time")
+TOPICS_BESIDE = ("problem", "why", "initialization", "through_time", "activations",
+                 "remedies")
 
 
 @pytest.mark.parametrize("name", TOPICS_BESIDE)

@@ -51,6 +51,8 @@ FIRST_SLIDER_AND_CHART = {
     "pages/why.py": ("why:z_range", "chart_curves"),
     "pages/initialization.py": ("initialization:depth", "chart_forward"),
     "pages/through_time.py": ("through_time:gain", "chart_through_time"),
+    "pages/activations.py": ("activations:negative_slope", "curves_value"),
+    "pages/remedies.py": ("remedies:steps", "remedies_init_chart"),
 }
 SMALL = {"pages/initialization.py": {"grid_depth": "10", "sweep_depth": "5", "depth": "8"},
          "pages/through_time.py": {"steps": "10", "units": "8"}}
