@@ -6,7 +6,7 @@ from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.datasets import TEST_FRACTION
 from core.experiments import activations
-from pages import server, ui
+from pages import training_runs, ui
 
 st.title("〰️ Activations: slopes, saturation and dying ReLU")
 ui.intro(
@@ -97,9 +97,8 @@ if plan:
             activations.dead_so_far(progress["dead_fractions"]), "dead_fraction",
             title=f"Dead units while training: {label}", legend="dead fraction",
             domain=[0, 1], scheme="reds"), width="stretch")
-    server.train_runs(activations.planned_runs(plan, activation, learning_rate,
-                                               negative_slope, int(seed), steps),
-                      keep, live=draw)
+    training_runs.train_runs(activations.planned_runs(
+        plan, activation, learning_rate, negative_slope, int(seed), steps), keep, live=draw)
     live.empty()
 
 if not runs:

@@ -4,7 +4,7 @@ import streamlit as st
 from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.experiments import remedies
-from pages import server, ui
+from pages import training_runs, ui
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")
 ui.intro(
@@ -51,7 +51,7 @@ def train_all(runs: dict, state_key: str) -> None:
     def keep(label, table):
         tables[label] = table
         st.session_state[state_key] = tables
-    server.train_runs(runs, keep)
+    training_runs.train_runs(runs, keep)
 
 
 if start:

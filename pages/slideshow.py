@@ -13,6 +13,7 @@ import json
 import streamlit as st
 
 from core import slides
+from pages.presenter import presenting
 
 DECK, INDEX, SCROLL = "slides:deck", "slides:index", "slides:scroll"
 
@@ -73,13 +74,16 @@ SLIDES_CSS = "<style>[data-testid=stSidebarNav]{display:none}</style>"
 
 def bar() -> None:
     """The sidebar's slide controls while a deck is on: where we are, Previous, Next,
-    End, and the precompute's progress."""
+    End, and the precompute's progress; otherwise, in presenter mode, a link to Slides."""
     current = active()
     if current is None:
+        if presenting():
+            st.sidebar.page_link("pages/slides.py", label="Slides: step through a page",
+                                 icon="🎞️")
         return
     deck, index = current
     slide = deck.slides[index]
-    if st.session_state.get("ui:present"):  # pages/controls.py's PRESENT_KEY
+    if presenting():
         st.html(SLIDES_CSS)
     box = st.sidebar.container(border=True)
     box.markdown(f"**🎞️ {deck.title}**: slide {index + 1} of {len(deck.slides)}")
