@@ -8,6 +8,7 @@ st.set_page_config(page_title="Gradient Lab", page_icon="📉", layout="wide")
 PAGES = {
     "Gradient Lab": [
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/slides.py", title="Slides", icon="🎞️"),
     ],
     "Topics": [
         st.Page("pages/problem.py", title="The problem", icon="✖️"),

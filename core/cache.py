@@ -10,12 +10,14 @@ a result is cached once, in one place, for every session, the command line and n
   lists or tuples of them), so a caller may modify what it gets.
 - Two threads asking for the same key at once compute it once: the second waits.
 - Exceptions are not cached.
+- Every computation (a miss) is logged with its thread's name: `computations()`.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,17 @@ def fresh(value):
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
         return type(value)(fresh(item) for item in value)
     return value
+
+
+_computed: deque = deque(maxlen=512)  # (number, thread name, function) of recent misses
+_numbers = itertools.count(1)
+
+
+def computations() -> list[tuple[int, str, str]]:
+    """(number, thread name, function name) of the last 512 computations, oldest first,
+    numbered from 1 in this process: which results were computed rather than answered
+    from the cache, and by which thread."""
+    return list(_computed)
 
 
 def _key(args: tuple, kwargs: dict):
@@ -62,6 +75,8 @@ def memoize(entries: int):
                 with waiting:  # another thread computes this key: wait, then look again
                     pass
             try:
+                _computed.append((next(_numbers), threading.current_thread().name,
+                                  function.__qualname__))
                 value = function(*args, **kwargs)
                 with lock:
                     results[key] = value

@@ -6,7 +6,7 @@ from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.datasets import TEST_FRACTION
 from core.experiments import activations
-from pages import server, ui
+from pages import training_runs, ui
 
 st.title("〰️ Activations: slopes, saturation and dying ReLU")
 ui.intro(
@@ -23,20 +23,21 @@ STEPS = [100, 200, 300, 400, 500, 1000]
 controls = ui.Controls("activations")
 
 st.header("Each activation and its derivative")
+controls_column, charts_column = ui.beside()
 negative_slope = controls.select_slider(
     "Leaky ReLU: slope for negative inputs", "negative_slope", SLOPES, 0.01,
-    help="0 turns Leaky ReLU back into ReLU.")
+    help="0 turns Leaky ReLU back into ReLU.", where=controls_column)
 with st.spinner("Differentiating every activation..."):
     measured = activations.curves(negative_slope)
 table, facts = measured["curves"], measured["facts"]
-left, right = st.columns(2)
+left, right = ui.row(2, charts_column)
 ui.chart(curve_charts.activation_curves_chart(table, "value",
                                              title="φ(z): keras.activations", subtitle=""),
          key="curves_value", filename="activations_phi", where=left)
 ui.chart(curve_charts.activation_curves_chart(table, "slope",
                                              title="φ′(z): by tf.GradientTape", subtitle=""),
          key="curves_slope", filename="activations_slope", where=right)
-st.caption(measured["caption"])
+controls_column.caption(measured["caption"])
 st.dataframe(facts, hide_index=True, key="curve_facts", column_config={
     "peak slope": st.column_config.NumberColumn(format="%.4g"),
     "output range on the grid": st.column_config.TextColumn(width=150),
@@ -64,15 +65,16 @@ ui.intro(
     "example). Try the three learning rates: at the small one the network learns; at "
     "the larger ones units die and accuracy collapses, or the loss becomes nan. Any "
     "click during a run stops it; the steps done so far are kept.")
-with st.form("dying_relu"):
-    row = st.columns(4)
+controls_column, charts_column = ui.beside()
+with controls_column.form("dying_relu"):
+    row = ui.row(4)
     activation = controls.selectbox("Activation", "activation",
                                     activations.ACTIVATION_CHOICES, "relu", where=row[0])
     learning_rate = controls.select_slider("Learning rate", "learning_rate", RATES, 0.5,
                                            where=row[1])
     steps = controls.select_slider("Steps", "steps", STEPS, 300, where=row[2])
     seed = controls.number_input("Seed", "seed", 0, 9999, 0, where=row[3])
-    buttons = st.columns(3)
+    buttons = ui.row(3)
     plans = {"one": buttons[0].form_submit_button("Train this network", type="primary"),
              "rates": buttons[1].form_submit_button(
                  "Train at learning rates "
@@ -84,7 +86,7 @@ ui.keras_code_expander(activations.trained_network(activation, negative_slope, i
 runs = st.session_state.setdefault("activation_runs", {})
 plan = next((name for name, pressed in plans.items() if pressed), None)
 if plan:
-    live = st.empty()
+    live = charts_column.empty()
 
     def keep(label, table):
         activations.keep_run(runs, label, table)
@@ -95,26 +97,26 @@ if plan:
             activations.dead_so_far(progress["dead_fractions"]), "dead_fraction",
             title=f"Dead units while training: {label}", legend="dead fraction",
             domain=[0, 1], scheme="reds"), width="stretch")
-    server.train_runs(activations.planned_runs(plan, activation, learning_rate,
-                                               negative_slope, int(seed), steps),
-                      keep, live=draw)
+    training_runs.train_runs(activations.planned_runs(
+        plan, activation, learning_rate, negative_slope, int(seed), steps), keep, live=draw)
     live.empty()
 
 if not runs:
-    st.info("Press **Train this network** (2-5 seconds). Defaults: ReLU at learning "
+    charts_column.info("Press **Train this network** (2-5 seconds). Defaults: ReLU at learning "
             "rate 0.5, where units die.", icon="▶️")
 else:
     labels = list(runs)
-    shown = st.selectbox("Run to inspect", labels, index=len(labels) - 1, key="shown_run")
+    shown = controls_column.selectbox("Run to inspect", labels, index=len(labels) - 1,
+                                      key="shown_run")
     result = runs[shown]
     if result.attrs.get("divergence"):
-        st.error(result.attrs["divergence"]["message"].capitalize(), icon="💥")
+        charts_column.error(result.attrs["divergence"]["message"].capitalize(), icon="💥")
     ui.chart(charts.layer_step_heatmap(
         result, "dead_fraction", title=f"Dead units per layer and step: {shown}",
         legend="dead fraction", domain=[0, 1], scheme="reds",
         subtitle="share of the layer's units with zero output and zero slope for every "
                  "example of the batch"), key="dead_heatmap",
-        filename=f"activations_dead_units_{safe_filename(shown)}")
+        filename=f"activations_dead_units_{safe_filename(shown)}", where=charts_column)
     st.subheader("All runs of this session")
     summary = activations.dying_relu_summary(runs)
     st.dataframe(summary, hide_index=True, key="dying_summary",

@@ -9,6 +9,7 @@ import math
 import streamlit as st
 
 from core.spec import parse_bool
+from pages import presenter, slideshow
 
 
 def _use_the_router() -> None:
@@ -299,39 +300,6 @@ FOCUS_CSS = ("<style>:focus-visible{outline:3px solid #E69F00 !important;"
              "outline-offset:2px !important}</style>")
 
 
-# --- Presenter mode: a sidebar toggle, also ?present=true, kept across pages ---------
-PRESENT = "present"  # the URL parameter, on every page
-PRESENT_KEY = "ui:present"
-PRESENT_CSS = """<style>
-[data-testid=stMainBlockContainer]{padding-top:1.5rem !important}
-[data-testid=stMainBlockContainer] p, [data-testid=stMainBlockContainer] li,
-[data-testid=stWidgetLabel] p{font-size:1.2rem !important}
-[data-testid=stMetricValue]{font-size:2.4rem !important}
-[data-testid=stMainBlockContainer] h1{font-size:2.4rem !important}
-</style>"""
-
-
-def presenting() -> bool:
-    return bool(st.session_state.get(PRESENT_KEY, False))
-
-
-def _presenter_toggle(entering: bool) -> None:
-    if entering and PRESENT in st.query_params:
-        raw = st.query_params.get_all(PRESENT)[-1]
-        try:
-            st.session_state[PRESENT_KEY] = parse_bool(raw)
-        except ValueError:
-            st.session_state["_ui_warnings"].append(
-                f"URL parameter `{PRESENT}` must be true or false, not {as_text(raw)}. "
-                f"Using {as_text(presenting(), None)} instead.")
-    st.sidebar.toggle(
-        "Presenter mode", key=PRESENT_KEY,
-        help="For a projector: hides the intros, enlarges text and chart labels, and "
-             "puts each section's controls beside its chart. Also ?present=true.")
-    if presenting():
-        st.html(PRESENT_CSS)
-
-
 def run_page(page) -> None:
     """Run the routed page between the URL checks: warnings above the page, then the
     page, then the URL written from its controls and unknown parameters reported."""
@@ -343,28 +311,21 @@ def run_page(page) -> None:
     if entering:
         st.session_state["_ui_warnings"] = []
     st.html(FOCUS_CSS)
-    _presenter_toggle(entering)
+    presenter.toggle(entering)
+    slideshow.bar()
     top = st.container()
     try:
         page.run()
         from pages import predict
         predict.after_page(page.url_path, entering)
+        slideshow.scroll_to_section()
     finally:
         _finish(top, entering)
 
 
-def _reset(page: str, defaults: dict) -> None:
-    """Every control of `page` back to its default (a button callback: runs before the
-    rerun, so the widgets are drawn with the defaults)."""
-    for name, default in defaults.items():
-        st.session_state[f"{page}:{name}"] = default
-    st.session_state.setdefault("_ui_saved", {}).pop(page, None)
-    st.session_state.pop(f"pinned:{page}", None)  # ui.pin's pinned curve
-
-
 def _finish(top, entering: bool) -> None:
     controls = st.session_state.get("_ui_controls")
-    known = (set(controls.fields) if controls else set()) | {PRESENT} | set(
+    known = (set(controls.fields) if controls else set()) | {presenter.PRESENT} | set(
         st.session_state.pop("_ui_extra_params", ()))
     warnings = st.session_state.setdefault("_ui_warnings", [])
     if entering:
@@ -378,16 +339,7 @@ def _finish(top, entering: bool) -> None:
         warnings.clear()  # a control changed since: the warnings no longer describe it
     for line in warnings:
         top.warning(line, icon="⚠️")
-    if presenting():
-        st.query_params[PRESENT] = "true"
-    elif PRESENT in st.query_params:
-        del st.query_params[PRESENT]
+    presenter.sync_url()
     if controls is not None:
         controls.sync_url()
-        if controls.fields:
-            defaults = {name: field.default for name, field in controls.fields.items()}
-            st.sidebar.button("Reset this page", key=f"reset:{controls.page}",
-                              icon=":material/restart_alt:", on_click=_reset,
-                              args=(controls.page, defaults),
-                              disabled=controls.values == defaults,
-                              help="Every control of this page back to its default.")
+        presenter.reset_button(controls)

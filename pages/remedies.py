@@ -4,7 +4,7 @@ import streamlit as st
 from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.experiments import remedies
-from pages import server, ui
+from pages import training_runs, ui
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")
 ui.intro(
@@ -17,40 +17,41 @@ ui.intro(
 
 STEPS, DEFAULT_STEPS = [100, 200, 300, 400, 500, 1000], 400
 controls = ui.Controls("remedies")
+controls_column, charts_column = ui.beside()
 scenario = controls.radio("Baseline that fails", "scenario", list(remedies.SCENARIOS),
-                          "vanishing", horizontal=True,
+                          "vanishing", horizontal=True, where=controls_column,
                           captions=[remedies.SCENARIO_NAMES[name] for name in remedies.SCENARIOS])
-st.caption(f"Baseline: {remedies.SCENARIOS[scenario][0]}.")
-with st.form("remedies"):
+with controls_column.form("remedies"):
+    row = ui.row(2)
+    steps = controls.select_slider("Steps", "steps", STEPS, DEFAULT_STEPS, where=row[0])
+    seed = controls.number_input("Seed", "seed", 0, 9999, 0, where=row[1])
     labels = remedies.remedy_labels(scenario)
     chosen = controls.multiselect("Remedies, one at a time", f"remedies_{scenario}", labels,
                                   labels)
-    row = st.columns(2)
-    steps = controls.select_slider("Steps", "steps", STEPS, DEFAULT_STEPS, where=row[0])
-    seed = controls.number_input("Seed", "seed", 0, 9999, 0, where=row[1])
     start = st.form_submit_button("Train the baseline and each remedy", type="primary")
+controls_column.caption(f"Baseline: {remedies.SCENARIOS[scenario][0]}.")
 
 with st.spinner("Measuring every layer with TensorFlow..."):
     before = remedies.before_training(scenario)
 ui.chart(charts.init_profile_chart(before), key="remedies_init_chart",
-         filename=f"remedies_{scenario}_before_training")
+         filename=f"remedies_{scenario}_before_training", where=charts_column)
 ui.download_csv(remedies.stacked(before, "network"), f"remedies_{scenario}_before_training.csv",
                 key="download_init_profiles", label="Download these profiles (CSV)",
-                help="One row per network and layer, at initialization.")
-st.caption("Remedies that change the network are drawn here; clipping and L2 act only "
+                help="One row per network and layer, at initialization.", where=charts_column)
+charts_column.caption("Remedies that change the network are drawn here; clipping and L2 act only "
            "during training. Train to see what each one does over time.")
 ui.keras_code_expander(remedies.changed_networks(scenario, int(seed)))
 
 
 def train_all(runs: dict, state_key: str) -> None:
-    """Train every run, keeping the tables in the session as they come (a click
-    elsewhere stops the runs: the steps done so far are kept)."""
+    """Train every run; the tables kept in the session as they come, also when a click
+    elsewhere stops the runs (the steps done so far are kept)."""
     tables = {}
 
     def keep(label, table):
         tables[label] = table
         st.session_state[state_key] = tables
-    server.train_runs(runs, keep)
+    training_runs.train_runs(runs, keep)
 
 
 if start:
@@ -110,8 +111,7 @@ else:
         st.markdown(report["batch_norm_note"])
     if remedies.L2 in tables:
         st.subheader("L2 regularization: weight norms")
-        ui.chart(charts.weight_norm_chart({label: tables[label]
-                                           for label in (baseline, remedies.L2)}),
+        ui.chart(charts.weight_norm_chart({k: tables[k] for k in (baseline, remedies.L2)}),
                  key="remedies_l2", filename=f"remedies_{trained}_weight_norms")
         st.markdown(remedies.L2_NOTE)
     ui.download_csv(remedies.stacked(tables), f"remedies_{trained}.csv", key="download_remedies",

@@ -15,23 +15,18 @@
   them with the documented `to_dict(validate=False)`.
 - Altair's debug mode (on by default) validates every schema object as it is built,
   a second validation of what the tests already validate: off on the server.
-- `training_slot()`: trainings wait for one of a few process-wide slots (about one per
-  core), showing their place in the queue; `train_runs()` trains in them.
+- The process-wide training queue (pages/admission.py) gets its slots, about one per
+  core; pages/training_runs.py trains in them.
 
 GRADIENT_LAB_NO_TUNING=1 turns the first three off and lets every training run at once
 (the naive baseline of benchmarks/bench_classroom.py).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
 import threading
-import time
-from typing import Iterator
-
-import streamlit as st
 
 from pages import admission
 
@@ -120,69 +115,3 @@ def tune() -> dict[str, bool]:
                 applied["altair_no_debug_mode"] = _no_altair_debug_mode()
             admission.training_queue(None if tuning_disabled() else admission.default_slots())
     return applied
-
-
-WAITING = "Waiting for a free training slot ({ahead} ahead)..."
-
-
-@contextlib.contextmanager
-def training_slot(poll: float = 0.5) -> Iterator[None]:
-    """Hold one of the process-wide training slots for the `with` block.
-
-    While waiting, a note says how many trainings are ahead. Redrawing the note is a
-    Streamlit call, so a stop or rerun of this session raises there; the ticket is
-    given back in every case (normal end, exception, stop).
-    """
-    note = st.empty()
-
-    def waiting(ahead: int) -> None:  # redrawn every poll: where a stop can land
-        note.info(WAITING.format(ahead=ahead), icon="⏳")
-
-    try:
-        with admission.training_queue().slot(on_wait=waiting, poll=poll):
-            note.empty()
-            yield
-    finally:
-        note.empty()
-
-
-DRAW_EVERY = 0.4  # seconds between two redraws of a training's progress
-
-
-def train_runs(runs: dict, keep, live=None) -> None:
-    """Train every run (label -> (ModelSpec, TrainingSpec)) in turn, each in a training
-    slot, under one progress bar; `keep(label, table)` receives each table.
-
-    `live(label, progress)` may draw more at each redraw (core.train's on_step report).
-    A stop or rerun of this session lands in a redraw (a Streamlit call, which raises):
-    the run then ends cleanly there (core.train returns what it measured, "cancelled"),
-    `keep` gets it labelled "(stopped at step N)", and the stop goes on.
-    """
-    from core.training import progress_text, train
-    bar = st.progress(0.0, text="Starting: building and tracing the network...")
-    stops = []
-    for number, (label, (model, training)) in enumerate(runs.items()):
-        drawn = [0.0]
-
-        def on_step(progress, number=number, label=label, drawn=drawn):
-            now = time.perf_counter()
-            if now - drawn[0] < DRAW_EVERY and progress["step"] < progress["steps"]:
-                return
-            drawn[0] = now
-            try:
-                bar.progress((number + progress["step"] / progress["steps"]) / len(runs),
-                             text=f"Run {number + 1} of {len(runs)}, {label}: "
-                                  f"{progress_text(progress)}")
-                if live is not None:
-                    live(label, progress)
-            except BaseException as stop:  # Streamlit's rerun or stop: end the run here
-                stops.append(stop)
-                return False
-        with training_slot():
-            table = train(model, training, on_step=on_step)
-        if table.attrs["stopped"] == "cancelled":
-            label = f"{label} (stopped at step {table.attrs['steps_done']})"
-        keep(label, table)
-        if stops:
-            raise stops[0]
-    bar.empty()

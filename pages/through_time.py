@@ -5,7 +5,7 @@ from core import through_time
 from core.charts import through_time as charts
 from core.experiments import through_time as experiments
 from core.recurrent_keras import keras_code
-from pages import server, ui
+from pages import training_runs, ui
 
 st.title("🔁 Through time: recurrent networks")
 ui.intro(
@@ -102,7 +102,7 @@ if start:
     clip_spec = experiments.ClippingSpec(gain=clip_gain, learning_rate=learning_rate,
                                          clip_norm=clip_norm, train_steps=train_steps)
     bar = st.progress(0.0, text="Training...")
-    with server.training_slot():
+    with training_runs.training_slot():
         clip_table = experiments.train_clipping(clip_spec, lambda done, total: bar.progress(
             done / total, text=f"Training: step {done} of {total}"))
     bar.empty()

@@ -1,7 +1,8 @@
 """Streamlit helpers every page shares: cached core calls, charts with export, metrics.
 
 The URL-bound controls live in pages/controls.py (re-exported here: `ui.Controls`,
-`ui.run_page`, `ui.as_text`); the router runs each page through `run_page`.
+`ui.run_page`, `ui.as_text`), presenter mode in pages/presenter.py (`ui.presenting`);
+the router runs each page through `run_page`.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import streamlit as st
 from core.charts import export
 from core.summary import format_number as _format_number
 from core.spec import ModelSpec
-from pages.controls import Controls, as_text, presenting, run_page  # noqa: F401 - API
+from pages.controls import Controls, as_text, run_page  # noqa: F401 - API
+from pages.presenter import presenting
 
 
 def profile(spec: ModelSpec) -> pd.DataFrame:

@@ -158,6 +158,9 @@ def test_every_page_renders_without_exception(server, page, name):
         page.locator("[data-testid=stMetric]").nth(2).wait_for(timeout=LOAD_TIMEOUT_MS)
         assert page.locator("[data-testid=stException]").count() == 0
         return
+    if name == "slides":  # a list of decks, no chart
+        page.get_by_role("button", name="Start: 8 slides").wait_for(timeout=LOAD_TIMEOUT_MS)
+        return
     page.locator("[data-testid=stVegaLiteChart] canvas, "
                  "[data-testid=stVegaLiteChart] svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
     sizes = chart_sizes(page)
@@ -333,7 +336,8 @@ def test_keyboard_focus_is_always_visible(server, page):
     assert all(style != "none" and width != "0px" for _, style, width, _ in focused), outlines
 
 
-TOPICS_BESIDE = ("problem", "why", "initialization", "through_time")
+TOPICS_BESIDE = ("problem", "why", "initialization", "through_time", "activations",
+                 "remedies")
 
 
 @pytest.mark.parametrize("name", TOPICS_BESIDE)
@@ -494,3 +498,60 @@ def test_a_whole_class_poll_in_four_browsers(server, browser, tmp_path):
     finally:
         for context in contexts:
             context.close()
+
+def in_viewport(box, width, height) -> bool:
+    return bool(box) and box["x"] >= 0 and box["y"] >= 0 and \
+        box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+
+
+def test_slides_step_with_next_and_pagedown_at_1280x720(server, browser):
+    """An instructor's lecture: Slides, start The problem's deck, Next (a click), then
+    PageDown (a clicker): each slide is the page with the slide's settings in the URL,
+    in presenter mode, its chart and slider and the Next button on screen; the deck
+    is computed ahead in the background and says so; a later slide scrolls to its
+    section."""
+    width, height = 1280, 720
+    context = browser.new_context(viewport={"width": width, "height": height})
+    tab = context.new_page()
+    try:
+        open_page(tab, server, "slides", "?present=true")
+        tab.locator(".st-key-start-problem button:visible").click()
+        wait_for_text(tab, "[data-testid=stMetricValue]", "Exploding")
+        assert "present=true" in tab.url and "/problem" in tab.url
+        next_button = tab.locator(".st-key-slides-next button:visible")
+        next_button.click()
+        wait_for_text(tab, "[data-testid=stMetricValue]", "Vanishing")
+        wait_until_idle(tab)
+        assert "gain=0.5" in tab.url and "present=true" in tab.url
+        chart = tab.locator("[data-testid=stVegaLiteChart]").first
+        chart.locator("canvas, svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+        for what, box in {"chart": chart.bounding_box(),
+                          "slider": tab.locator("[data-testid=stSlider]").first.bounding_box(),
+                          "next": next_button.bounding_box()}.items():
+            assert in_viewport(box, width, height), (what, box)
+        assert "slide 2 of 8" in tab.locator("[data-testid=stSidebar]").inner_text()
+        tab.locator("body").press("PageDown")
+        wait_for_text(tab, "[data-testid=stMetricValue]", "Healthy")  # a = 1
+        assert "gain=1" in tab.url
+        tab.wait_for_function(
+            "() => document.querySelector('[data-testid=stSidebar]').innerText"
+            ".includes('All 8 slides are computed')", timeout=LOAD_TIMEOUT_MS)
+        for number in range(4, 8):  # to slide 7: the section "Not only identity matrices"
+            wait_until_idle(tab)
+            next_button.click()
+            tab.wait_for_function(
+                "(text) => document.querySelector('[data-testid=stSidebar]').innerText"
+                ".includes(text)", arg=f"slide {number} of 8", timeout=LOAD_TIMEOUT_MS)
+        heading = tab.locator("h2", has_text="Not only identity matrices")
+        tab.wait_for_function(
+            "() => { const h = [...document.querySelectorAll('h2')].find(e => "
+            "e.innerText.includes('Not only identity matrices')); if (!h) return false; "
+            "const r = h.getBoundingClientRect(); return r.top >= 0 && r.bottom <= 720; }",
+            timeout=30_000)
+        assert in_viewport(heading.bounding_box(), width, height)
+        assert tab.locator("[data-testid=stException]").count() == 0
+    except Exception:
+        tab.screenshot(path=str(ARTIFACTS / "slides_1280x720.png"))
+        raise
+    finally:
+        context.close()

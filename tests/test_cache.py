@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import cache
 from core.cache import fresh, memoize
 
 
@@ -74,3 +75,23 @@ def test_exceptions_are_not_cached():
     with pytest.raises(ValueError):
         flaky(1)
     assert flaky(1) == 1 and attempts == [1, 1]
+
+
+def test_computations_log_each_miss_with_its_thread_not_the_hits():
+    @cache.memoize(entries=4)
+    def double(value):
+        return value * 2
+
+    before = cache.computations()
+    last = before[-1][0] if before else 0
+    double(1), double(1), double(2)
+    worker = threading.Thread(target=double, args=(3,), name="a-worker")
+    worker.start()
+    worker.join()
+    double(3)
+    new = [entry for entry in cache.computations() if entry[0] > last]
+    name = double.__qualname__
+    assert [(thread, function) for _, thread, function in new] == [
+        (threading.current_thread().name, name), (threading.current_thread().name, name),
+        ("a-worker", name)]
+    assert [number for number, _, _ in new] == sorted({number for number, _, _ in new})

@@ -101,14 +101,49 @@ def test_step_and_layer_axes_have_integer_ticks_and_legends_have_room():
         assert chart.to_dict()["height"] >= 100 + 30 * 7  # room for 7 legend entries
 
 
-def test_a_compared_pair_gets_one_heatmap_scale_and_two_ratio_charts():
-    small = _toy_run([2.0] * 4, [1e-8, 1e-6, 1e-5, 1e-4, 0.0, 1e-3, np.nan, 1e-2])
-    large = _toy_run([2.0] * 4, [1.0, 10.0, np.inf, 1e30, 1e2, 1e3, 1e4, 1e5])
-    pair = charts.weight_gradient_pair({"a": small, "b": large}, ["a", "b"])
+def _heatmap_domains(heatmap) -> list:
+    spec = heatmap.to_dict()
+    return [layer["encoding"]["color"]["scale"]["domain"] for layer in spec["layer"]
+            if "field" in layer["encoding"].get("color", {})]
+
+
+def _subtitle(chart) -> str:
+    return " ".join(chart.to_dict()["title"]["subtitle"])
+
+
+def test_a_pair_that_overlaps_shares_one_scale_and_says_so():
+    """Baseline and remedy whose gradients overlap: one colour is one value in both."""
+    low = _toy_run([2.0] * 4, [1e-6, 1e-5, 1e-4, 1e-3, 0.0, 1e-3, np.nan, 1e-2])
+    high = _toy_run([2.0] * 4, [1e-5, 1e-4, np.inf, 1e-3, 1e-2, 1e-2, 1e-1, 1e-1])
+    pair = charts.weight_gradient_pair({"a": low, "b": high}, ["a", "b"])
     assert len(pair) == 2
     for heatmap, ratio in pair:
-        spec = heatmap.to_dict()
-        scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"]
-                  if "field" in layer["encoding"].get("color", {})]
-        assert scales[0]["domain"] == pytest.approx([-8.0, 30.0])
+        assert _heatmap_domains(heatmap)[0] == pytest.approx([-6.0, -1.0])
+        assert "same colour scale in both" in _subtitle(heatmap)
         assert "Update-to-weight ratio" in json.dumps(ratio.to_dict()["title"])
+
+
+def test_a_pair_decades_apart_gets_own_scales_not_one_flat_heatmap():
+    """The reported case: the vanishing baseline (1e-8..1e-2) beside ReLU + He (1..1e5
+    here): one shared scale turned the remedy's heatmap into one flat colour."""
+    small = _toy_run([2.0] * 4, [1e-8, 1e-6, 1e-5, 1e-4, 0.0, 1e-3, np.nan, 1e-2])
+    large = _toy_run([2.0] * 4, [1.0, 10.0, np.inf, 1e3, 1e2, 1e3, 1e4, 1e5])
+    domains, shared = charts.paired_domains([small, large], "weight_grad_norm", log10=True)
+    assert not shared and domains == [pytest.approx([-8.0, -2.0]), pytest.approx([0.0, 5.0])]
+    (left, _), (right, _) = charts.weight_gradient_pair({"a": small, "b": large}, ["a", "b"])
+    assert _heatmap_domains(left)[0] == pytest.approx([-8.0, -2.0])
+    assert _heatmap_domains(right)[0] == pytest.approx([0.0, 5.0])
+    for heatmap in (left, right):
+        text = _subtitle(heatmap)
+        assert "own colour scale" in text and "1e-8 to 1e-2 and 1e0 to 1e5" in text
+        assert "(this run)" in json.dumps(heatmap.to_dict())
+
+
+def test_pairs_share_when_half_the_narrower_range_overlaps():
+    wide = _toy_run([2.0] * 4, [1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-3, 1e-2, 1e-2])  # -8..-2
+    inside = _toy_run([2.0] * 4, [1e-4, 1e-3] * 4)  # -4..-3: all inside
+    edge = _toy_run([2.0] * 4, [1e-3, 1e-1] * 4)  # -3..-1: half of it overlaps
+    apart = _toy_run([2.0] * 4, [1e-2, 1e1] * 4)  # -2..1: touches only at -2
+    assert charts.paired_domains([wide, inside], "weight_grad_norm", log10=True)[1]
+    assert charts.paired_domains([wide, edge], "weight_grad_norm", log10=True)[1]
+    assert not charts.paired_domains([wide, apart], "weight_grad_norm", log10=True)[1]

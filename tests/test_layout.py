@@ -9,7 +9,7 @@ LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.training", "core
          "core.experiments.through_time", "core.experiments.problem",
          "core.experiments.remedies", "core.experiments.activations",
          "core.experiments.phase", "core.jacobian", "core.zoo", "core.challenges",
-         "core.challenge_bank", "pages.warmup"]
+         "core.challenge_bank", "core.slides", "pages.warmup"]
 
 
 def test_light_modules_do_not_import_tensorflow_or_streamlit():

@@ -1,6 +1,7 @@
 """pages/server.py: the Streamlit internals it replaces are there, and the replacement
 works: no keras clear_session after a script run, charts converted unvalidated, Keras
-models built in other threads while sessions rerun never collide, trainings queue."""
+models built in other threads while sessions rerun never collide. The training slots
+are tests/test_pages_training_runs.py."""
 import inspect
 import threading
 import time
@@ -140,64 +141,3 @@ def test_functional_models_in_threads_survive_concurrent_reruns():
             thread.join()
     assert errors == []
     assert reruns >= 40 and built[0] >= 200
-
-
-def test_a_session_waits_for_a_training_slot_and_says_how_many_are_ahead(monkeypatch):
-    from streamlit.delta_generator import DeltaGenerator
-    from streamlit.testing.v1 import AppTest
-
-    from pages import admission
-    from pages import server
-    server.tune()
-    queue = admission.training_queue()
-    assert queue.slots == admission.default_slots()
-    notes, real_info = [], DeltaGenerator.info
-    monkeypatch.setattr(DeltaGenerator, "info",
-                        lambda self, body, *a, **k: (notes.append(body),
-                                                     real_info(self, body, *a, **k))[1])
-    held = [queue.enqueue() for _ in range(queue.slots)]
-    assert all(queue.try_take(ticket, 0) for ticket in held)
-    ahead = queue.enqueue()  # one more training waiting before this session's
-    def release_once_waiting():  # not on a timer: a busy machine may start late
-        deadline = time.monotonic() + 60
-        while not notes and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)  # a few more polls of the waiting session
-        for ticket in held + [ahead]:
-            queue.leave(ticket)
-    release = threading.Thread(target=release_once_waiting)
-    release.start()
-    at = AppTest.from_string(SCRIPT.replace(
-        'st.write("ran")',
-        'with server.training_slot(poll=0.05):\n    st.write("trained")'),
-        default_timeout=60)
-    at.run()
-    release.join()
-    assert not at.exception and at.markdown[0].value == "trained"
-    assert notes and notes[0] == server.WAITING.format(ahead=1)
-    assert not at.info  # the note is gone once the training runs
-    assert queue.busy == 0 and queue.waiting == 0
-
-
-def test_a_stop_during_training_keeps_the_steps_done_and_goes_on(monkeypatch):
-    """Streamlit stops a session by raising in its next drawing call: the run ends there,
-    its table is kept, labelled as stopped, and the stop is raised again."""
-    from core.spec import ModelSpec
-    from core.training import TrainingSpec
-    from pages import server
-
-    class Stop(BaseException):
-        pass
-
-    def live(label, progress):
-        if progress["step"] == 3:
-            raise Stop
-    monkeypatch.setattr(server, "DRAW_EVERY", 0.0)  # draw at every step
-    kept = {}
-    runs = {name: (ModelSpec(depth=2, width=8), TrainingSpec(steps=10, eval_every=5))
-            for name in ("first", "second")}
-    with pytest.raises(Stop):
-        server.train_runs(runs, lambda label, table: kept.update({label: table}), live=live)
-    (label, table), = kept.items()  # the second run never started
-    assert label == "first (stopped at step 3)"
-    assert table["step"].max() == 3 and table.attrs["stopped"] == "cancelled"

@@ -84,7 +84,8 @@ def shared_domain(tables, column: str, log10: bool = False) -> list | None:
 
 def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: str,
                        log10: bool = False, domain=None, scheme: str = "viridis",
-                       subtitle: str | None = None, height: int | None = None) -> alt.Chart:
+                       subtitle: str | list[str] | None = None,
+                       height: int | None = None) -> alt.Chart:
     """Layers (rows, layer 1 at the bottom) x steps (columns), coloured by `column`.
 
     height: pixels per layer row (a band step: a fixed chart height squashes the rows).
@@ -119,18 +120,47 @@ def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: 
         height=alt.Step(height or (20 if depth <= 12 else 14)), width="container")
 
 
+SHARE_OVERLAP = 0.5  # share one colour scale when the ranges overlap this much
+
+
+def paired_domains(tables, column: str, log10: bool = False) -> tuple[list, bool]:
+    """Colour domains for heatmaps of runs shown side by side, and whether they share one.
+
+    They share one scale (one colour is one value: the comparison is the point) when the
+    runs' ranges overlap by at least SHARE_OVERLAP of the narrower range. Otherwise a
+    shared scale would squeeze one run into a single flat colour: each keeps its own.
+    """
+    own = [shared_domain([table], column, log10) for table in tables]
+    if len(own) < 2 or any(domain is None for domain in own):
+        return [shared_domain(tables, column, log10)] * len(own), True
+    overlap = min(high for _, high in own) - max(low for low, _ in own)
+    narrowest = min(high - low for low, high in own)
+    if overlap >= SHARE_OVERLAP * narrowest:
+        return [shared_domain(tables, column, log10)] * len(own), True
+    return own, False
+
+
 def weight_gradient_pair(tables: dict, labels) -> list[tuple]:
-    """(log10 weight-gradient heatmap, update-to-weight ratio) of each run in `labels`;
-    the heatmaps share one colour scale, so that one colour is one value."""
-    domain = shared_domain([tables[label] for label in labels], "weight_grad_norm",
-                           log10=True)
+    """(log10 weight-gradient heatmap, update-to-weight ratio) of each run in `labels`.
+
+    The heatmaps share one colour scale where their values overlap (paired_domains);
+    each subtitle says whether the scale is shared or the run's own."""
+    domains, shared = paired_domains([tables[label] for label in labels],
+                                     "weight_grad_norm", log10=True)
+    if shared:
+        note = ["same colour scale in both, so one colour is one value;"]
+    else:
+        spans = " and ".join(f"1e{low:.0f} to 1e{high:.0f}" for low, high in domains)
+        note = [f"own colour scale: the runs span {spans},",
+                "one scale would flatten one of them; compare the legends;"]
     return [(layer_step_heatmap(tables[label], "weight_grad_norm",
                                 title=f"log10 ‖dLoss/dW_l‖: {label}",
-                                legend="log10 weight gradient", log10=True, scheme="viridis",
-                                domain=domain,
-                                subtitle="same colour scale in both; black: 0, inf or nan"),
+                                legend="log10 weight gradient" if shared else
+                                "log10 weight gradient (this run)", log10=True,
+                                scheme="viridis", domain=domain,
+                                subtitle=note + ["black: 0, inf or nan"]),
              update_ratio_chart(tables[label], f"Update-to-weight ratio: {label}"))
-            for label in labels]
+            for label, domain in zip(labels, domains)]
 
 
 def per_step(tables: dict, column: str) -> pd.DataFrame:
