@@ -24,37 +24,67 @@ def activation_layer(spec: ModelSpec, name: str):
     return keras.layers.Activation(spec.activation, name=name, dtype=spec.dtype)
 
 
+class Stack:
+    """The hidden layers as Keras layers, the one builder of the app's MLP stack: per
+    layer Dense -> (BatchNormalization) -> activation (+ an Add skip from layer 2 on),
+    named dense_l, batch_norm_l, activation_l, skip_l (no auto-named ops: names stay
+    unique whatever another session's Keras does). core.network trains it;
+    build_keras_model measures it.
+
+    `draw`: each Dense draws its kernel with the spec's Keras initializer and seed;
+    off when set_weights will overwrite them (zeros: nothing drawn for nothing).
+    """
+
+    def __init__(self, spec: ModelSpec, regularizer=None, draw: bool = True):
+        self.spec = spec
+        self.dense, self.norms, self.acts, self.skips = [], [], [], []
+        for layer in range(1, spec.depth + 1):
+            self.dense.append(keras.layers.Dense(
+                spec.width, use_bias=not spec.no_bias, kernel_regularizer=regularizer,
+                dtype=spec.dtype, name=f"dense_{layer}",
+                kernel_initializer=kernel_initializer(spec, layer_seed(spec.seed, 100 + layer))
+                if draw else "zeros"))
+            self.norms.append(keras.layers.BatchNormalization(
+                epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}")
+                if spec.batch_norm else None)
+            self.acts.append(activation_layer(spec, f"activation_{layer}"))
+            self.skips.append(keras.layers.Add(name=f"skip_{layer}", dtype=spec.dtype)
+                              if spec.residual and layer > 1 else None)
+
+    def __call__(self, x, training: bool | None):
+        """(pre-activations z_l after batch norm, hidden outputs h_l) of input x."""
+        h, zs, hs = x, [], []
+        for dense, norm, act, skip in zip(self.dense, self.norms, self.acts, self.skips):
+            z = dense(h)
+            if norm is not None:
+                z = norm(z, training=training)
+            a = act(z)
+            h = skip([h, a]) if skip is not None else a
+            zs.append(z)
+            hs.append(h)
+        return zs, hs
+
+    def set_weights(self, first, stack, biases) -> None:
+        """The kernels (and biases) core.weights.make_weights drew for the profile."""
+        for layer, (dense, kernel) in enumerate(zip(self.dense, [first] + list(stack))):
+            dense.set_weights([kernel] if self.spec.no_bias else [kernel, biases[layer]])
+
+
 def build_keras_model(spec: ModelSpec, weights=None) -> keras.Model:
-    """Inputs -> depth x [Dense -> (BatchNorm) -> activation (+ skip)] -> Dense(10).
+    """Inputs -> Stack -> Dense(10), batch norm in training mode (batch statistics).
 
     The model's outputs are the readout followed by every hidden layer's output h_l.
     With `weights` (as core.weights.make_weights returns) the kernels are set to them;
     otherwise each Dense layer draws its own with the spec's Keras initializer.
     """
     inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
-    h, hidden, dense_layers = inputs, [], []
-    for layer in range(1, spec.depth + 1):
-        dense = keras.layers.Dense(
-            spec.width, use_bias=not spec.no_bias, dtype=spec.dtype, name=f"dense_{layer}",
-            kernel_initializer=kernel_initializer(spec, layer_seed(spec.seed, 100 + layer)))
-        dense_layers.append(dense)
-        z = dense(h)
-        if spec.batch_norm:
-            z = keras.layers.BatchNormalization(epsilon=BN_EPSILON, dtype=spec.dtype,
-                                                name=f"batch_norm_{layer}")(z, training=True)
-        a = activation_layer(spec, f"activation_{layer}")(z)
-        h = keras.layers.Add(name=f"skip_{layer}", dtype=spec.dtype)([h, a]) \
-            if spec.residual and layer > 1 else a
-        hidden.append(h)
+    stack = Stack(spec, draw=weights is None)
+    _, hidden = stack(inputs, training=True)
     readout = keras.layers.Dense(READOUT_UNITS, dtype=spec.dtype, name="readout")
-    outputs = readout(h)
-    model = keras.Model(inputs, [outputs] + hidden, name="gradient_lab_mlp")
+    model = keras.Model(inputs, [readout(hidden[-1])] + hidden, name="gradient_lab_mlp")
     if weights is not None:
-        first, stack, biases, readout_kernel = weights
-        kernels = [first] + list(stack)
-        for layer, dense in enumerate(dense_layers):
-            values = [kernels[layer]] if spec.no_bias else [kernels[layer], biases[layer]]
-            dense.set_weights(values)
+        first, kernels, biases, readout_kernel = weights
+        stack.set_weights(first, kernels, biases)
         readout.set_weights([readout_kernel, np.zeros(READOUT_UNITS, spec.dtype)])
     return model
 

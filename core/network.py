@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .keras_model import activation_layer
-from .per_layer import BN_EPSILON
+from .keras_model import Stack
 from .spec import ModelSpec
 from .tf_setup import keras
 from .training import CLIPPINGS
@@ -20,50 +19,32 @@ MOMENTUM = 0.9  # the "momentum" optimizer: keras.optimizers.SGD(momentum=0.9)
 
 
 class Network:
-    """The trained network: keras.layers, plus a functional keras.Model over them."""
+    """The trained network: keras_model.Stack's layers and a readout, plus a functional
+    keras.Model over them."""
 
     def __init__(self, spec: ModelSpec, classes: int, l2: float = 0.0):
-        first, stack, biases, _ = make_weights(spec)
-        kernels = [first] + list(stack)
+        first, kernels, biases, _ = make_weights(spec)
         regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
         self.spec = spec
-        self.dense, self.norms, self.acts = [], [], []
-        for layer in range(1, spec.depth + 1):
-            self.dense.append(keras.layers.Dense(
-                spec.width, use_bias=not spec.no_bias, kernel_regularizer=regularizer,
-                dtype=spec.dtype, name=f"dense_{layer}"))
-            self.norms.append(keras.layers.BatchNormalization(
-                epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}")
-                if spec.batch_norm else None)
-            self.acts.append(activation_layer(spec, f"activation_{layer}"))
+        self.stack = Stack(spec, regularizer, draw=False)
         self.readout = keras.layers.Dense(classes, kernel_regularizer=regularizer,
                                           dtype=spec.dtype, name="readout")
         inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
         logits, _, _ = self.forward(inputs, training=None)  # builds every layer
         self.model = keras.Model(inputs, logits, name="gradient_lab_classifier")
-        for layer, dense in enumerate(self.dense):
-            dense.set_weights([kernels[layer]] if spec.no_bias
-                              else [kernels[layer], biases[layer]])
+        self.stack.set_weights(first, kernels, biases)
         readout_kernel = keras.initializers.GlorotUniform(seed=layer_seed(spec.seed, 0))(
             (spec.width, classes), dtype=spec.dtype)
         self.readout.set_weights([np.asarray(readout_kernel),
                                   np.zeros(classes, spec.dtype)])
-        self.kernels = [dense.kernel for dense in self.dense]
+        self.kernels = [dense.kernel for dense in self.stack.dense]
 
     def forward(self, x, training: bool | None):
         """logits, pre-activations z_l (after batch norm) and hidden outputs h_l. The
         functional model is this pass on symbolic inputs (training None: decided when
         the model is called)."""
-        h, zs, hs = x, [], []
-        for layer, (dense, norm, act) in enumerate(zip(self.dense, self.norms, self.acts)):
-            z = dense(h)
-            if norm is not None:
-                z = norm(z, training=training)
-            a = act(z)
-            h = a + h if self.spec.residual and layer > 0 else a
-            zs.append(z)
-            hs.append(h)
-        return self.readout(h), zs, hs
+        zs, hs = self.stack(x, training)
+        return self.readout(hs[-1]), zs, hs
 
 
 def make_optimizer(training_spec):

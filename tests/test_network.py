@@ -15,7 +15,7 @@ def test_the_network_starts_from_core_weights_and_its_model_is_its_forward_pass(
     network = Network(SPEC, classes=3)
     first, stack, biases, _ = make_weights(SPEC)
     kernels = [first] + list(stack)
-    for layer, dense in enumerate(network.dense):
+    for layer, dense in enumerate(network.stack.dense):
         np.testing.assert_array_equal(np.asarray(dense.kernel), kernels[layer])
         np.testing.assert_array_equal(np.asarray(dense.bias), biases[layer])
     assert network.readout.kernel.shape == (SPEC.width, 3)
@@ -30,9 +30,9 @@ def test_the_network_starts_from_core_weights_and_its_model_is_its_forward_pass(
 
 
 def test_batch_norm_layers_only_when_asked():
-    assert all(norm is None for norm in Network(SPEC, classes=2).norms)
+    assert all(norm is None for norm in Network(SPEC, classes=2).stack.norms)
     assert all(norm is not None for norm in
-               Network(SPEC.replace(batch_norm=True), classes=2).norms)
+               Network(SPEC.replace(batch_norm=True), classes=2).stack.norms)
 
 
 @pytest.mark.parametrize("changes, kind, momentum", [
