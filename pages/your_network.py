@@ -20,9 +20,9 @@ ui.intro(
 controls = ui.Controls("your_network")
 
 st.header("1. Measure one network")
-source = controls.radio("Network", "source", ["zoo", "upload"], "zoo", horizontal=True,
-                        format_func={"zoo": "From the zoo",
-                                     "upload": "Bring your own (.keras or JSON)"}.get)
+SOURCES = {"zoo": "From the zoo", "upload": "Bring your own (.keras or JSON)"}
+source = controls.radio("Network", "source", list(SOURCES), "zoo", horizontal=True,
+                        format_func=lambda value: SOURCES.get(value, value))
 table, name, spec = None, "", None
 if source == "zoo":
     row = st.columns(3)
@@ -79,8 +79,9 @@ else:
                 table = yn.measure_upload(kind, data, batch=batch.getvalue() if batch
                                           else None)
                 name = table.attrs["model_name"]
-            except ModelRefused as error:
-                st.error(str(error), icon="🚫")
+            except ModelRefused as error:  # may quote the file: shown as plain text
+                st.error("This model cannot be measured:", icon="🚫")
+                st.code(str(error), language=None, wrap_lines=True)
     else:
         st.info("Upload a .keras file or paste model JSON to measure it.", icon="👆")
 
