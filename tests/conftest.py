@@ -64,3 +64,14 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Let background TensorFlow work (the home page's warm-up, a class poll's
+    prefetched measurement) finish before the interpreter exits: a daemon thread killed
+    inside TensorFlow aborts the process ("terminate called ...", exit status 134)."""
+    import threading
+    for thread in threading.enumerate():
+        if thread.daemon and (thread.name == "gradient-lab-warmup"
+                              or thread.name.startswith("challenge ")):
+            thread.join(timeout=600)
