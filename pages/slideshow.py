@@ -117,7 +117,10 @@ SCROLL_SCRIPT = """<script>
     + "[data-testid=stMainBlockContainer] h3, [data-testid=stExpander] summary")];
   const go = () => {{
     const head = heads().find(h => h.innerText.includes(section));
-    if (head) head.scrollIntoView({{block: "start"}});
+    if (!head) return;
+    const folded = head.closest("details");  // a section folded in presenter mode
+    if (head.tagName === "SUMMARY" && folded && !folded.open) head.click();
+    head.scrollIntoView({{block: "start"}});
   }};
   [0, 400, 1200].forEach(wait => setTimeout(go, wait));  // again as charts take size
 }})();
@@ -125,7 +128,8 @@ SCROLL_SCRIPT = """<script>
 
 
 def scroll_to_section() -> None:
-    """After a slide's page has run: scroll to the slide's section, once."""
+    """After a slide's page has run: scroll to the slide's section, once (opening it if
+    presenter mode folded it into an expander)."""
     section = st.session_state.pop(SCROLL, None)
     if section:
         st.sidebar.html(SCROLL_SCRIPT.format(section=json.dumps(section)),

@@ -555,3 +555,25 @@ def test_slides_step_with_next_and_pagedown_at_1280x720(server, browser):
         raise
     finally:
         context.close()
+
+
+def test_a_slide_opens_the_section_presenter_mode_folded(server, browser):
+    """Initialization folds "1. The formulas" into an expander in presenter mode; its
+    slide opens it, so the class sees the formulas, not a closed box."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    try:
+        open_page(tab, server, "slides", "?present=true")
+        tab.locator(".st-key-start-initialization button:visible").click()
+        tab.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stExpander] details')]"
+            ".some(d => d.open && d.innerText.includes('1. The formulas'))",
+            timeout=LOAD_TIMEOUT_MS)
+        wait_until_idle(tab)
+        assert "present=true" in tab.url and "/initialization" in tab.url
+        assert tab.locator("[data-testid=stException]").count() == 0
+    except Exception:
+        tab.screenshot(path=str(ARTIFACTS / "slides_folded_section.png"))
+        raise
+    finally:
+        context.close()
