@@ -25,6 +25,7 @@ COMMANDS = {
     "through-time": "gradient through time in a recurrent network",
     "phase": "the phase diagram: signal ratio over (sigma_w2, sigma_b2), with theory",
     "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
+    "born-dead": "how often a ReLU network is dead at initialization, with theory",
 }
 
 
@@ -312,3 +313,16 @@ def _jacobian_run(args: argparse.Namespace) -> pd.DataFrame:
     except ValueError as error:
         raise UsageError(str(error)) from None
     return spectrum(spec)
+
+
+# ---- born-dead: core.born_dead ---------------------------------------------------------
+
+def _born_dead_arguments(parser: argparse.ArgumentParser) -> None:
+    from .born_dead import BornDeadSpec
+    add_spec_arguments(parser, base=BornDeadSpec())
+    add_format_argument(parser)
+
+
+def _born_dead_run(args: argparse.Namespace) -> pd.DataFrame:
+    from .born_dead import BornDeadSpec, born_dead  # TensorFlow loads in born_dead()
+    return born_dead(spec_from_args(args, base=BornDeadSpec()))

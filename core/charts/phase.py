@@ -234,3 +234,38 @@ def lambda_variance_chart(moments: pd.DataFrame, activation: str) -> alt.LayerCh
                       "measured (solid, points) vs theory L·(μ₂/μ₁² − 1 + s)·mean² "
                       "(dashed; s = 1 Gaussian, 0 orthogonal; Pennington et al. 2017)"),
         height=320, width="container")
+
+
+# --- Born dead ------------------------------------------------------------------------------
+def born_dead_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Share of ReLU networks dead at initialization against width: measured (points,
+    ±2 standard errors) and theory 1 − (1 − 2⁻ⁿ)ᴸ (dashed)."""
+    data = table.assign(low=(table["measured_fraction"] - 2 * table["standard_error"])
+                        .clip(lower=0), high=(table["measured_fraction"]
+                                              + 2 * table["standard_error"]).clip(upper=1))
+    depth, seeds = int(data["depth"].iloc[0]), int(data["seeds"].iloc[0])
+    x = alt.X("width:Q", title="width n (units per hidden layer)",
+              axis=alt.Axis(format="d", tickMinStep=1))
+    y_axis = alt.Axis(format="%")
+    tooltip = [alt.Tooltip("width:Q", title="width n"),
+               alt.Tooltip("measured_fraction:Q", format=".1%", title="dead (measured)"),
+               alt.Tooltip("dead_count:Q", title=f"dead of {seeds} networks"),
+               alt.Tooltip("theory_fraction:Q", format=".2%", title="dead (theory)")]
+    base = alt.Chart(data).encode(x=x, tooltip=tooltip)
+    kinds = alt.Color("kind:N", title=None, scale=alt.Scale(
+        domain=["measured (±2 standard errors)", "theory 1 − (1 − 2⁻ⁿ)ᴸ"],
+        range=["#0072B2", "#D55E00"]), legend=alt.Legend(orient="top"))
+    theory_line = base.transform_calculate(kind="'theory 1 − (1 − 2⁻ⁿ)ᴸ'").mark_line(
+        strokeDash=[6, 4], strokeWidth=2).encode(
+        y=alt.Y("theory_fraction:Q", title="share of networks dead at the input",
+                scale=alt.Scale(domain=[0, 1]), axis=y_axis), color=kinds)
+    bars = base.mark_rule(color="#0072B2").encode(y=alt.Y("low:Q", axis=y_axis), y2="high:Q")
+    points = base.transform_calculate(kind="'measured (±2 standard errors)'").mark_point(
+        filled=True, size=70).encode(y=alt.Y("measured_fraction:Q", axis=y_axis),
+                                     color=kinds)
+    return alt.layer(theory_line, bars, points).properties(
+        title=heading(f"Born dead: ReLU networks of depth {depth} dead before training",
+                      f"{seeds} networks per width, zero biases, Keras-drawn symmetric "
+                      "weights, one N(0, 1) input each; dead = some layer outputs all "
+                      "zeros, so every gradient below it is 0 (Lu et al. 2019)"),
+        height=320, width="container")
