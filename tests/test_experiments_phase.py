@@ -127,6 +127,9 @@ def test_isometry_tables():
     assert len(values) == 2 * 2 * 64 and set(values.weights) == {"orthogonal", "Gaussian"}
     sums = histogram.groupby(["weights", "depth"]).fraction.sum()
     np.testing.assert_allclose(sums, 1.0)
+    centre = histogram[(histogram.weights == "orthogonal") & (histogram.bin_start < 0)
+                       & (histogram.bin_end > 0)]
+    np.testing.assert_allclose(centre.fraction, 1.0)  # every s = 1 in the one bin at 1
     orthogonal = moments[moments.weights == "orthogonal"]
     np.testing.assert_allclose(orthogonal[["largest", "smallest"]], 1.0, atol=1e-5)
     gaussian = moments[moments.weights == "Gaussian"].set_index("depth")

@@ -227,7 +227,8 @@ ISOMETRY_ACTIVATIONS = ("linear", "tanh", "relu")
 ISOMETRY_DEPTHS = (2, 4, 8, 16, 32)
 ISOMETRY_WIDTH = 256
 TANH_BIAS_VAR = 1e-5  # tanh near the critical line with a small q* (Pennington et al.)
-HISTOGRAM_EDGES = np.linspace(-3.0, 1.0, 41)  # log10 of the singular value
+# log10 of the singular value, 0.1 wide, one bin centred on s = 1 (isometry)
+HISTOGRAM_EDGES = np.linspace(-3.05, 1.05, 42)
 
 
 def isometry_setting(activation: str) -> dict:
