@@ -26,6 +26,7 @@ COMMANDS = {
     "phase": "the phase diagram: signal ratio over (sigma_w2, sigma_b2), with theory",
     "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
     "flow": "per-layer gradient flow of a zoo architecture or a saved .keras model",
+    "born-dead": "how often a ReLU network is dead at initialization, with theory",
 }
 
 
@@ -372,3 +373,16 @@ def _flow_of_file(path: str, batch_size: int, seed: int) -> pd.DataFrame:
     except ModelRefused as error:
         raise UsageError(f"--model: {error}") from None
     return flow(model, batch_size=batch_size, seed=seed)
+
+
+# ---- born-dead: core.born_dead ---------------------------------------------------------
+
+def _born_dead_arguments(parser: argparse.ArgumentParser) -> None:
+    from .born_dead import BornDeadSpec
+    add_spec_arguments(parser, base=BornDeadSpec())
+    add_format_argument(parser)
+
+
+def _born_dead_run(args: argparse.Namespace) -> pd.DataFrame:
+    from .born_dead import BornDeadSpec, born_dead  # TensorFlow loads in born_dead()
+    return born_dead(spec_from_args(args, base=BornDeadSpec()))

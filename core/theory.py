@@ -270,13 +270,13 @@ def q_star(activation: str, sigma_w2: float, sigma_b2: float, q0: float = 1.0,
 
 
 def chi1(activation: str, sigma_w2: float, sigma_b2: float, q0: float = 1.0,
-         negative_slope: float = 0.01) -> float:
+         negative_slope: float = 0.01, q: float | None = None) -> float:
     """sigma_w2 E[phi'(sqrt(q*) z)^2]: the backward factor per layer at the fixed point
-    (nan when q* is infinite and the slope depends on q)."""
+    (nan when q* is infinite and the slope depends on q). `q`: q* if already known."""
     if activation in POSITIVELY_HOMOGENEOUS:
         q = 1.0  # the slope of a positively homogeneous activation does not depend on q
     else:
-        q = q_star(activation, sigma_w2, sigma_b2, q0, negative_slope)
+        q = q_star(activation, sigma_w2, sigma_b2, q0, negative_slope) if q is None else q
         if math.isinf(q):
             return math.nan
     return sigma_w2 * gaussian_mean(lambda z: slope(activation, z, negative_slope) ** 2, q)

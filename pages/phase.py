@@ -1,6 +1,7 @@
 """Phase diagram: order, chaos and the edge between them, measured beside mean-field theory."""
 import streamlit as st
 
+from core import born_dead
 from core.charts import phase as charts
 from core.experiments import phase
 from core.theory import with_theory
@@ -107,6 +108,21 @@ ui.download_csv(spectra["moments"], f"jacobian_moments_{jacobian_activation}.csv
                 help="Mean and variance of λ per depth, measured and theory.")
 ui.keras_code_expander(phase.isometry_spec(jacobian_activation, "orthogonal",
                                            max(phase.ISOMETRY_DEPTHS)))
+
+st.header("3. Born dead")
+ui.intro("A ReLU layer of width n outputs all zeros when its n pre-activations are all "
+         "negative: with zero biases and symmetric weights that has chance 2⁻ⁿ at every "
+         "layer, so a network is dead before training with probability "
+         "1 − (1 − 2⁻ⁿ)ᴸ (theory; Lu et al. 2019). Below, real Keras-drawn networks.")
+dead_depth = controls.select_slider("Depth L", "dead_depth", (10, 20, 50, 100, 200), 50,
+                                    help="Hidden layers of every ReLU network drawn.")
+with st.spinner("Drawing ReLU networks with Keras..."):
+    dead = born_dead.over_widths(born_dead.BornDeadSpec(depth=dead_depth, seeds=500))
+ui.chart(charts.born_dead_chart(dead), key="chart_born_dead",
+         filename=f"born_dead_L{dead_depth}")
+st.markdown(born_dead.born_dead_text(dead))
+ui.download_csv(dead, f"born_dead_L{dead_depth}.csv", key="download_born_dead",
+                help="One row per width: networks dead, measured and theory.")
 
 ui.download_all_charts("phase")
 st.info("**Takeaway.** Whether a deep network can pass a gradient is decided before "

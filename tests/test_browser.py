@@ -370,15 +370,15 @@ def test_presenter_mode_shows_the_first_chart_beside_its_slider_at_1280x720(
 
 
 def test_phase_page_draws_the_diagram_the_chosen_point_and_the_spectra(server, page):
-    open_page(page, server, "phase", "?depth=10&width=64&sigma_w2=0.5")
+    open_page(page, server, "phase", "?depth=10&width=64&sigma_w2=0.5&dead_depth=20")
     wait_for_count(page, "[data-testid=stVegaLiteChart] canvas, "
-                         "[data-testid=stVegaLiteChart] svg", 6)
+                         "[data-testid=stVegaLiteChart] svg", 7)
     text = page.locator("[data-testid=stMainBlockContainer]").inner_text()
     assert "ordered (gradients vanish)" in text and "48 Keras networks (tanh)" in text
-    assert "Var λ" in text
+    assert "Var λ" in text and "At depth 20:" in text
     assert page.locator("[data-testid=stException]").count() == 0
     sizes = chart_sizes(page)
-    assert len(sizes) == 6 and all(w > 100 and h > 50 for w, h in sizes), sizes
+    assert len(sizes) == 7 and all(w > 100 and h > 50 for w, h in sizes), sizes
     assert "sigma_w2=0.5" in page.url
 
 def test_your_network_picks_an_architecture_and_draws_its_flow(server, page):

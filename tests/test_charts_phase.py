@@ -75,3 +75,14 @@ def test_spectrum_and_variance_charts():
     spec = charts.lambda_variance_chart(result["moments"], "linear").to_dict()
     text = json.dumps(spec, ensure_ascii=False)
     assert "theory" in text and "Var λ" in text and "Pennington" in text
+
+
+def test_born_dead_chart():
+    import pandas as pd
+    table = pd.DataFrame({"width": [1, 2], "depth": [50, 50], "seeds": [100, 100],
+                          "dead_count": [100, 99], "measured_fraction": [1.0, 0.99],
+                          "standard_error": [0.0, 0.01], "theory_fraction": [1.0, 0.999]})
+    spec = charts.born_dead_chart(table).to_dict()
+    text = json.dumps(spec, ensure_ascii=False)
+    assert spec["title"]["text"] == "Born dead: ReLU networks of depth 50 dead before training"
+    assert "theory 1 − (1 − 2⁻ⁿ)ᴸ" in text and "tooltip" in text and '"format": "%"' in text

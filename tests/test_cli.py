@@ -292,3 +292,22 @@ def test_flow_bad_flags_exit_2_with_one_line(args, words):
     done = run_cli("flow", *args)
     assert done.returncode == 2
     assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+# ---- born-dead ------------------------------------------------------------------------
+def test_born_dead_json_and_bad_flags():
+    code, text = run_in_process("born-dead", "--width", "5", "--depth", "20", "--seeds",
+                                "500", "--format", "json")
+    rows = json.loads(text)
+    assert code == 0 and len(rows) == 1
+    assert rows[0]["theory_fraction"] == pytest.approx(1 - (1 - 2 ** -5) ** 20)
+    assert abs(rows[0]["measured_fraction"] - rows[0]["theory_fraction"]) < 0.1
+    for argv, flag in ((["--width", "0"], "--width"), (["--init", "orthogonal"], "--init"),
+                       (["--seeds", "100000", "--depth", "1000", "--width", "64"],
+                        "budget")):
+        probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
+                 "print('tensorflow' in sys.modules); sys.exit(code)")
+        result = subprocess.run([sys.executable, "-c", probe, "born-dead", *argv],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and flag in result.stderr
+        assert result.stderr.count("\n") == 1 and result.stdout.strip() == "False"

@@ -48,7 +48,7 @@ def test_grid_rows_columns_and_theory():
     calls = []
     table = phase.phase_grid(SMALL, on_point=lambda done, total: calls.append((done, total)))
     assert list(table.columns) == ["activation"] + COLUMNS + ["measured_ratio"]
-    assert len(table) == 12 and calls[-1] == (12, 12) and len(calls) == 12
+    assert len(table) == 12 and calls == [(4, 12), (8, 12), (12, 12)]  # one per row
     assert phase.is_cached(SMALL)
     for row in table.itertuples():
         assert row.critical_sigma_w2 == pytest.approx(
@@ -127,6 +127,9 @@ def test_isometry_tables():
     assert len(values) == 2 * 2 * 64 and set(values.weights) == {"orthogonal", "Gaussian"}
     sums = histogram.groupby(["weights", "depth"]).fraction.sum()
     np.testing.assert_allclose(sums, 1.0)
+    centre = histogram[(histogram.weights == "orthogonal") & (histogram.bin_start < 0)
+                       & (histogram.bin_end > 0)]
+    np.testing.assert_allclose(centre.fraction, 1.0)  # every s = 1 in the one bin at 1
     orthogonal = moments[moments.weights == "orthogonal"]
     np.testing.assert_allclose(orthogonal[["largest", "smallest"]], 1.0, atol=1e-5)
     gaussian = moments[moments.weights == "Gaussian"].set_index("depth")
@@ -134,3 +137,23 @@ def test_isometry_tables():
     assert gaussian.measured_var_lambda[8] > 3 * gaussian.measured_var_lambda[2]
     text = phase.isometry_text("linear", moments)
     assert "depth 8" in text and "**orthogonal**" in text and "theory" in text
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_batched_pass_is_core_per_layer_at_every_point(activation):
+    spec = SMALL.replace(activation=activation, sigma_w2=(0.5, 1.0, 2.0, 3.0, 4.0))
+    for sigma_b2 in (0.0, 0.5):
+        rows = phase.measured_row.uncached(spec, sigma_b2)
+        for sigma_w2, row in zip(spec.sigma_w2, rows):
+            reference = phase.measured_point(spec.network(sigma_w2, sigma_b2))
+            assert row["measured_log10_ratio"] == pytest.approx(
+                reference["measured_log10_ratio"], rel=1e-4, abs=1e-4), (sigma_w2, sigma_b2)
+
+
+def test_batched_pass_in_chunks_is_the_same(monkeypatch):
+    spec = SMALL.replace(sigma_w2=(0.5, 1.0, 2.0))
+    whole = phase.measured_row.uncached(spec, 0.05)
+    monkeypatch.setattr(phase, "CHUNK_FLOATS", 1)  # one point per pass
+    pieces = phase.measured_row.uncached(spec, 0.05)
+    for a, b in zip(whole, pieces):
+        assert a["measured_ratio"] == pytest.approx(b["measured_ratio"], rel=1e-6)

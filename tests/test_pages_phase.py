@@ -49,3 +49,10 @@ def test_phase_page_jacobian_section(app):
                                        for s in chart_specs(at)])
     labels = [button.proto.label for button in at.get("download_button")]
     assert "Download the moments (CSV)" in labels
+
+
+def test_phase_page_born_dead_section(app):
+    at = app(PAGE, {**SMALL, "dead_depth": "20"})
+    titles = [spec.get("title", {}).get("text", "") for spec in chart_specs(at)]
+    assert "Born dead: ReLU networks of depth 20 dead before training" in titles
+    assert any(m.value.startswith("At depth 20: ") for m in at.markdown)

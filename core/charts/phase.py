@@ -110,11 +110,9 @@ def phase_chart(grid: pd.DataFrame, lines: pd.DataFrame, chosen: tuple | None = 
     return alt.layer(*layers).properties(
         title=heading(f"Phase diagram of {activation}: signal ratio ‖dLoss/dh_1‖ / "
                       f"‖dLoss/dh_L‖ (log10), measured",
-                      ["cells: real Keras networks (blue: vanishing, orange: exploding; "
-                       f"colour clipped at ±{clip:g}; grey: 0 or inf); lines: mean-field "
-                       "theory, the critical line χ₁ = 1 (solid) and the depth scale "
-                       "ξ = 1/|ln χ₁| in layers (dashed)"]),
-        height=420, width="container")
+                      ["cells: real Keras networks (blue vanishing, orange exploding, grey "
+                       f"0 or inf; colour clipped at ±{clip:g}); lines: theory"]),
+        height=600, width="container")  # the height includes the title and legends
 
 
 def theory_layers(lines: pd.DataFrame, x_scale, y_scale, x_domain, y_domain) -> list:
@@ -135,7 +133,8 @@ def theory_layers(lines: pd.DataFrame, x_scale, y_scale, x_domain, y_domain) -> 
                            alt.Tooltip("q_star:Q", format=".3g", title="q* (theory)")])
     kinds = ["theory: critical line χ₁ = 1", "theory: depth scale ξ (layers)"]
     dash = alt.StrokeDash("kind:N", title=None, scale=alt.Scale(
-        domain=kinds, range=[[1, 0], [5, 3]]), legend=alt.Legend(orient="bottom"))
+        domain=kinds, range=[[1, 0], [5, 3]]), legend=alt.Legend(orient="bottom",
+                                                                labelLimit=400))
     size = alt.Size("kind:N", scale=alt.Scale(domain=kinds, range=[3, 1.5]), legend=None)
     drawn = alt.Chart(inside).mark_line(color="black", clip=True).encode(
         strokeDash=dash, strokeWidth=size, **encode)
@@ -200,9 +199,8 @@ def spectrum_chart(histogram: pd.DataFrame, weights: str, activation: str) -> al
         x=alt.X("s:Q", scale=scale), tooltip=alt.Tooltip("label:N", title="reference"))
     return alt.layer(lines, rule).properties(
         title=heading(f"{weights} weights: singular values of J ({activation})",
-                      "measured with tf.GradientTape at one input; one line per depth; "
-                      "values below 0.001 or above 10 are counted in the end bins"),
-        height=320, width="container")
+                      "tf.GradientTape at one input; end bins: s < 0.001, s > 10"),
+        height=420, width="container")
 
 
 def lambda_variance_chart(moments: pd.DataFrame, activation: str) -> alt.LayerChart:
@@ -231,6 +229,40 @@ def lambda_variance_chart(moments: pd.DataFrame, activation: str) -> alt.LayerCh
                      base.transform_filter(alt.datum.kind == "measured")
                      .mark_point(filled=True, size=60)).properties(
         title=heading(f"How the spectrum spreads with depth ({activation})",
-                      "measured (solid, points) vs theory L·(μ₂/μ₁² − 1 + s)·mean² "
-                      "(dashed; s = 1 Gaussian, 0 orthogonal; Pennington et al. 2017)"),
-        height=320, width="container")
+                      "measured (solid) vs theory L·(μ₂/μ₁² − 1 + s)·mean² (dashed; s = 1 "
+                      "Gaussian, 0 orthogonal; Pennington et al. 2017)"),
+        height=420, width="container")
+
+
+# --- Born dead ------------------------------------------------------------------------------
+def born_dead_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Share of ReLU networks dead at initialization against width: measured (points,
+    ±2 standard errors) and theory 1 − (1 − 2⁻ⁿ)ᴸ (dashed)."""
+    data = table.assign(low=(table["measured_fraction"] - 2 * table["standard_error"])
+                        .clip(lower=0), high=(table["measured_fraction"]
+                                              + 2 * table["standard_error"]).clip(upper=1))
+    depth, seeds = int(data["depth"].iloc[0]), int(data["seeds"].iloc[0])
+    x = alt.X("width:Q", title="width n (units per hidden layer)",
+              axis=alt.Axis(format="d", tickMinStep=1))
+    y_axis = alt.Axis(format="%")
+    tooltip = [alt.Tooltip("width:Q", title="width n"),
+               alt.Tooltip("measured_fraction:Q", format=".1%", title="dead (measured)"),
+               alt.Tooltip("dead_count:Q", title=f"dead of {seeds} networks"),
+               alt.Tooltip("theory_fraction:Q", format=".2%", title="dead (theory)")]
+    base = alt.Chart(data).encode(x=x, tooltip=tooltip)
+    kinds = alt.Color("kind:N", title=None, scale=alt.Scale(
+        domain=["measured (±2 standard errors)", "theory 1 − (1 − 2⁻ⁿ)ᴸ"],
+        range=["#0072B2", "#D55E00"]), legend=alt.Legend(orient="top", labelLimit=400))
+    theory_line = base.transform_calculate(kind="'theory 1 − (1 − 2⁻ⁿ)ᴸ'").mark_line(
+        strokeDash=[6, 4], strokeWidth=2).encode(
+        y=alt.Y("theory_fraction:Q", title="share of networks dead at the input",
+                scale=alt.Scale(domain=[0, 1]), axis=y_axis), color=kinds)
+    bars = base.mark_rule(color="#0072B2").encode(y=alt.Y("low:Q", axis=y_axis), y2="high:Q")
+    points = base.transform_calculate(kind="'measured (±2 standard errors)'").mark_point(
+        filled=True, size=70).encode(y=alt.Y("measured_fraction:Q", axis=y_axis),
+                                     color=kinds)
+    return alt.layer(theory_line, bars, points).properties(
+        title=heading(f"Born dead: ReLU networks of depth {depth} dead before training",
+                      f"{seeds} Keras-drawn networks per width, zero biases, one N(0, 1) "
+                      "input each; dead: some layer outputs all zeros (Lu et al. 2019)"),
+        height=420, width="container")

@@ -2,10 +2,11 @@
 mean-field theory's ordered and chaotic phases (Poole et al. 2016; Schoenholz et al. 2017).
 
 Each grid point is one network of core.per_layer (W ~ N(0, sigma_w2 / n) by Keras'
-VarianceScaling(scale=sigma_w2, fan_in), biases ~ N(0, sigma_b2)), measured by the same
-traced pass as core.per_layer.profile. The weights of every point are one unit draw
-scaled by sqrt(sigma_w2) and sqrt(sigma_b2): exactly what make_weights draws for that
-point (tests check), drawn once per grid instead of once per point.
+VarianceScaling(scale=sigma_w2, fan_in), biases ~ N(0, sigma_b2)). The weights of every
+point are one unit draw scaled by sqrt(sigma_w2) and sqrt(sigma_b2): exactly what
+make_weights draws for that point (tests check), drawn once per grid. A row of points
+runs as one batched pass (core.phase_pass), tested against core.per_layer's pass on
+each point's ModelSpec (measured_point); the chosen point's profile is core.per_layer's.
 Theory comes from core.theory (q*, chi_1, the depth scale, the critical line).
 CLI: `python -m core phase ...` (core.cli).
 """
@@ -80,12 +81,13 @@ def theory_row(activation: str, depth: int, sigma_w2: float, sigma_b2: float) ->
     """Mean-field theory of one grid point: q*, chi_1, depth scale, critical sigma_w2 and
     the log10 ratio of a depth-`depth` network fed N(0, 1) inputs."""
     q1 = sigma_w2 + sigma_b2  # the first layer's pre-activation variance (input_std 1)
-    chi = theory.chi1(activation, sigma_w2, sigma_b2, q0=q1)
+    q = theory.q_star(activation, sigma_w2, sigma_b2, q0=q1)
+    chi = theory.chi1(activation, sigma_w2, sigma_b2, q=q)
     network = ModelSpec(depth=depth, width=2, batch_size=1, activation=activation,
                         init="variance_scaling", scale=sigma_w2,
                         bias_stddev=math.sqrt(sigma_b2))
     return dict(theory_log10_ratio=theory.log10_ratio(theory.mean_field(network)),
-                chi1=chi, q_star=theory.q_star(activation, sigma_w2, sigma_b2, q0=q1),
+                chi1=chi, q_star=q,
                 depth_scale=theory.depth_scale(chi),
                 critical_sigma_w2=critical_sigma_w2(activation, sigma_b2))
 
@@ -114,38 +116,63 @@ def point_weights(network: ModelSpec):
     return (first * w, stack * w, biases * b, readout), data
 
 
+def _log10(ratio: float) -> float:
+    return math.log10(ratio) if 0 < ratio < math.inf else (
+        math.inf if ratio == math.inf else (-math.inf if ratio == 0 else math.nan))
+
+
 @memoize(entries=4096)
 def measured_point(network: ModelSpec) -> dict:
     """The signal ratio ||dLoss/dh_1|| / ||dLoss/dh_L|| of one grid point's network
-    (spec.network(...)), by core.per_layer's traced pass."""
+    (spec.network(...)) by core.per_layer's traced pass: the reference the grid's
+    batched pass (core.phase_pass) is tested against."""
     from ..per_layer import run_step
     from ..summary import gradient_ratio
     weights, data = point_weights(network)
     signal = run_step(network, weights, data)[1].numpy()
     ratio = gradient_ratio(float(signal[0]), float(signal[-1]))
-    return dict(measured_ratio=ratio, measured_log10_ratio=(
-        math.log10(ratio) if 0 < ratio < math.inf else
-        (math.inf if ratio == math.inf else (-math.inf if ratio == 0 else math.nan))))
+    return dict(measured_ratio=ratio, measured_log10_ratio=_log10(ratio))
+
+
+CHUNK_FLOATS = 2 ** 23  # points x depth x batch x width per batched pass (memory)
+
+
+@memoize(entries=256)
+def measured_row(spec: PhaseSpec, sigma_b2: float) -> list:
+    """The signal ratios of every sigma_w2 at one sigma_b2: one batched pass
+    (core.phase_pass) per chunk of points, each point's network as spec.network."""
+    from ..phase_pass import signal_ends
+    from ..summary import gradient_ratio
+    weights, data = _unit_draw(spec.depth, spec.width, spec.batch_size, spec.seed)
+    chunk = max(1, CHUNK_FLOATS // (spec.depth * spec.batch_size * spec.width))
+    rows = []
+    for start in range(0, len(spec.sigma_w2), chunk):
+        sigma_w2 = spec.sigma_w2[start:start + chunk]
+        first, last = signal_ends(spec.activation, weights, data, sigma_w2,
+                                  [sigma_b2] * len(sigma_w2))
+        for one, top in zip(first, last):
+            ratio = gradient_ratio(float(one), float(top))
+            rows.append(dict(measured_ratio=ratio, measured_log10_ratio=_log10(ratio)))
+    return rows
 
 
 def is_cached(spec: PhaseSpec) -> bool:
-    return all(measured_point.contains(spec.network(w, b))
-               for w in spec.sigma_w2 for b in spec.sigma_b2)
+    return all(measured_row.contains(spec, b) for b in spec.sigma_b2)
 
 
 def phase_grid(spec: PhaseSpec, on_point=None) -> pd.DataFrame:
     """One row per (sigma_w2, sigma_b2): COLUMNS, plus measured_ratio and activation.
-    `on_point(done, total)` is called after each point (progress). Every point is
+    `on_point(done, total)` is called after each row of points (progress). Every row is
     cached by core.cache, so a grid seen before answers at once."""
     start, rows = time.perf_counter(), []
     for sigma_b2 in spec.sigma_b2:
-        for sigma_w2 in spec.sigma_w2:
-            row = dict(sigma_w2=sigma_w2, sigma_b2=sigma_b2)
-            row.update(measured_point(spec.network(sigma_w2, sigma_b2)))
+        measured = measured_row(spec, sigma_b2)
+        for sigma_w2, point in zip(spec.sigma_w2, measured):
+            row = dict(sigma_w2=sigma_w2, sigma_b2=sigma_b2, **point)
             row.update(theory_row(spec.activation, spec.depth, sigma_w2, sigma_b2))
             rows.append(row)
-            if on_point is not None:
-                on_point(len(rows), spec.points)
+        if on_point is not None:
+            on_point(len(rows), spec.points)
     table = pd.DataFrame(rows)[COLUMNS + ["measured_ratio"]]
     table.insert(0, "activation", spec.activation)
     table.attrs["seconds"] = time.perf_counter() - start
@@ -200,7 +227,8 @@ ISOMETRY_ACTIVATIONS = ("linear", "tanh", "relu")
 ISOMETRY_DEPTHS = (2, 4, 8, 16, 32)
 ISOMETRY_WIDTH = 256
 TANH_BIAS_VAR = 1e-5  # tanh near the critical line with a small q* (Pennington et al.)
-HISTOGRAM_EDGES = np.linspace(-3.0, 1.0, 41)  # log10 of the singular value
+# log10 of the singular value, 0.1 wide, one bin centred on s = 1 (isometry)
+HISTOGRAM_EDGES = np.linspace(-3.05, 1.05, 42)
 
 
 def isometry_setting(activation: str) -> dict:
