@@ -87,6 +87,18 @@ DECKS = {deck.name: deck for deck in (
         S("3. Matched pairs", "every initialization with every activation, depth 50"),
         S("4. The Goldilocks zone", "σ_w swept for tanh and ReLU, depth 30"),
     )),
+    Deck("phase", "Phase diagram", (
+        S("1. Order, chaos and the edge between", "tanh, depth 50: the measured diagram"),
+        S("1. Order, chaos and the edge between", "tanh at the edge: σ_w² = 1, σ_b² = 0",
+          {"sigma_w2": 1.0, "sigma_b2": 0.0}),
+        S("1. Order, chaos and the edge between", "ReLU: critical at σ_w² = 2, any bias",
+          {"activation": "relu"}),
+        S("2. Every direction, not only the average: the Jacobian spectrum",
+          "linear: orthogonal is exactly isometric, Gaussian spreads"),
+        S("2. Every direction, not only the average: the Jacobian spectrum",
+          "tanh near the critical line", {"jacobian_activation": "tanh"}),
+        S("3. Born dead", "ReLU networks dead at initialization, depth 50"),
+    )),
     Deck("activations", "Activations", (
         S("Each activation and its derivative", "Leaky ReLU with slope 0.01"),
         S("Each activation and its derivative", "Slope 0: Leaky ReLU is ReLU",
@@ -129,6 +141,8 @@ DEFAULTS = {
     "initialization": {"n_in": 128, "n_out": 128, "activation": "relu", "depth": 30,
                        "inits": ["glorot_normal", "he_normal"], "grid_depth": 50,
                        "sweep_depth": 30},
+    "phase": {"activation": "tanh", "depth": 50, "width": 128, "sigma_w2": 2.0,
+              "sigma_b2": 0.05, "jacobian_activation": "linear", "dead_depth": 50},
     "activations": {"negative_slope": 0.01},
     "remedies": {"scenario": "vanishing"},
     "through_time": {},  # core.through_time.ThroughTimeSpec's defaults
@@ -168,6 +182,20 @@ def _initialization(values):
     initialization.sweep(depth=values["sweep_depth"], width=INIT_WIDTH)
 
 
+def _phase(values):
+    from . import born_dead
+    from .experiments import phase
+    from .per_layer import profile
+    spec = phase.PhaseSpec(activation=values["activation"], depth=values["depth"],
+                           width=values["width"], sigma_w2=phase.PAGE_SIGMA_W2,
+                           sigma_b2=phase.PAGE_SIGMA_B2)
+    phase.phase_grid(spec)
+    phase.theory_lines(values["activation"], max(phase.PAGE_SIGMA_B2))
+    profile(spec.network(values["sigma_w2"], values["sigma_b2"]).replace(batch_size=128))
+    phase.isometry(values["jacobian_activation"])
+    born_dead.over_widths(born_dead.BornDeadSpec(depth=values["dead_depth"], seeds=500))
+
+
 def _activations(values):
     from .experiments import activations
     activations.curves(values["negative_slope"])
@@ -186,7 +214,7 @@ def _through_time(values):
 
 
 COMPUTE = {"problem": _problem, "why": _why, "initialization": _initialization,
-           "activations": _activations, "remedies": _remedies,
+           "phase": _phase, "activations": _activations, "remedies": _remedies,
            "through_time": _through_time}
 
 

@@ -7,8 +7,7 @@ from core.experiments import phase
 from core.theory import with_theory
 from pages import ui
 
-SIGMA_W2 = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
-SIGMA_B2 = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
+SIGMA_W2, SIGMA_B2 = phase.PAGE_SIGMA_W2, phase.PAGE_SIGMA_B2
 st.title("🧭 Phase diagram")
 ui.intro(
     "A random network with weights W ~ N(0, σ_w²/n) and biases b ~ N(0, σ_b²) lives in "

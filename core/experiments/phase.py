@@ -223,6 +223,9 @@ def point_text(row: dict) -> str:
 
 
 # --- The Jacobian spectrum: dynamical isometry -------------------------------------------
+# The page's grid and its choices of a point (pages/phase.py; core.slides computes them).
+PAGE_SIGMA_W2 = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
+PAGE_SIGMA_B2 = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
 ISOMETRY_ACTIVATIONS = ("linear", "tanh", "relu")
 ISOMETRY_DEPTHS = (2, 4, 8, 16, 32)
 ISOMETRY_WIDTH = 256
