@@ -168,6 +168,18 @@ def test_train_prints_the_long_table():
     assert len(records) == 6 and set(training.COLUMNS) <= set(records[0])
 
 
+def exits_2_before_tensorflow(command: str, argv: list, flag: str) -> None:
+    """`python -m core COMMAND ARGV` exits 2 with one line naming `flag`, and never
+    imports TensorFlow."""
+    probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
+             "print('tensorflow' in sys.modules); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", probe, command, *argv], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and flag in result.stderr
+    assert result.stdout.strip() == "False"
+
+
 # ---- phase ----------------------------------------------------------------------------
 def test_phase_csv_and_json_are_the_grid():
     from core.experiments.phase import COLUMNS, PhaseSpec, phase_grid
@@ -193,13 +205,7 @@ def test_phase_csv_and_json_are_the_grid():
     (["--width", "1024", "--batch-size", "2048"], "budget"),
     (["--format", "xml"], "--format")])
 def test_phase_bad_flags_exit_2_with_one_line(argv, flag):
-    probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
-             "print('tensorflow' in sys.modules); sys.exit(code)")
-    result = subprocess.run([sys.executable, "-c", probe, "phase", *argv], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.count("\n") == 1 and flag in result.stderr
-    assert result.stdout.strip() == "False"
+    exits_2_before_tensorflow("phase", argv, flag)
 
 
 # ---- jacobian -------------------------------------------------------------------------
@@ -224,13 +230,8 @@ def test_jacobian_csv_and_json_are_the_spectrum():
     (["--depth", "200", "--width", "1024"], "reduce depth"), (["--format", "xml"],
                                                               "--format")])
 def test_jacobian_bad_flags_exit_2_with_one_line(argv, flag):
-    probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
-             "print('tensorflow' in sys.modules); sys.exit(code)")
-    result = subprocess.run([sys.executable, "-c", probe, "jacobian", *argv], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.count("\n") == 1 and flag in result.stderr
-    assert result.stdout.strip() == "False"
+    exits_2_before_tensorflow("jacobian", argv, flag)
+
 
 # ---- flow ---------------------------------------------------------------------------
 
