@@ -5,6 +5,8 @@ batch 64, a few short trainings) so that a question is answered in about a secon
 """
 from __future__ import annotations
 
+import math
+
 from .challenges import Challenge
 from .experiments.activations import activation_experiment
 from .experiments.problem import identity_spec
@@ -22,6 +24,12 @@ def _net(**settings) -> ModelSpec:
 
 def _one(spec) -> tuple:
     return (("", (spec,)),)
+
+
+def _phase_net(activation: str, sigma_w2: float, sigma_b2: float) -> ModelSpec:
+    """A point of the phase diagram: W ~ N(0, sigma_w2 / n), b ~ N(0, sigma_b2)."""
+    return _net(depth=50, activation=activation, init="variance_scaling", scale=sigma_w2,
+                bias_stddev=math.sqrt(sigma_b2))
 
 
 def _rnn(**settings) -> ThroughTimeSpec:
@@ -126,6 +134,22 @@ BANK = (
         "slowly: about a decade over 50 layers, inside the healthy band of ±2.",
         "verdict", _one(_net(depth=50, activation="tanh", init="he_normal")),
         kind="bucket", choices=VERDICTS),
+    # --- Phase diagram ----------------------------------------------------------------
+    Challenge(
+        "phase-tanh-edge", "phase",
+        "50 tanh layers, W ~ N(0, σ_w²/n), bias variance σ_b² = 0.05. Which σ_w² keeps the "
+        "gradient ratio layer 1 / layer 50 closest to 1?",
+        "Mean-field theory puts tanh's edge of chaos at σ_w² = 1.76 when σ_b² = 0.05: "
+        "below it the signal is ordered and vanishes, above it chaotic and explodes.",
+        "ratio_decades", tuple((f"σ_w² = {w:g}", (_phase_net("tanh", w, 0.05),))
+                               for w in (0.5, 1.76, 3.5)), kind="pick"),
+    Challenge(
+        "phase-relu-bias", "phase",
+        "50 ReLU layers with σ_w² = 2 (He) and a large bias variance σ_b² = 0.5. The "
+        "gradient ratio layer 1 / layer 50, in decades?",
+        "For ReLU χ₁ = σ_w²/2 whatever the bias: at σ_w² = 2 each layer passes the "
+        "gradient on unchanged on average, so about 10^0.", "ratio_decades",
+        _one(_phase_net("relu", 2.0, 0.5)), low=-10, high=10),
     # --- Activations ------------------------------------------------------------------
     Challenge(
         "dying-relu", "activations",

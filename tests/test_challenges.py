@@ -49,8 +49,8 @@ def test_bank_covers_every_topic_page():
     assert len(BANK) >= 20
     assert len(set(KEYS)) == len(KEYS)
     pages = {challenge.page for challenge in BANK}
-    assert pages == {"problem", "why", "initialization", "activations", "remedies",
-                     "through_time"}
+    assert pages == {"problem", "why", "initialization", "phase", "activations",
+                     "remedies", "through_time"}
     for page in pages:
         assert (ROOT / "pages" / f"{page}.py").exists()
         assert len(challenges.for_page(page)) >= 2
