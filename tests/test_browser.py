@@ -352,7 +352,8 @@ def test_presenter_mode_shows_the_first_chart_beside_its_slider_at_1280x720(
         open_page(tab, server, name, "?present=true")
         chart = tab.locator("[data-testid=stVegaLiteChart]").first
         chart.locator("canvas, svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
-        slider = tab.locator("[data-testid=stSlider]").first
+        # the page's own first slider (not Predict first's, folded above the sections)
+        slider = tab.locator("[data-testid=stSlider]:not([data-testid=stExpander] *)").first
         boxes = {"chart": chart.bounding_box(), "slider": slider.bounding_box()}
         for what, box in boxes.items():
             assert box and box["width"] > 100 and box["height"] > 30, (what, box)
