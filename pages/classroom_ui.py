@@ -20,7 +20,8 @@ from core.classroom import ClassroomError
 INSTRUCTOR, STUDENT = "classroom_instructor", "classroom_student"  # session-state keys
 REFRESH = 2.0  # seconds between two looks at the tally
 PAGE_NAMES = {"problem": "The problem", "why": "Why it happens",
-              "initialization": "Initialization", "activations": "Activations",
+              "initialization": "Initialization", "phase": "Phase diagram",
+              "activations": "Activations",
               "remedies": "Remedies", "through_time": "Through time"}
 
 
@@ -70,7 +71,7 @@ def qr_png(link: str) -> bytes:
 
 
 def label(challenge) -> str:
-    return f"{PAGE_NAMES[challenge.page]}: {challenge.question}"
+    return f"{PAGE_NAMES.get(challenge.page, challenge.page)}: {challenge.question}"
 
 
 def show_error(error: Exception) -> None:

@@ -111,3 +111,9 @@ def test_bad_codes_and_names_give_clear_messages(app):
     at.button(key="classroom_join").click().run()
     assert any("control characters" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_every_challenge_page_has_a_name_in_the_picker():
+    from core.challenge_bank import BANK
+    from pages.classroom_ui import PAGE_NAMES
+    assert {challenge.page for challenge in BANK} <= set(PAGE_NAMES)
