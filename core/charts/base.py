@@ -126,7 +126,7 @@ class Layered(alt.LayerChart):
 def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: str,
               series: str = "series", value: str = "value", dash: str | None = None,
               height: int = 320, subtitle: str | None = None,
-              color: str | None = None, extra: tuple = ()) -> Layered:
+              color: str | None = None) -> Layered:
     """Lines on a log y axis, one per `series`, with 0/inf/nan pinned and marked.
 
     `dash`: a column whose value "theory" marks rows drawn as a dashed line on top of
@@ -134,7 +134,7 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
     `color`: the column that picks the colour (default: a "group" column if the table
     has one, else `series`); a measured line and its theory line share a group, so they
     share a colour and differ in dash. Clicking a legend entry highlights its lines.
-    `extra`: more layers (reference rules, each with its own data) drawn on top.
+    Reference marks go on top with core.charts.profiles.add_layers.
 
     Built from Altair's constructors, each layer once, with the data on the outer
     chart: chaining (.encode, .transform_filter, alt.layer) deep-copies the whole chart
@@ -192,7 +192,7 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
         layers.append(layer(alt.MarkDef(type="line", strokeWidth=2),
                             [alt.FilterTransform(alt.datum[dash] == "theory"), finite],
                             **line))
-    layers += float32_lines(domain, y) + list(extra)
+    layers += float32_lines(domain, y)
     # The chart's height includes its legends: add room for the one at the top.
     height += 18 * (len(names) + (len(names) > 1)) + (30 if present else 0)
     # The legend selection lives on the outer chart and names the view it acts on, where

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .base import format_value, log_chart
-from .profiles import lift_title, title_params, unit_rule
+from .profiles import add_layers, title_params, unit_rule
 
 
 def heatmap_chart(grid: pd.DataFrame, clip: float = 10.0) -> alt.LayerChart:
@@ -73,7 +73,7 @@ def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
                           for name, v in edges.items() if v])
     one = unit_rule()
     if marks.empty:
-        return lift_title(chart, one)
+        return add_layers(chart, one)
     rules = alt.Chart(marks).mark_rule(strokeDash=[2, 2], color="#555").encode(
         x="sigma_w:Q", tooltip=[alt.Tooltip("edge:N", title="edge of chaos (theory)")])
-    return lift_title(chart, one, rules)
+    return add_layers(chart, one, rules)

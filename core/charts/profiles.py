@@ -84,7 +84,7 @@ def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
                         "Each layer is an amplifier",
                         "backward gain through layer l (measured, solid) vs theory √χ_l "
                         "(dashed); 1 = the voice passes unchanged", height=420)
-    return lift_title(chart, unit_rule())
+    return add_layers(chart, unit_rule())
 
 
 def unit_rule() -> alt.Chart:
@@ -93,10 +93,10 @@ def unit_rule() -> alt.Chart:
                      encoding=alt.FacetedEncoding(y=alt.Y("y:Q")))
 
 
-def lift_title(chart: alt.LayerChart, *extra) -> alt.LayerChart:
+def add_layers(chart: alt.LayerChart, *marks) -> alt.LayerChart:
     """Reference marks over a log_chart: added as its own last layers (each with its own
     data), not by layering the chart again, which would copy it whole."""
-    chart.layer = list(chart.layer) + list(extra)
+    chart.layer = list(chart.layer) + list(marks)
     return chart
 
 
