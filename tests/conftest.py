@@ -9,9 +9,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# The class poll's SQLite file: one per test run, never the user's own.
-os.environ.setdefault("GRADIENT_LAB_DATABASE_PATH",
-                      tempfile.mkdtemp(prefix="gradient_lab_") + "/classroom.sqlite")
+# The class poll's SQLite file: one per test process (each pytest-xdist worker has its
+# own), never the user's own.
+os.environ["GRADIENT_LAB_DATABASE_PATH"] = (
+    tempfile.mkdtemp(prefix="gradient_lab_") + "/classroom.sqlite")
 
 
 def _route_like_the_server() -> None:
