@@ -153,11 +153,11 @@ BANK = (
     # --- Activations ------------------------------------------------------------------
     Challenge(
         "dying-relu", "activations",
-        "6 ReLU layers of 32 units (He init), 200 SGD steps at learning rate 0.5 on the "
+        "6 ReLU layers of 32 units (He init), 200 SGD steps at learning rate 0.7 on the "
         "digits. What fraction of the units is dead at the end?",
         "A large step pushes many pre-activations below 0 for every input; a dead ReLU's "
         "gradient is 0, so it never recovers.", "dead_last",
-        (("", (activation_experiment("relu"), TrainingSpec(learning_rate=0.5,
+        (("", (activation_experiment("relu"), TrainingSpec(learning_rate=0.7,
                                                             steps=200))),),
         kind="bucket", choices=("under 10%", "10% to 30%", "30% to 60%", "over 60%"),
         edges=(0.1, 0.3, 0.6)),

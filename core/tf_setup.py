@@ -1,10 +1,36 @@
 """Import TensorFlow and Keras once, quietly, and only when a computation needs them."""
+import contextlib
 import os
+import sys
+import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+
+@contextlib.contextmanager
+def _start_up_notes_hidden():
+    """TensorFlow 2.21's C++ start-up writes notes (oneDNN, CPU features) to file
+    descriptor 2 before it reads TF_CPP_MIN_LOG_LEVEL, so a command-line error would not
+    be one line. Hide descriptor 2 for the import, but only in a single-threaded process
+    (the command line): in the server another thread's traceback must never be lost."""
+    if threading.active_count() > 1 or os.environ["TF_CPP_MIN_LOG_LEVEL"] < "2":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+with _start_up_notes_hidden():
+    import keras  # noqa: E402
+    import tensorflow as tf  # noqa: E402
 
 __all__ = ["keras", "tf"]
