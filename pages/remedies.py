@@ -4,7 +4,7 @@ import streamlit as st
 from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.experiments import remedies
-from pages import training_runs, ui
+from pages import remedies_glorot, training_runs, ui
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")
 ui.intro(
@@ -43,20 +43,9 @@ charts_column.caption("Remedies that change the network are drawn here; clipping
 ui.keras_code_expander(remedies.changed_networks(scenario, int(seed)))
 
 
-def train_all(runs: dict, state_key: str) -> None:
-    """Train every run; the tables kept in the session as they come, also when a click
-    elsewhere stops the runs (the steps done so far are kept)."""
-    tables = {}
-
-    def keep(label, table):
-        tables[label] = table
-        st.session_state[state_key] = tables
-    training_runs.train_runs(runs, keep)
-
-
 if start:
     st.session_state["remedy_scenario"] = scenario
-    train_all(remedies.scenario_runs(scenario, chosen, int(seed), steps), "remedy_runs")
+    training_runs.train_all(remedies.scenario_runs(scenario, chosen, int(seed), steps), "remedy_runs")
 
 tables = st.session_state.get("remedy_runs")
 if not tables:
@@ -118,27 +107,7 @@ else:
                     label="Download every run's measurements (CSV)",
                     help="One row per run, step and layer.")
 
-st.header("Glorot & Bengio's Figure 2, reproduced")
-ui.intro(remedies.glorot_description())
-ui.keras_code_expander(remedies.trained_networks(remedies.glorot_runs()))
-if st.button("Train both networks (about 15 seconds, longer on a busy server)",
-             key="train_glorot"):
-    train_all(remedies.glorot_runs(), "glorot_runs")
-glorot = st.session_state.get("glorot_runs")
-if glorot:
-    for column, (label, table) in zip(st.columns(2), glorot.items()):
-        ui.chart(charts.activation_mean_chart(table, f"Mean activation per layer: {label}"),
-                 key=f"glorot_chart_{label}", filename=f"glorot_mean_activation_{label}",
-                 where=column)
-        means = remedies.glorot_means(table)
-        column.dataframe(means, hide_index=True, key=f"glorot_{label}")
-        ui.download_csv(means, f"glorot_mean_activation_{label}.csv", where=column,
-                        key=f"download_glorot_{label}", label="Download this table (CSV)")
-    ui.chart(charts.accuracy_chart(glorot), key="glorot_accuracy", filename="glorot_accuracy")
-    st.caption(remedies.glorot_facts(glorot))
-    ui.download_csv(remedies.stacked(glorot), "glorot_figure_2.csv", key="download_glorot",
-                    label="Download both runs' measurements (CSV)",
-                    help="One row per run, step and layer.")
+remedies_glorot.figure_2()
 
 ui.download_all_charts("remedies")
 st.info(

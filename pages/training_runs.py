@@ -4,6 +4,7 @@ queue, and reports its progress while it trains.
 
 - `training_slot()`: hold a slot for a `with` block, a note while waiting.
 - `train_runs()`: train several runs in turn, each in a slot, under one progress bar.
+- `train_all()`: train_runs, keeping the tables in the session as they come.
 """
 from __future__ import annotations
 
@@ -79,3 +80,14 @@ def train_runs(runs: dict, keep, live=None) -> None:
         if stops:
             raise stops[0]
     bar.empty()
+
+
+def train_all(runs: dict, state_key: str) -> None:
+    """Train every run; the tables kept in `st.session_state[state_key]` as they come,
+    also when a click elsewhere stops the runs (the steps done so far are kept)."""
+    tables = {}
+
+    def keep(label, table):
+        tables[label] = table
+        st.session_state[state_key] = tables
+    train_runs(runs, keep)
