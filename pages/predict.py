@@ -5,6 +5,12 @@ challenges (core.challenge_bank). The measurement, its chart and its numbers sta
 hidden until the student commits an answer; the reveal shows the guess on the same
 axis as the measured answer, one sentence on why, and the running score of the
 session. ?challenge=KEY opens the section on that challenge (its link).
+
+With the section's "Predict first" switch on (a challenge link turns it on), the
+page's own charts, metrics, tables and measured sentences are hidden too, until the
+chosen challenge has a committed answer: they could give the answer away. The page
+still runs (its controls keep their values and stay usable); HIDE_CSS hides, in the
+browser, what comes after the slot, so the title, intro, headings and controls stay.
 """
 from __future__ import annotations
 
@@ -17,6 +23,19 @@ from core.charts import challenges as charts
 
 PARAM = "challenge"  # the URL parameter that opens a challenge
 SCORE = "predict_score"  # session state: challenge key -> right (bool), latest try
+HIDE = "predict_hide"  # session state: the "Predict first" switch, kept across pages
+HIDDEN = ("charts, numbers, tables and measured sentences below are hidden until you "
+          "commit an answer")
+# Everything after the Predict-first slot (ui.intro's keyed container, which Streamlit
+# wraps in a layout block) that shows a measurement: charts, metrics, tables, captions,
+# alerts, markdown, downloads, the Keras-code expanders.
+_SHOWS = ("stVegaLiteChart", "stMetric", "stDataFrame", "stTable", "stCaptionContainer",
+          "stAlert", "stMarkdown", "stDownloadButton", "stExpander", "stCode")
+_AFTER_SLOT = (".st-key-predict_slot ~", ":has(> .st-key-predict_slot) ~")
+HIDE_CSS = "<style>" + ",".join(
+    f'{after} {inside}[data-testid="{name}"]' for after in _AFTER_SLOT
+    for inside in ("", "* ") for name in _SHOWS
+) + "{display:none !important}</style>"
 
 
 def _link(key: str) -> str:
@@ -67,6 +86,7 @@ def panel(page: str, where, entering: bool) -> None:
     pick = f"predict_pick_{page}"
     if opened:
         st.session_state[pick] = opened
+        st.session_state[HIDE] = True  # a challenge's link opens it to be predicted
     score = st.session_state.setdefault(SCORE, {})
     current = st.session_state.get(pick)
     current = current if current in keys else keys[0]
@@ -78,10 +98,15 @@ def panel(page: str, where, entering: bool) -> None:
     title = f"🎯 Predict first: {len(bank)} challenges on this page"
     if score:
         title += f" · your score {sum(score.values())} / {len(score)}"
-    with where.expander(title, expanded=bool(opened)):
+    # open while predicting: a link opens it, and it must not fold away at the reveal
+    with where.expander(title, expanded=bool(opened or st.session_state.get(HIDE))):
         key = st.selectbox("Challenge", keys, key=pick,
                            format_func=lambda k: challenges.get(k).question)
         challenge = challenges.get(key)
+        st.toggle("Predict first: hide this page's results until I commit",
+                  value=st.session_state.get(HIDE, False), key=f"predict_hide_{page}",
+                  on_change=_switched, args=(page,),
+                  help="The page's own charts and numbers could give the answer away.")
         committed = st.session_state.get(f"predict_committed_{key}")
         if committed is None:
             _ask(challenge)
@@ -89,6 +114,13 @@ def panel(page: str, where, entering: bool) -> None:
             _reveal(challenge, committed)
         st.caption("Link to this challenge:")
         st.code(_link(key), language=None, wrap_lines=True)
+    if st.session_state.get(HIDE) and committed is None:
+        where.html(HIDE_CSS)
+        where.info(f"**Predict first is on**: this page's {HIDDEN}.", icon="🙈")
+
+
+def _switched(page: str) -> None:
+    st.session_state[HIDE] = st.session_state[f"predict_hide_{page}"]
 
 
 def _ask(challenge) -> None:

@@ -82,7 +82,7 @@ def intro(text: str) -> None:
         st.markdown(text)
     slot = _this_run("predict_slot")
     if "box" not in slot:
-        slot["box"] = st.container()
+        slot["box"] = st.container(key="predict_slot")  # predict.HIDE_CSS follows it
 
 
 def beside(ratio=(1, 2)):

@@ -186,6 +186,30 @@ def test_changing_a_control_changes_the_chart(server, page):
     assert "/problem?" in link
 
 
+def wait_for_visible(tab, selector: str, low: int, high: int = 10_000) -> None:
+    """Wait until between `low` and `high` elements matching `selector` are displayed."""
+    tab.wait_for_function(
+        "([selector, low, high]) => { const n = [...document.querySelectorAll(selector)]"
+        ".filter(e => e.offsetParent !== null).length; return n >= low && n <= high; }",
+        arg=[selector, low, high], timeout=LOAD_TIMEOUT_MS)
+
+
+def test_predict_first_hides_the_page_charts_until_the_answer_is_committed(server, page):
+    """A challenge link turns Predict first on: the page's own charts could give the
+    answer away, so none is visible until the student commits; then all come back."""
+    chart = "[data-testid=stVegaLiteChart]"
+    open_page(page, server, "problem", "?challenge=identity-explode")
+    wait_for_main_text(page, "Predict first is on")
+    wait_until_idle(page)
+    wait_for_visible(page, "[data-testid=stSlider]", 4)  # the page's 3 and the guess
+    wait_for_visible(page, chart, 0, 0)
+    wait_for_count(page, chart, 3)  # drawn, and hidden
+    page.get_by_role("button", name="Commit my answer, then measure").click()
+    wait_for_main_text(page, "measured:")
+    wait_for_visible(page, chart, 3 + 2)  # the page's charts, the guess and the answer
+    assert "Predict first is on" not in main_text(page)
+
+
 def test_bad_url_parameter_warns_and_page_still_works(server, page):
     open_page(page, server, "problem", "?depth=999&gain=%3Cb%3Ex%3C%2Fb%3E")
     wait_for_count(page, "[data-testid=stAlert]", 2)

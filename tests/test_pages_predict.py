@@ -5,7 +5,8 @@ from conftest import chart_specs
 
 from core import challenges
 
-TOPICS = ["problem", "why", "initialization", "activations", "remedies", "through_time"]
+TOPICS = ["problem", "why", "initialization", "phase", "activations", "remedies",
+          "through_time"]
 
 
 def panel_title(at) -> str:
@@ -49,3 +50,36 @@ def test_a_bad_challenge_in_the_url_warns(app):
     at = app("pages/why.py", {"challenge": "<b>nope</b>"})
     assert any("`challenge`" in w.value and "ignored" in w.value for w in at.warning)
     assert not at.exception
+
+
+def page_hidden(at) -> bool:
+    """The page's results are hidden: HIDE_CSS is on the page, and the notice says so."""
+    from pages.predict import HIDE_CSS
+    styles = [element.proto.body for element in at.get("html")]
+    return HIDE_CSS in styles and any("Predict first is on" in i.value for i in at.info)
+
+
+def test_predict_first_hides_the_page_until_an_answer_is_committed(app):
+    at = app("pages/problem.py")
+    assert not page_hidden(at)  # off by default: the page is a normal page
+    at.toggle(key="predict_hide_problem").set_value(True).run()
+    assert page_hidden(at) and not at.exception
+    assert at.slider(key="problem:depth").value == 50  # its controls stay usable
+    at.slider(key="predict_answer_identity-explode").set_value(8.0).run()
+    at.button(key="predict_commit_identity-explode").click().run()
+    assert not page_hidden(at)  # committed: the page shows its measurements again
+    at.button(key="predict_again_identity-explode").click().run()
+    assert page_hidden(at)  # a new try hides them again
+    at.switch_page("pages/why.py").run()
+    assert at.toggle(key="predict_hide_why").value is True  # the switch is kept
+    assert page_hidden(at) and not at.exception
+    at.toggle(key="predict_hide_why").set_value(False).run()
+    assert not page_hidden(at)
+    at.switch_page("pages/problem.py").run()
+    assert at.toggle(key="predict_hide_problem").value is False and not page_hidden(at)
+
+
+def test_a_challenge_link_opens_with_predict_first_on(app):
+    at = app("pages/activations.py", {"challenge": "dying-relu"})
+    assert at.toggle(key="predict_hide_activations").value is True
+    assert page_hidden(at) and not at.exception
