@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pages import server; server.tune()  # noqa: E702 - before any page runs: see its doc
 
-import math
-
 import streamlit as st
 
-from core.spec import parse_bool
+from core.url_fields import (as_text, bool_field, option_field, range_field,
+                             text_field)
 from pages import presenter, slideshow
 
 
@@ -35,161 +34,12 @@ _use_the_router()
 # so no value can pass from one page's widget to another page's widget with other
 # options or bounds; the URL still uses the plain spec field name (?steps=120). The
 # binding is ours, not Streamlit's bind="query-params": one declaration (the widget's
-# own options and bounds, given once to the helper below) draws the widget, checks the
-# URL value and writes the value back, so the check can never drift from the widget.
+# own options and bounds, given once to a Controls method below, which makes its
+# core.url_fields.Field) draws the widget, checks the URL value and writes it back, so the check can never drift from the widget.
 # The URL is read when a page is entered (a deep link, or a visit from another page,
 # which Streamlit opens with a clean query string), validated, and written back after
 # every run; values a session chose on a page are kept when it comes back.
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own; never ours to check
-
-
-def as_text(value: object, limit: int | None = 40) -> str:
-    """A value, safe to show inside Markdown: never rendered as markup. A user's text is
-    cut at `limit` characters; the app's own values (limit=None) are shown whole."""
-    text = str(value).replace("`", "'").replace("\n", " ")
-    return "`" + (text if limit is None or len(text) <= limit else text[:limit] + "...") + "`"
-
-
-def _show(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_show(one) for one in value) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-class Field:
-    """One control: its URL name, how to read a URL text, and how to write the value."""
-
-    def __init__(self, name, default, accepts, parse, many=False, options=None,
-                 bounds=None):
-        self.name, self.default, self.accepts = name, default, accepts
-        self.parse, self.many = parse, many  # parse(text) -> (value, note or None)
-        self.options, self.bounds = options, bounds  # what the widget takes
-
-    def encode(self, value) -> str | list[str]:
-        if self.many:
-            return [str(one) for one in value]
-        if isinstance(value, float):
-            return format(value, ".12g")
-        return str(value)
-
-    def read(self, texts: list[str], fallback):
-        """(value, [warnings]) for the URL's values of this field."""
-        name = as_text(self.name)
-        if self.many:
-            return self._read_many(texts, fallback)
-        good, notes = [], []
-        for text in texts:
-            try:
-                value, note = self.parse(text)
-            except (ValueError, OverflowError, TypeError):
-                notes.append(f"URL parameter {name} = {as_text(text)} is not usable: it "
-                             f"must be {self.accepts}.")
-                continue
-            good.append(value)
-            if note:
-                notes.append(f"URL parameter {name} = {as_text(text)} {note}.")
-        if len(texts) > 1:
-            notes.append(f"URL parameter {name} is given {len(texts)} times; it takes "
-                         f"one value.")
-        value = good[-1] if good else fallback
-        if notes:
-            notes[-1] += f" Using {as_text(_show(value), None)}."
-        return value, notes
-
-    def _read_many(self, texts, fallback):
-        name, chosen, notes = as_text(self.name), [], []
-        for text in texts:
-            try:
-                value, _ = self.parse(text)
-            except (ValueError, OverflowError, TypeError):
-                notes.append(f"{as_text(text)} is not {self.accepts}")
-                continue
-            if value in chosen:
-                notes.append(f"{as_text(text)} is given twice")
-            else:
-                chosen.append(value)
-        limit = self.many if self.many is not True else len(chosen)
-        if len(chosen) > limit:
-            notes.append(f"at most {limit} can be chosen, and {len(chosen)} were given")
-            chosen = chosen[:limit]
-        if not chosen and texts:
-            chosen = list(fallback)
-        if not notes:
-            return chosen, []
-        return chosen, [f"URL parameter {name}: " + "; ".join(notes) +
-                        f". Using {as_text(_show(chosen), None)}."]
-
-
-def _number(text: str) -> float:
-    number = float(str(text).strip())
-    if not math.isfinite(number):
-        raise ValueError
-    return number
-
-
-def _range_field(name, default, low, high, step):
-    integer = all(isinstance(one, int) for one in (low, high, 1 if step is None else step))
-    accepts = (f"an integer from {low} to {high}" if integer
-               else f"a number from {low:g} to {high:g}")
-    if step not in (None, 1):
-        accepts += f" in steps of {step:g}"
-
-    def parse(text):
-        number = _number(text)
-        if not low <= number <= high:
-            raise ValueError
-        note = None
-        if integer and not number.is_integer() and step in (None, 1):
-            raise ValueError
-        if step:
-            snapped = low + round((number - low) / step) * step
-            snapped = min(max(snapped, low), high)
-            snapped = int(round(snapped)) if integer else round(snapped, 10)
-            if not math.isclose(snapped, number, rel_tol=0, abs_tol=1e-9):
-                note = (f"is between the slider's steps of {step:g}; the nearest step is "
-                        f"used")
-            number = snapped
-        return (int(number) if integer else float(number)), note
-    return Field(name, default, accepts, parse, bounds=(low, high, step))
-
-
-def _option_field(name, default, options, format_func=str, many=False):
-    options = list(options)
-    numeric = all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in options)
-    accepts = "one of " + ", ".join(format_func(o) for o in options)
-
-    def parse(text):
-        text = str(text).strip()
-        for option in options:
-            if text in (str(option), format_func(option)):
-                return option, None
-        if not numeric:
-            raise ValueError
-        number = _number(text)
-        for option in options:
-            if math.isclose(number, option, rel_tol=1e-9, abs_tol=1e-12):
-                return option, None
-        if many or not min(options) <= number <= max(options):
-            raise ValueError
-        nearest = min(options, key=lambda option: abs(option - number))
-        return nearest, (f"is not one of the slider's values ({accepts[7:]}); the "
-                         f"nearest, {format_func(nearest)}, is used")
-    return Field(name, default, accepts, parse, many=many, options=options)
-
-
-def _bool_field(name, default):
-    return Field(name, default, "true or false", lambda text: (parse_bool(text), None),
-                 options=[False, True])
-
-
-def _text_field(name, default, parse, accepts, example):
-    """Free text checked by `parse(text)` (ValueError if unusable). `example` is one
-    good value, kept as the field's options for the URL tests."""
-    def check(text):
-        return parse(text), None
-    return Field(name, default, accepts, check, options=[example])
 
 
 class Controls:
@@ -203,7 +53,7 @@ class Controls:
     def __init__(self, page: str):
         _use_the_router()  # a page run without the router (legacy mode) reruns through it
         self.page = page
-        self.fields: dict[str, Field] = {}
+        self.fields: dict = {}  # name -> core.url_fields.Field
         self.values: dict[str, object] = {}
         self.entering = st.session_state.get("_ui_entering", True)
         self.saved = st.session_state.setdefault("_ui_saved", {}).setdefault(page, {})
@@ -213,7 +63,7 @@ class Controls:
         """The widget's session-state key: scoped to this page."""
         return f"{self.page}:{name}"
 
-    def _prepare(self, field: Field) -> str:
+    def _prepare(self, field) -> str:
         if field.name in self.fields:
             raise ValueError(f"{field.name!r} is declared twice on {self.page}")
         self.fields[field.name] = field
@@ -236,18 +86,18 @@ class Controls:
         return value
 
     def slider(self, label, name, low, high, default, step=None, where=None, **kwargs):
-        key = self._prepare(_range_field(name, default, low, high, step))
+        key = self._prepare(range_field(name, default, low, high, step))
         value = (where or st).slider(label, low, high, step=step, key=key, **kwargs)
         return self._done(name, value)
 
     def number_input(self, label, name, low, high, default, where=None, **kwargs):
-        key = self._prepare(_range_field(name, default, low, high, 1))
+        key = self._prepare(range_field(name, default, low, high, 1))
         value = (where or st).number_input(label, low, high, step=1, key=key, **kwargs)
         return self._done(name, int(value))
 
     def _choice(self, widget, label, name, options, default, where, format_func=None,
                 **kwargs):
-        key = self._prepare(_option_field(name, default, options, format_func or str))
+        key = self._prepare(option_field(name, default, options, format_func or str))
         if format_func is not None:
             kwargs["format_func"] = format_func
         value = getattr(where or st, widget)(label, options, key=key, **kwargs)
@@ -264,7 +114,7 @@ class Controls:
 
     def multiselect(self, label, name, options, default, max_selections=None, where=None,
                     **kwargs):
-        key = self._prepare(_option_field(name, list(default), options,
+        key = self._prepare(option_field(name, list(default), options,
                                           many=max_selections or True))
         value = (where or st).multiselect(label, options, key=key,
                                           max_selections=max_selections, **kwargs)
@@ -274,11 +124,11 @@ class Controls:
                    **kwargs):
         """A text box bound to the URL; `parse(text)` returns the value to use or raises
         ValueError, and a URL value it refuses is reported (it must be `accepts`)."""
-        key = self._prepare(_text_field(name, default, parse, accepts, example))
+        key = self._prepare(text_field(name, default, parse, accepts, example))
         return self._done(name, (where or st).text_input(label, key=key, **kwargs))
 
     def toggle(self, label, name, default, where=None, **kwargs):
-        key = self._prepare(_bool_field(name, default))
+        key = self._prepare(bool_field(name, default))
         return self._done(name, (where or st).toggle(label, key=key, **kwargs))
 
     def sync_url(self) -> None:
