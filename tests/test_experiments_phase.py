@@ -137,23 +137,3 @@ def test_isometry_tables():
     assert gaussian.measured_var_lambda[8] > 3 * gaussian.measured_var_lambda[2]
     text = phase.isometry_text("linear", moments)
     assert "depth 8" in text and "**orthogonal**" in text and "theory" in text
-
-
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_batched_pass_is_core_per_layer_at_every_point(activation):
-    spec = SMALL.replace(activation=activation, sigma_w2=(0.5, 1.0, 2.0, 3.0, 4.0))
-    for sigma_b2 in (0.0, 0.5):
-        rows = phase.measured_row.uncached(spec, sigma_b2)
-        for sigma_w2, row in zip(spec.sigma_w2, rows):
-            reference = phase.measured_point(spec.network(sigma_w2, sigma_b2))
-            assert row["measured_log10_ratio"] == pytest.approx(
-                reference["measured_log10_ratio"], rel=1e-4, abs=1e-4), (sigma_w2, sigma_b2)
-
-
-def test_batched_pass_in_chunks_is_the_same(monkeypatch):
-    spec = SMALL.replace(sigma_w2=(0.5, 1.0, 2.0))
-    whole = phase.measured_row.uncached(spec, 0.05)
-    monkeypatch.setattr(phase, "CHUNK_FLOATS", 1)  # one point per pass
-    pieces = phase.measured_row.uncached(spec, 0.05)
-    for a, b in zip(whole, pieces):
-        assert a["measured_ratio"] == pytest.approx(b["measured_ratio"], rel=1e-6)
