@@ -60,6 +60,26 @@ def test_sweep_crosses_at_the_edge_of_chaos():
         math.sqrt(2 / 1.09))
 
 
+def test_each_measured_sweep_point_is_the_profile_of_its_network():
+    """The sweep measures every sigma_w of an activation in one batched pass: each point
+    is the signal ratio core.per_layer measures for W ~ N(0, sigma_w^2 / n), no bias."""
+    from core.per_layer import profile
+    from core.summary import summarize
+    sigmas = (0.7, 1.0, 1.4, 2.0)
+    rows = initialization.sweep(depth=12, width=64, batch_size=16, seed=3,
+                                activations=("tanh", "relu"), sigmas=sigmas,
+                                theory_points=5)
+    for activation in ("tanh", "relu"):
+        measured = rows[(rows.kind == "measured") & (rows.activation == activation)]
+        assert measured.sigma_w.tolist() == pytest.approx(list(sigmas))
+        for sigma, log10_ratio in zip(measured.sigma_w, measured.log10_ratio):
+            spec = ModelSpec(depth=12, width=64, batch_size=16, seed=3,
+                             activation=activation, init="variance_scaling",
+                             scale=sigma ** 2)
+            assert log10_ratio == pytest.approx(
+                summarize(profile(spec))["log10_ratio"], abs=1e-4), (activation, sigma)
+
+
 def test_compare_and_gain_columns():
     table = initialization.compare(ModelSpec(depth=6, width=32, batch_size=16,
                                         activation="relu"), ("glorot_normal", "he_normal"))

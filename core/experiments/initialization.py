@@ -177,17 +177,20 @@ def sweep(depth: int = 30, width: int = 128, batch_size: int = 64, seed: int = 0
     """Signal ratio against sigma_w (W ~ N(0, sigma_w^2 / n)), measured and theory rows.
 
     Columns: activation, sigma_w, kind ('measured' or 'theory'), ratio, log10_ratio.
+    With zero biases every sigma_w is a point of the phase diagram at sigma_b2 = 0, so
+    an activation's points are measured in one batched pass (core.phase_pass, tested
+    equal to core.per_layer on each point's ModelSpec).
     """
-    from ..per_layer import profile
-    from ..summary import summarize
+    from .phase import PhaseSpec, measured_row
     rows = []
     for activation in activations:
-        for sigma in sigmas:
-            spec = _spec(activation, "variance_scaling", depth, width, batch_size, seed,
-                         scale=float(sigma) ** 2)
-            result = summarize(profile(spec))
-            rows.append(dict(activation=activation, sigma_w=float(sigma), kind="measured",
-                             ratio=result["ratio"], log10_ratio=result["log10_ratio"]))
+        points = PhaseSpec(activation=activation, depth=depth, width=width,
+                           batch_size=batch_size, seed=seed, sigma_b2=(0.0,),
+                           sigma_w2=tuple(float(sigma) ** 2 for sigma in sigmas))
+        for sigma_w2, point in zip(points.sigma_w2, measured_row(points, 0.0)):
+            rows.append(dict(activation=activation, sigma_w=math.sqrt(sigma_w2),
+                             kind="measured", ratio=point["measured_ratio"],
+                             log10_ratio=point["measured_log10_ratio"]))
         curve = np.geomspace(min(sigmas), max(sigmas), theory_points)
         log_ratios = theory.log10_ratios(
             _spec(activation, "variance_scaling", depth, width, 1, seed,
