@@ -3,7 +3,8 @@ graphs the topic pages need, in a background thread, once per process.
 
 core.per_layer.warm_up traces its one graph for every activation per (batch_norm,
 residual, dtype) key, most wanted first; the first topic page's defaults are computed
-right after the first key, so that they are cached for the first visit."""
+right after the first key, so that they are cached for the first visit; so is
+Initialization's Goldilocks sweep, whose batched pass the Phase diagram shares."""
 from __future__ import annotations
 
 import threading
@@ -13,6 +14,7 @@ _start_lock = threading.Lock()
 
 
 def _warm() -> None:
+    from core.experiments.initialization import sweep
     from core.experiments.problem import identity_spec
     from core.per_layer import WARM_KEYS, profile, warm_up
     from core.spec import ModelSpec
@@ -20,6 +22,9 @@ def _warm() -> None:
     profile(identity_spec(50, 1.5))  # The problem's defaults: cached for the first visit
     profile(ModelSpec(depth=50, width=128, batch_size=128, activation="tanh",
                       init="random_normal", stddev=0.05))
+    # Initialization's Goldilocks zone, as the page asks for it: cached, and the batched
+    # pass it shares with the Phase diagram (core.phase_pass) traced for tanh and ReLU
+    sweep(depth=30, width=128)
     warm_up(keys=WARM_KEYS[1:], full_size=False)
 
 

@@ -50,9 +50,12 @@ def test_warm_up_runs_once_and_fills_the_cache():
     from core.experiments.problem import identity_spec
     warmup.start_in_background()  # may already have run (the home page's AppTest)
     assert warmup.start_in_background() is False  # once per process
+    from core.experiments import initialization
     core.per_layer._profile.forget(identity_spec(50, 1.5))
+    initialization.sweep.forget(depth=30, width=128)
     warmup._warm()
     assert core.per_layer._profile.contains(identity_spec(50, 1.5))
+    assert initialization.sweep.contains(depth=30, width=128)  # as pages/initialization.py asks
 
 
 def _lines(path) -> int:
