@@ -226,9 +226,11 @@ def download_csv(table: pd.DataFrame, filename: str, key: str,
                  label: str = "Download the table (CSV)",
                  help: str = "Every number behind the charts, one row per layer.",
                  where=None) -> None:
+    """A CSV of `table`, written only when the button is clicked (not on every rerun)."""
     (where if where is not None else st).download_button(
-        label, table.to_csv(index=False), file_name=filename, mime="text/csv", key=key,
-        on_click="ignore", help=help)
+        label, _deferred(lambda frame: frame.to_csv(index=False), table, key, "the CSV"),
+        file_name=filename, mime="text/csv", key=key, on_click="ignore", help=help)
+    _show_failure(key, where if where is not None else st)
 
 
 def format_number(value: float) -> str:

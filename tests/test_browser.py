@@ -242,6 +242,16 @@ def test_png_button_downloads_the_chart(server, page, tmp_path):
     assert page.locator("[data-testid=stException]").count() == 0
 
 
+def test_csv_button_writes_the_table_when_clicked(server, page, tmp_path):
+    """A CSV is written on click (not on every rerun): the file is the page's table."""
+    open_page(page, server, "problem", "?depth=12&gain=0.5")
+    name, data = download(page, "download_identity", tmp_path)
+    assert name == "problem_identity_L12_a0.5.csv"
+    lines = data.decode().splitlines()
+    assert lines[0].startswith("layer,") and "signal_grad_norm" in lines[0]
+    assert len(lines) == 1 + 12  # one row per hidden layer
+
+
 HEADINGS = {"Home": "Gradient Lab"}  # a page's h1, where it is not its sidebar title
 
 
