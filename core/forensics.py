@@ -221,6 +221,21 @@ def through_time_report(table: pd.DataFrame, run: str = "without clipping") -> d
             "note": THROUGH_TIME_NOTE}
 
 
+def replay_through_time(table: pd.DataFrame, fix: dict, on_step=None) -> pd.DataFrame:
+    """Through time's two runs again (same seed, data and batches) with the fix."""
+    from .experiments.through_time import ClippingSpec, train_clipping
+    spec = ClippingSpec(**table.attrs["spec"]).replace(**fix["changes"])
+    return train_clipping(spec, on_step)
+
+
+def through_time_compared(table: pd.DataFrame, replays: dict) -> pd.DataFrame:
+    """The unclipped run and each replay's unclipped run, in one table (`run`: label)."""
+    frames = [table[table["run"] == "without clipping"].assign(run="original, no clipping")]
+    frames += [replay[replay["run"] == "without clipping"].assign(run=label)
+               for label, replay in replays.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
 # --- text and JSON ----------------------------------------------------------------------
 def text(found: dict) -> str:
     """The report as lines for a terminal."""
