@@ -30,6 +30,7 @@ from .training import TrainingSpec
 
 LEAD_UP_STEPS = 5  # finite steps shown before the divergence
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # 3.4e38
+SQUARE_OVERFLOWS = math.sqrt(FLOAT32_MAX)  # 1.8e19: a larger number squares to inf
 UPDATE_TOO_LARGE = 1.0  # update-to-weight ratio: the step is as large as the weights
 HEALTHY_RATIO = 1e-3  # the usual rule of thumb for an update-to-weight ratio
 SATURATED_MANY = 0.5  # share of a layer's units on a flat tail
@@ -41,6 +42,8 @@ QUANTITIES = {"activations (forward pass)": "activation", "loss": "loss",
 CAUSES = {"learning_rate": "learning rate × gradient norm",
           "loss_overflow": "an overflow in the loss",
           "saturation": "saturating units",
+          "adam_second_moment": "Adam's running mean of g² overflowing",
+          "clip_overflow": "global-norm clipping's ‖g‖ overflowing",
           "initialization": "the initial network"}
 LAYER_COLUMNS = ["step", "layer", "weight_grad_norm", "update_ratio", "saturated_fraction"]
 STEP_COLUMNS = ["step", "loss", "global_grad_norm", "lr_times_grad_norm", "logit_max",
@@ -104,14 +107,16 @@ def _cause(table, steps, training, model, divergence, quantity) -> tuple[str, li
     worst = int(last["update_ratio"].idxmax())
     ratio = float(last.loc[worst, "update_ratio"])
     growth = steps["global_grad_norm"].iloc[0]
-    lead = (f"At step {step - 1}, the last finite one, the update was "
-            f"learning rate × ‖g‖ = {training.learning_rate:g} × "
-            f"{_n(before['global_grad_norm'])} = {_n(before['lr_times_grad_norm'])}, and "
+    step_size = (f"learning rate × ‖g‖ = {training.learning_rate:g} × "
+                 f"{_n(before['global_grad_norm'])} = {_n(before['lr_times_grad_norm'])}")
+    if training.optimizer != "sgd" or training.clipping:  # the measured update instead
+        step_size = (f"‖ΔW‖ = {_n(before['global_update_norm'])} ({training.optimizer}"
+                     f"{', ' + training.clipping if training.clipping else ''}, "
+                     f"learning rate {training.learning_rate:g}, ‖g‖ = "
+                     f"{_n(before['global_grad_norm'])})")
+    lead = (f"At step {step - 1}, the last finite one, the update was {step_size}, and "
             f"layer {worst}'s update was {_n(ratio)} times its weights (update-to-weight "
             f"ratio; about {HEALTHY_RATIO:g} is healthy). ")
-    if training.optimizer != "sgd" or training.clipping:
-        lead = lead.replace("learning rate × ‖g‖", f"({training.optimizer}"
-                            f"{', clipped' if training.clipping else ''}) step for ‖g‖")
     sentences = []
     if quantity == "loss":
         logit_now, logit_before = steps.loc[step, "logit_max"], before["logit_max"]
@@ -125,11 +130,29 @@ def _cause(table, steps, training, model, divergence, quantity) -> tuple[str, li
         cause = "loss_overflow"
     else:
         cause = "learning_rate" if ratio >= UPDATE_TOO_LARGE else None
-    sentences.append(lead + (
-        f"‖g‖ went from {_n(growth)} at step 1 to {_n(before['global_grad_norm'])} at "
-        f"step {step - 1}: each step overshoots, larger weights give a larger gradient, "
-        f"and the next step is larger still, until float32 overflows."
-        if ratio >= UPDATE_TOO_LARGE else ""))
+    gradient = steps.loc[step, "global_grad_norm"]
+    if quantity == "weight" and training.global_clipnorm and gradient > SQUARE_OVERFLOWS:
+        sentences.append(
+            f"The gradient of step {step} was finite but the weights after its update "
+            f"were not: ‖g‖ = {_n(gradient)} is beyond √(float32 max) = "
+            f"{SQUARE_OVERFLOWS:.2g}. Keras' global_clipnorm sums the squared entries in "
+            f"float32, so its ‖g‖ is inf, and Keras then makes the clipped gradient nan "
+            f"on purpose: clipping cannot rescue a gradient this large.")
+        cause = "clip_overflow"
+    elif quantity == "weight" and training.optimizer == "adam" and \
+            gradient > SQUARE_OVERFLOWS:
+        sentences.append(
+            f"The gradient of step {step} was finite but the weights after its update "
+            f"were not: ‖g‖ = {_n(gradient)} is beyond √(float32 max) = "
+            f"{SQUARE_OVERFLOWS:.2g}, where a gradient entry's square overflows. Adam "
+            f"keeps a running mean of g² (v); once v is inf, its update m/(√v + ε) is "
+            f"inf/inf = nan.")
+        cause = "adam_second_moment"
+    sentences.append(lead + f"‖g‖ went from {_n(growth)} at step 1 to "
+                     f"{_n(before['global_grad_norm'])} at step {step - 1}" + (
+                         ": each step overshoots, larger weights give a larger gradient, "
+                         "and the next step is larger still, until float32 overflows."
+                         if ratio >= UPDATE_TOO_LARGE else "."))
     saturated = last["saturated_fraction"].astype(np.float64)
     if saturates(model.activation) and saturated.max() >= SATURATED_MANY:
         crowded = int(saturated.idxmax())

@@ -131,3 +131,26 @@ def test_text_and_json():
                                              (3.0, 2.0), (1.0, 1.0)])
 def test_nice_floor(value, expected):
     assert forensics.nice_floor(value) == pytest.approx(expected)
+
+
+def test_adam_diverges_where_its_running_mean_of_g_squared_overflows():
+    """A deep linear network under Adam: its updates stay a fraction of the weights, but
+    the gradient through 20 layers explodes past 1.8e19 and Adam's g² overflows."""
+    model = ModelSpec(depth=20, width=32, activation="linear", init="glorot_uniform")
+    table = train(model, TrainingSpec(optimizer="adam", learning_rate=1.0, steps=10,
+                                      eval_every=10))
+    found = forensics.report(table)
+    assert (found["step"], found["layer"], found["quantity"], found["cause"]) == (
+        4, 1, "weight", "adam_second_moment")
+    steps = found["steps"].set_index("step")
+    assert forensics.SQUARE_OVERFLOWS < steps.loc[4, "global_grad_norm"] < math.inf
+    assert steps.loc[3, "largest_update_ratio"] < 1  # not an overshooting step
+    last = table[table["step"] == 3].iloc[0]
+    assert f"‖ΔW‖ = {forensics._n(last['global_update_norm'])} (adam" in found["explanation"]
+    replays = forensics.replay_runs(table, found["fixes"])
+    assert train(*replays["replay: learning rate 0.01"]).attrs["stopped"] is None
+    # Clipping cannot help here: Keras' global norm squares in float32, overflows, and
+    # Keras makes the clipped gradient nan on purpose; the replay's report says so.
+    clipped = forensics.report(train(*replays["replay: global_clipnorm = 1"]))
+    assert (clipped["quantity"], clipped["cause"]) == ("weight", "clip_overflow")
+    assert "Keras' global_clipnorm sums the squared entries" in clipped["explanation"]
