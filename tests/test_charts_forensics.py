@@ -15,7 +15,7 @@ def report(layers=True):
     table = pd.DataFrame({"step": np.repeat([1, 2, 3], 2), "layer": [1, 2] * 3,
                           "weight_grad_norm": [1.0, 2.0, 1e9, 2e9, math.nan, math.inf],
                           "update_ratio": [0.1, 0.2, 1e3, 2e3, math.nan, math.nan]})
-    return {"step": 3, "quantity": "activation", "steps": steps,
+    return {"step": 3, "quantity": "activation", "steps": steps, "learning_rate": 0.1,
             "layers": table if layers else None}
 
 
@@ -42,3 +42,4 @@ def test_lead_up_per_step_draws_the_step_and_the_gradient():
     series = {row["series"] for row in rows}
     assert series == {"‖g‖ (gradient norm, all weights)", "learning rate × ‖g‖ (the step)"}
     assert [row["status"] for row in rows if row["step"] == 3] == ["not a number (nan)"] * 2
+    assert "learning rate 0.1" in json.dumps(spec["title"])

@@ -41,4 +41,7 @@ def step_lead_up_chart(found: dict):
     return log_chart(long, x="step", x_title=STEP_TITLE, y_title="norm (log)",
                      title="Gradient norm and step size, up to the divergence",
                      subtitle=f"step {found['step']}: the first non-finite "
-                              f"{found['quantity']}", height=260)
+                              f"{found['quantity']}; learning rate "
+                              f"{found['learning_rate']:g}" + (
+                                  " (the two lines coincide)"
+                                  if found["learning_rate"] == 1 else ""), height=260)
