@@ -52,6 +52,11 @@ def show(tables: dict, key: str, where=None) -> None:
     box.caption(f"The last {forensics.LEAD_UP_STEPS} finite steps and the step that "
                 "diverged, read from the recorded run (nan: not computed once the numbers "
                 "broke).")
+    per_layer = found["layers"] is not None
+    ui.download_csv(found["layers"] if per_layer else found["steps"], f"{name}_lead_up.csv",
+                    key=f"{key}_forensics_csv", label="Download the lead-up (CSV)",
+                    help="One row per step" + (" and hidden layer." if per_layer else "."),
+                    where=box)
     if found["fixes"]:
         _replays(box, key, label, found, table)
 

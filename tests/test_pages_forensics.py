@@ -28,6 +28,7 @@ def test_activations_reports_a_diverged_selu_run_and_replays_it(app):
     table = next(frame.value for frame in at.dataframe
                  if "learning rate × ‖g‖" in frame.value.columns)
     assert list(table["step"]) == ["1", "2", "3", "4", "5"]
+    assert "activations_forensics_csv" in [b.key for b in at.get("download_button")]
     fix = button(at, "Replay with learning rate")
     fix.click().run()
     assert not at.exception, at.exception
