@@ -21,7 +21,7 @@ COMMANDS = {
     "profile": "per-layer activations and gradients of one network",
     "grid": "initialization x activation grid of signal ratios",
     "sweep": "signal ratio against the weight scale sigma_w",
-    "train": "train a network and record every layer at every step",
+    "train": "train a network and record every layer at every step (divergence: a report)",
     "through-time": "gradient through time in a recurrent network",
     "phase": "the phase diagram: signal ratio over (sigma_w2, sigma_b2), with theory",
     "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
@@ -93,6 +93,8 @@ def emit(table: pd.DataFrame, fmt: str, out=None) -> None:
     if fmt == "json":
         records = [{key: _json_value(value) for key, value in row.items()}
                    for row in table.to_dict(orient="records")]
+        if "json" in table.attrs:  # train: {"rows": [...], "forensics": report or null}
+            records = {"rows": records, **table.attrs["json"]}
         json.dump(records, out, indent=1)
         out.write("\n")
     else:
@@ -259,8 +261,12 @@ def _train_run(args: argparse.Namespace) -> pd.DataFrame:
     except ValueError as error:
         raise UsageError(str(error)) from None
     table = train(model_spec, training_spec)  # TensorFlow is imported only now
-    if table.attrs["divergence"]:
+    from . import forensics
+    found = forensics.report(table)
+    if found:  # the report on stderr; with --format json, beside the rows too
         print(table.attrs["divergence"]["message"], file=sys.stderr)
+        print(forensics.text(found), file=sys.stderr)
+    table.attrs["json"] = {"forensics": forensics.to_json(found)}
     return table
 
 

@@ -5,8 +5,9 @@ tf.function per run, traced here, never in a page) takes each step with tf.Gradi
 and the Keras optimizer, and measures at the same time, per hidden layer: the weight
 gradient, the back-propagated signal dLoss/dh_l, the update-to-weight ratio, the weight
 norm and the dead and saturated fractions (definitions as in core.per_layer). Per step:
-the gradient norm over all weights before clipping, the norm of the whole update, and
-whether the optimizer clipped.
+the gradient norm over all weights before clipping, the norm of the whole update,
+whether the optimizer clipped, and the largest |logit| of the batch (what the loss's
+softmax exponentiates; core.forensics reads it when a run diverges).
 
 A run ends after its steps, when it diverges (inf or nan), or when `on_step` returns
 False; the table's attrs say which (`stopped`: None, "diverged" or "cancelled").
@@ -43,10 +44,10 @@ LAYER_COLUMNS = ["weight_grad_norm", "signal_grad_norm", "update_ratio", "weight
                  "dead_fraction", "saturated_fraction", "activation_mean",
                  "activation_std"]
 STEP_COLUMNS = ["loss", "l2_penalty", "batch_accuracy", "train_accuracy", "test_accuracy",
-                "global_grad_norm", "global_update_norm", "clipped"]
+                "global_grad_norm", "global_update_norm", "clipped", "logit_max"]
 COLUMNS = ["step", "layer"] + STEP_COLUMNS + LAYER_COLUMNS
 # The step's own scalars, in STEP_COLUMNS' positions (train/test accuracy come later).
-MEASURED_EVERY_STEP = [0, 1, 2, 5, 6, 7]
+MEASURED_EVERY_STEP = [0, 1, 2, 5, 6, 7, 8]
 
 
 _f = spec_field
@@ -272,7 +273,8 @@ def _build_step(network, optimizer, training_spec: TrainingSpec):
                         axis=1)
         scalars = tf.stack([tf.cast(data_loss, tf.float64), tf.cast(penalty, tf.float64),
                             _accuracy(logits, y), global_grad_norm, global_update_norm,
-                            tf.cast(was_clipped, tf.float64)])
+                            tf.cast(was_clipped, tf.float64),
+                            tf.reduce_max(tf.abs(tf.cast(logits, tf.float64)))])
         return scalars, rows
 
     @tf.function(input_signature=batch_signature)

@@ -6,7 +6,7 @@ from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.datasets import TEST_FRACTION
 from core.experiments import activations
-from pages import training_runs, ui
+from pages import forensics, training_runs, ui
 
 st.title("〰️ Activations: slopes, saturation and dying ReLU")
 ui.intro(
@@ -109,8 +109,7 @@ else:
     shown = controls_column.selectbox("Run to inspect", labels, index=len(labels) - 1,
                                       key="shown_run")
     result = runs[shown]
-    if result.attrs.get("divergence"):
-        charts_column.error(result.attrs["divergence"]["message"].capitalize(), icon="💥")
+    forensics.show({shown: result}, "activations", where=charts_column)
     ui.chart(charts.layer_step_heatmap(
         result, "dead_fraction", title=f"Dead units per layer and step: {shown}",
         legend="dead fraction", domain=[0, 1], scheme="reds",

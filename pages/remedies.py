@@ -4,7 +4,7 @@ import streamlit as st
 from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.experiments import remedies
-from pages import remedies_glorot, training_runs, ui
+from pages import forensics, remedies_glorot, training_runs, ui
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")
 ui.intro(
@@ -67,6 +67,7 @@ else:
             alignment="right", help="the last finite loss, 4 significant digits"),
         "seconds": st.column_config.NumberColumn(format="%.1f")})
     st.caption(report["caption"])
+    forensics.show(tables, "remedies")  # the diverged runs: what happened, replays
     ui.download_csv(report["summary"], f"remedies_{trained}_summary.csv",
                     key="download_summary", label="Download this table (CSV)",
                     help="One row per run.")

@@ -5,7 +5,7 @@ from core import through_time
 from core.charts import through_time as charts
 from core.experiments import through_time as experiments
 from core.recurrent_keras import keras_code
-from pages import training_runs, ui
+from pages import forensics, training_runs, ui
 
 st.title("🔁 Through time: recurrent networks")
 ui.intro(
@@ -116,6 +116,7 @@ if "clipping_result" in st.session_state:
         column.metric(run["label"], ui.format_number(run["final_loss"]),
                       help="Mean training loss over the last 10% of steps.")
         column.markdown(run["text"])
+    forensics.show({"without clipping": clip_table}, "through_time")
     ui.chart(charts.clipping_norms(clip_table, title="Gradient norm per step"),
              key="chart_clipping_norms", filename="clipping_gradient_norms")
     ui.chart(charts.clipping_losses(clip_table, title="Training loss"),

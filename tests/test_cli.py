@@ -163,9 +163,31 @@ def test_train_prints_the_long_table():
     status, out, err = run_train("--depth", "2", "--width", "8", "--steps", "3",
                                  "--dataset", "moons", "--optimizer", "adam", "--format",
                                  "json")
-    assert status == 0, err
-    records = json.loads(out)
+    assert status == 0 and err == ""
+    printed = json.loads(out)
+    records = printed["rows"]
     assert len(records) == 6 and set(training.COLUMNS) <= set(records[0])
+    assert printed["forensics"] is None  # it did not diverge
+
+
+def test_train_reports_a_divergence_on_stderr_and_in_json():
+    """A one-layer linear network at learning rate 10: the logits overflow at step 16."""
+    argv = ["--depth", "1", "--width", "32", "--activation", "linear", "--init",
+            "glorot_uniform", "--learning-rate", "10", "--steps", "20"]
+    status, out, err = run_train(*argv, "--format", "json")
+    assert status == 0
+    report = json.loads(out)["forensics"]
+    assert (report["step"], report["layer"], report["quantity"], report["cause"]) == (
+        16, None, "loss", "loss_overflow")
+    assert [fix["label"] for fix in report["fixes"]] == ["learning rate 0.5",
+                                                         "global_clipnorm = 1"]
+    lines = err.splitlines()
+    assert lines[0].startswith("diverged at step 16: nan in the loss")
+    assert lines[1] == ("First non-finite quantity: the loss (nan) at step 16. Likely "
+                        "cause: an overflow in the loss.")
+    assert "Suggested fix: global_clipnorm = 1" in lines
+    status, out, err_csv = run_train(*argv)  # csv: the same report on stderr
+    assert status == 0 and err_csv == err and out.startswith("step,layer,")
 
 
 def exits_2_before_tensorflow(command: str, argv: list, flag: str) -> None:

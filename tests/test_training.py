@@ -196,6 +196,7 @@ def test_the_recorded_loss_is_keras_cross_entropy_plus_the_l2_penalty():
     kernels = [np.asarray(k, np.float64) for k in network.kernels + [network.readout.kernel]]
     first = per_step(table).iloc[0]
     assert first["loss"] == pytest.approx(cross_entropy, rel=1e-5)
+    assert first["logit_max"] == pytest.approx(np.abs(logits).max(), rel=1e-6)
     assert first["l2_penalty"] == pytest.approx(0.01 * sum(np.sum(k ** 2) for k in kernels),
                                                 rel=1e-5)
     accuracy = np.mean(logits.argmax(1) == data.y_train[batch])

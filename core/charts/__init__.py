@@ -8,6 +8,7 @@ training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
 phase         the phase diagram over (sigma_w2, sigma_b2) with theory's lines
 flow          any Keras model's gradient flow (core.flow), per layer and per block
+forensics     a diverged run's last steps, per layer or per step (core.forensics)
 export        PNG, SVG and zip files of charts (vl-convert)
 challenges    the class's answers to a challenge, and the measurement behind it
 """

@@ -243,6 +243,7 @@ def train_clipping(spec: ClippingSpec, on_step=None) -> pd.DataFrame:
                 on_step(done, total)
     table = pd.DataFrame(rows)
     table.attrs["clip_norm"] = spec.clip_norm
+    table.attrs["spec"] = spec.to_dict()  # read by core.forensics
     return table
 
 
