@@ -103,7 +103,7 @@ def naive_profile(spec: ModelSpec, same_weights: bool = True) -> pd.DataFrame:
     norm = lambda g: float(np.linalg.norm(np.asarray(g, dtype=np.float64)))  # noqa: E731
     return pd.DataFrame({
         "layer": np.arange(1, spec.depth + 1),
-        "activation_std": [float(np.std(np.asarray(h))) for h in hidden],
+        "activation_std": [float(np.std(np.asarray(h, dtype=np.float64))) for h in hidden],
         "signal_grad_norm": [norm(g) for g in grads[:spec.depth]],
         "weight_grad_norm": [norm(g) for g in grads[spec.depth:]],
     })
