@@ -44,3 +44,20 @@ def test_a_pinned_setting_is_drawn_from_its_own_measured_table():
         np.testing.assert_array_equal(rows.value, pinned[column])
         assert set(data[name].group) == {"a = 1.5", "pinned: a = 0.5, L = 10, float32"}
     assert "group" in chart_data(table, 1.5, 1.0)["forward"]  # measured and theory: one colour
+
+
+def test_format_limits_theory_matches_the_measured_float16_overflow_and_underflow():
+    from core.experiments.problem import format_limits, identity_spec
+    from core.per_layer import compute_profile
+    exploding = format_limits(40, 1.5).set_index("format")
+    assert exploding.loc["float16", "theory: ‖h_l‖ = inf from layer"] == 19
+    assert exploding.loc["float16", "largest (inf above)"] == "65504"
+    assert pd.isna(exploding.loc["float32", "theory: ‖h_l‖ = inf from layer"])
+    measured = compute_profile(identity_spec(40, 1.5, "float16"))
+    assert measured["activation_norm"].map(np.isinf).idxmax() + 1 == 19
+    vanishing = format_limits(150, 0.5).set_index("format")
+    zero_from = vanishing["theory: h_l = 0 from layer"]
+    assert [zero_from[name] for name in ("float16", "bfloat16", "float32")] == [27, 128, 128]
+    assert pd.isna(vanishing.loc["float64", "theory: h_l = 0 from layer"])
+    zero = format_limits(10, 0.0)  # multiplied by zero: not underflow
+    assert zero["theory: h_l = 0 from layer"].isna().all()
