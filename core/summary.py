@@ -199,10 +199,13 @@ def float_limits(dtype: str) -> dict:
 
 
 def overflow_text(dtype: str | None = None) -> str:
-    """Why a value became inf, in `dtype`'s own numbers (generic without a dtype)."""
+    """Why a norm became inf, in `dtype`'s own numbers (generic without a dtype). The
+    profile sums its norms in the format, so the norm passes the largest value before
+    any single entry does."""
     if dtype is None:
         return OVERFLOW
-    return f"its values pass {dtype}'s largest value {format_value(float_limits(dtype)['max'], 5)}"
+    largest = format_value(float_limits(dtype)["max"], 5)
+    return f"its norm, summed in {dtype}, passes {dtype}'s largest value {largest}"
 
 
 def underflow_text(dtype: str | None = None) -> str:

@@ -80,7 +80,8 @@ with st.expander("Where each number format fails, and where this network meets i
     st.caption("Limits from each format's finfo. *Theory* for a = "
                f"{gain:g}, L = {depth}: ‖h_l‖ = a^l·‖x‖ is inf (summed in the format) once it "
                "passes the largest value; every entry a^l·x is 0 once a^l·max|x| is below "
-               "the flush point. The dashed lines on the charts mark these limits.")
+               "the flush point (— : not within these layers). The dotted lines on the "
+               "charts mark these limits where the axis reaches them.")
 
 st.header("Not only identity matrices")
 st.markdown(

@@ -91,12 +91,13 @@ def test_problem_page_in_float16_overflows_at_layer_19_and_marks_each_formats_li
     assert at.radio(key="problem:dtype").options == ["float32", "float64", "float16",
                                                      "bfloat16"]
     texts = [w.value for w in at.warning]
-    assert ("The forward signal overflows to inf at hidden layer 19: its values pass "
-            "float16's largest value 65504.") in texts
+    assert ("The forward signal overflows to inf at hidden layer 19: its norm, summed in "
+            "float16, passes float16's largest value 65504.") in texts
     assert "float16 max 65504" in chart_data_text(at)
     [limits] = [frame.value for frame in at.dataframe if "format" in frame.value.columns]
     row = limits.set_index("format").loc["float16"]
-    assert row["theory: ‖h_l‖ = inf from layer"] == 19 and row["largest (inf above)"] == "65504"
+    assert row["‖h_l‖ = inf from layer (theory)"] == "19"
+    assert row["largest (inf above)"] == "65504"
     at.slider(key="problem:gain").set_value(0.5).run()
     texts = " ".join(w.value for w in at.warning)
     assert "below float16's smallest subnormal 5.96e-08" in texts

@@ -238,7 +238,8 @@ def test_each_formats_limits_are_its_finfo_and_the_sentences_quote_them():
              "grad_nan_from": None, "grad_zero_from": None}
     assert summary.describe_problems(found, dtype="float16") == [
         "Going back from the output, the back-propagated signal overflows to inf at "
-        "hidden layer 12: its values pass float16's largest value 65504."]
+        "hidden layer 12: its norm, summed in float16, passes float16's largest value "
+        "65504."]
     zero = {**found, "grad_inf_from": None, "grad_zero_from": 5, "grad_zero_to": 1,
             "grad_zero_cause": "underflow"}
     [line] = summary.describe_problems(zero, dtype="float16")

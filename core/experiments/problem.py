@@ -66,15 +66,20 @@ def describe(setting: dict) -> str:
     return f"a = {setting['gain']:g}, L = {setting['depth']}, {setting['dtype']}"
 
 
+INF_FROM, ZERO_FROM = "‖h_l‖ = inf from layer (theory)", "h_l = 0 from layer (theory)"
+NEVER = "—"  # not within the network's depth (or a = 0: multiplied by zero, not underflow)
+
+
 def format_limits(depth: int, gain: float, seed: int = 0) -> pd.DataFrame:
     """Each number format of core.summary.FORMATS beside the identity network of `depth`
     and `gain`: its limits (core.summary.float_limits) and where theory puts the forward
     signal's failures, for that format's own rounding of the inputs x:
-    - `inf from layer`: the first l with a^l·‖x‖ above the format's max (‖h_l‖, summed
-      in the format, overflows there; None if it never does within `depth`);
-    - `0 from layer`: the first l with a^l·max|x| below the format's flush point (every
-      entry of h_l, and so ‖h_l‖, is 0 from there; None if never; a = 0 is a
-      multiplication by zero, not underflow, and also None).
+    - INF_FROM: the first l with a^l·‖x‖ above the format's max (‖h_l‖, summed
+      in the format, overflows there; NEVER if it does not within `depth`);
+    - ZERO_FROM: the first l with a^l·max|x| below the format's flush point (every
+      entry of h_l, and so ‖h_l‖, is 0 from there; NEVER if not; a = 0 is a
+      multiplication by zero, not underflow, and also NEVER).
+    Limits are text (65504 exactly, 5 significant digits), layers too.
     Computed in logarithms, so no value overflows on the way."""
     from ..summary import FORMATS, float_limits, format_value
     from ..weights import make_data
@@ -97,9 +102,6 @@ def format_limits(depth: int, gain: float, seed: int = 0) -> pd.DataFrame:
             "smallest subnormal": format_value(limits["smallest_subnormal"], 5),
             "0 below (TensorFlow, CPU)": format_value(limits["flush_below"], 5),
             "significant digits": round(limits["digits"], 1),
-            "theory: ‖h_l‖ = inf from layer": inf_from,
-            "theory: h_l = 0 from layer": zero_from})
-    table = pd.DataFrame(rows)
-    for column in ("theory: ‖h_l‖ = inf from layer", "theory: h_l = 0 from layer"):
-        table[column] = pd.array(table[column].tolist(), dtype="Int64")
-    return table
+            INF_FROM: NEVER if inf_from is None else str(inf_from),
+            ZERO_FROM: NEVER if zero_from is None else str(zero_from)})
+    return pd.DataFrame(rows)
