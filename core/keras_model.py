@@ -172,6 +172,15 @@ with tf.GradientTape() as tape:
     prediction, *hidden_out = model(x)
     loss = tf.reduce_mean(tf.square(prediction - targets))
 signals = tape.gradient(loss, hidden_out)  # dLoss/dh_l for every hidden layer
+
+
+def norm(g):  # L2 norm in the network's format, its squares scaled by the largest entry
+    peak = tf.reduce_max(tf.abs(g))
+    if not 0 < float(peak) < float("inf"):
+        return float(tf.norm(g))
+    return float(peak * tf.norm(g / peak))
+
+
 for layer, g in enumerate(signals, start=1):
-    print(layer, float(tf.norm(g)))
+    print(layer, norm(g))
 '''
