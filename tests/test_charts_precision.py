@@ -47,3 +47,10 @@ def test_loss_scale_chart_shows_only_scaled_runs_and_marks_skipped_steps():
     assert not unsafe_numbers(export_spec(chart))
     assert chart_png(chart)[:4] == b"\x89PNG"
     assert chart_png(precision.zero_gradient_chart(zeros_table(), 3))[:4] == b"\x89PNG"
+
+
+def test_the_loss_scale_axis_is_labelled_in_powers_of_two():
+    spec = precision.loss_scale_chart(scales_table()).to_dict()
+    assert "'2^'" in spec["layer"][0]["encoding"]["y"]["axis"]["labelExpr"]
+    from core.experiments.loss_scaling import scale_text
+    assert scale_text(32768.0) == "32,768 (2^15)" and scale_text(3.0) == "3"

@@ -72,7 +72,8 @@ def test_loss_scales_and_the_facts(tables):
     assert (scales[scales["run"] != loss_scaling.SCALED]["loss_scale"] == 1.0).all()
     text = loss_scaling.facts(tables)
     assert "layers 1 to 4 had every gradient entry exactly 0" in text
-    assert "5.96e-08" in text and "multiply their weights' gradients by zero" in text
+    assert "5.96e-08" in text and "weights' gradients by zero (not underflow)" in text
+    assert "scale 32,768 (2^15) at step 1" in text
 
 
 def test_an_overflowing_step_is_skipped_and_the_scale_halved_not_a_divergence():

@@ -53,7 +53,8 @@ def loss_scale_chart(scales: pd.DataFrame) -> alt.LayerChart:
     domain = [spec_number(values.min() / 4), spec_number(values.max() * 4)]
     y = alt.Y("loss_scale:Q", title="loss scale (the loss is multiplied by it)",
               scale=alt.Scale(type="log", base=2, domain=domain),
-              axis=alt.Axis(format="~s", tickCount=6))
+              axis=alt.Axis(labelExpr="'2^' + format(log(datum.value) / LN2, 'd')",
+                            tickCount=6))
     x = alt.X("step:Q", axis=integer_axis(STEP_TITLE))
     tooltip = [alt.Tooltip("run:N"), alt.Tooltip("step:Q"),
                alt.Tooltip("loss_scale:Q", format=",.0f", title="loss scale"),

@@ -76,6 +76,13 @@ def loss_scales(tables: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def scale_text(scale: float) -> str:
+    """32,768 (2^15): a loss scale, which Keras keeps a power of 2."""
+    power = np.log2(scale)
+    whole = f"{scale:,.0f}" if scale >= 1 else format_number(scale)
+    return f"{whole} (2^{power:.0f})" if power == round(power) else whole
+
+
 def facts(tables: dict) -> str:
     """What the runs measured, in sentences: zero-gradient fractions of the first layers,
     the loss scale, and why float32 has zeros too."""
@@ -98,12 +105,12 @@ def facts(tables: dict) -> str:
         skipped = int(scales["overflowed"].sum())
         parts.append(
             f"With LossScaleOptimizer, layer 1 had {zeros[SCALED].iloc[0]:.0%} zeros "
-            f"(scale {format_number(scales['loss_scale'].iloc[0])} at step 1, "
-            f"{format_number(scales['loss_scale'].iloc[-1])} at the last step; "
+            f"(scale {scale_text(scales['loss_scale'].iloc[0])} at step 1, "
+            f"{scale_text(scales['loss_scale'].iloc[-1])} at the last step; "
             f"{skipped} step{'s' if skipped != 1 else ''} skipped for overflow).")
     if FLOAT32 in zeros:
         parts.append(
-            f"float32 has {zeros[FLOAT32].iloc[0]:.0%} zeros in layer 1 too: the digits' "
-            "always-blank pixels are inputs of exactly 0, which multiply their weights' "
-            "gradients by zero (not underflow).")
+            f"float32 has {zeros[FLOAT32].iloc[0]:.0%} zeros in layer 1 too: pixels blank "
+            "in every image of a batch are inputs of exactly 0, which multiply their "
+            "weights' gradients by zero (not underflow).")
     return "Measured here: " + " ".join(parts) + " " + trained_in(tables)
