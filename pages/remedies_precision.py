@@ -11,6 +11,12 @@ def loss_scaling_section() -> None:
     """Half precision: where gradients underflow for real, and loss scaling."""
     st.header("Half precision: gradients that underflow for real, and loss scaling")
     ui.intro(loss_scaling.DESCRIPTION)
+    with st.expander("Show the Keras code for these runs"):
+        st.caption("Runnable plain Keras: the dtype policy passed to each layer, "
+                   "LossScaleOptimizer in a custom loop, the zero fraction per layer "
+                   "printed. Its own draws of weights and batches: the same picture, "
+                   "not the same digits.")
+        st.code(loss_scaling.keras_code(), language="python")
     runs = loss_scaling.runs()
     if st.button("Train the three runs (about 20 seconds, longer on a busy server)",
                  key="train_loss_scaling"):

@@ -86,3 +86,23 @@ def test_an_overflowing_step_is_skipped_and_the_scale_halved_not_a_divergence():
     assert not np.isfinite(steps["global_grad_norm"]).any()  # every one overflowed ...
     assert table.attrs["stopped"] is None  # ... and was skipped: the run goes on
     assert np.allclose(steps["global_update_norm"], 0.0)  # weights unchanged
+
+
+def test_the_keras_code_shown_runs_and_prints_the_same_picture():
+    """Plain Keras, its own draws: layers 1-4 all zeros in mixed_float16 alone, few with
+    LossScaleOptimizer. Run in its own process, as a user would."""
+    import os
+    import subprocess
+    import sys
+    from conftest import ROOT
+    done = subprocess.run([sys.executable, "-c", loss_scaling.keras_code(steps=10)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {line.rsplit(" ", 10)[0]: [float(v) for v in line.split()[-10:]]
+            for line in done.stdout.splitlines()}
+    assert list(rows) == [loss_scaling.FLOAT32, loss_scaling.MIXED, loss_scaling.SCALED]
+    assert min(rows[loss_scaling.MIXED][:4]) >= 0.99
+    assert max(rows[loss_scaling.SCALED][1:]) < 0.05 and rows[loss_scaling.SCALED][0] < 0.5
+    assert "set_dtype_policy(" not in loss_scaling.keras_code().replace(
+        "never keras.config.set_dtype_policy", "")

@@ -20,6 +20,7 @@ def test_remedies_loss_scaling_section_trains_three_runs_and_shows_the_zeros(app
     titles = [str(spec.get("title")) for spec in chart_specs(at)]
     assert any("exactly 0, per layer" in title for title in titles)
     assert any("Loss scale over training steps" in title for title in titles)
+    assert any(e.label == "Show the Keras code for these runs" for e in at.expander)
     keys = [b.key for b in at.get("download_button")]
     assert {"download_loss_scaling", "loss_scaling_zeros_png", "loss_scaling_scale_svg"} \
         <= set(keys)

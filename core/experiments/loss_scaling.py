@@ -114,3 +114,62 @@ def facts(tables: dict) -> str:
             "in every image of a batch are inputs of exactly 0, which multiply their "
             "weights' gradients by zero (not underflow).")
     return "Measured here: " + " ".join(parts) + " " + trained_in(tables)
+
+
+def keras_code(steps: int | None = None) -> str:
+    """Runnable plain-Keras code of the three runs: per-layer dtype policies (the global
+    policy is never set), LossScaleOptimizer in a custom loop, and the zero-gradient
+    fraction per layer printed. Its own draws of weights and batches: the same picture
+    as the section's, not the same digits."""
+    return f'''import numpy as np
+import keras
+import tensorflow as tf
+from keras import layers
+from sklearn.datasets import load_digits
+
+digits = load_digits()
+x_all, y_all = (digits.data / 16.0).astype("float32"), digits.target.astype("int32")
+DEPTH, WIDTH, STEPS = 10, 64, {steps or STEPS}
+
+
+def build(policy):
+    """10 sigmoid layers, 'standard' init U[-1/8, 1/8]; `policy` given to each hidden
+    layer (never keras.config.set_dtype_policy); logits and loss stay float32."""
+    inputs = keras.Input((64,))
+    h = inputs
+    for layer in range(1, DEPTH + 1):
+        h = layers.Dense(WIDTH, activation="sigmoid", dtype=policy,
+                         kernel_initializer=keras.initializers.RandomUniform(
+                             -0.125, 0.125, seed=layer))(h)
+    return keras.Model(inputs, layers.Dense(10, dtype="float32")(h))
+
+
+def train(policy, loss_scaling):
+    model = build(policy)
+    optimizer = keras.optimizers.SGD(learning_rate=0.1)
+    if loss_scaling:  # multiplies the loss by 2^15 at first, halves it on overflow
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(model.trainable_variables)
+    rng = np.random.default_rng(0)
+    zeros = np.zeros(DEPTH)
+    for step in range(STEPS):
+        batch = rng.choice(len(x_all), 64, replace=False)
+        with tf.GradientTape() as tape:
+            logits = model(x_all[batch], training=True)
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
+                y_all[batch], logits, from_logits=True))
+            scaled = optimizer.scale_loss(loss) if loss_scaling else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
+        kernels = grads[0:2 * DEPTH:2]  # (kernel, bias) per hidden layer
+        zeros += [float(tf.reduce_mean(tf.cast(tf.equal(g, 0), tf.float32)))
+                  for g in kernels]
+        optimizer.apply(grads, model.trainable_variables)  # unscales, skips on inf
+    return zeros / STEPS
+
+
+for label, policy, scaling in [("float32", "float32", False),
+                               ("mixed_float16", "mixed_float16", False),
+                               ("mixed_float16 + LossScaleOptimizer", "mixed_float16",
+                                True)]:
+    print(label, " ".join(f"{{share:.3f}}" for share in train(policy, scaling)))
+'''
