@@ -16,12 +16,14 @@ from .weights import kernel_initializer, layer_seed, make_data, \
     make_weights
 
 
-def activation_layer(spec: ModelSpec, name: str):
-    """The spec's activation as a Keras layer (LeakyReLU with its negative slope)."""
+def activation_layer(spec: ModelSpec, name: str, dtype: str | None = None):
+    """The spec's activation as a Keras layer (LeakyReLU with its negative slope);
+    `dtype`: a dtype policy name instead of spec.dtype."""
+    dtype = dtype or spec.dtype
     if spec.activation == "leaky_relu":
         return keras.layers.LeakyReLU(negative_slope=spec.negative_slope, name=name,
-                                      dtype=spec.dtype)
-    return keras.layers.Activation(spec.activation, name=name, dtype=spec.dtype)
+                                      dtype=dtype)
+    return keras.layers.Activation(spec.activation, name=name, dtype=dtype)
 
 
 class Stack:
@@ -33,22 +35,25 @@ class Stack:
 
     `draw`: each Dense draws its kernel with the spec's Keras initializer and seed;
     off when set_weights will overwrite them (zeros: nothing drawn for nothing).
+    `dtype`: a dtype policy for every layer instead of spec.dtype ("mixed_float16").
     """
 
-    def __init__(self, spec: ModelSpec, regularizer=None, draw: bool = True):
+    def __init__(self, spec: ModelSpec, regularizer=None, draw: bool = True,
+                 dtype: str | None = None):
         self.spec = spec
+        dtype = dtype or spec.dtype
         self.dense, self.norms, self.acts, self.skips = [], [], [], []
         for layer in range(1, spec.depth + 1):
             self.dense.append(keras.layers.Dense(
                 spec.width, use_bias=not spec.no_bias, kernel_regularizer=regularizer,
-                dtype=spec.dtype, name=f"dense_{layer}",
+                dtype=dtype, name=f"dense_{layer}",
                 kernel_initializer=kernel_initializer(spec, layer_seed(spec.seed, 100 + layer))
                 if draw else "zeros"))
             self.norms.append(keras.layers.BatchNormalization(
-                epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}")
+                epsilon=BN_EPSILON, dtype=dtype, name=f"batch_norm_{layer}")
                 if spec.batch_norm else None)
-            self.acts.append(activation_layer(spec, f"activation_{layer}"))
-            self.skips.append(keras.layers.Add(name=f"skip_{layer}", dtype=spec.dtype)
+            self.acts.append(activation_layer(spec, f"activation_{layer}", dtype))
+            self.skips.append(keras.layers.Add(name=f"skip_{layer}", dtype=dtype)
                               if spec.residual and layer > 1 else None)
 
     def __call__(self, x, training: bool | None):
@@ -103,7 +108,7 @@ def naive_profile(spec: ModelSpec, same_weights: bool = True) -> pd.DataFrame:
     norm = lambda g: float(np.linalg.norm(np.asarray(g, dtype=np.float64)))  # noqa: E731
     return pd.DataFrame({
         "layer": np.arange(1, spec.depth + 1),
-        "activation_std": [float(np.std(np.asarray(h))) for h in hidden],
+        "activation_std": [float(np.std(np.asarray(h, dtype=np.float64))) for h in hidden],
         "signal_grad_norm": [norm(g) for g in grads[:spec.depth]],
         "weight_grad_norm": [norm(g) for g in grads[spec.depth:]],
     })
@@ -167,6 +172,15 @@ with tf.GradientTape() as tape:
     prediction, *hidden_out = model(x)
     loss = tf.reduce_mean(tf.square(prediction - targets))
 signals = tape.gradient(loss, hidden_out)  # dLoss/dh_l for every hidden layer
+
+
+def norm(g):  # L2 norm in the network's format, its squares scaled by the largest entry
+    peak = tf.reduce_max(tf.abs(g))
+    if not 0 < float(peak) < float("inf"):
+        return float(tf.norm(g))
+    return float(peak * tf.norm(g / peak))
+
+
 for layer, g in enumerate(signals, start=1):
-    print(layer, float(tf.norm(g)))
+    print(layer, norm(g))
 '''

@@ -22,11 +22,14 @@ class Network:
     """The trained network: keras_model.Stack's layers and a readout, plus a functional
     keras.Model over them."""
 
-    def __init__(self, spec: ModelSpec, classes: int, l2: float = 0.0):
+    def __init__(self, spec: ModelSpec, classes: int, l2: float = 0.0,
+                 policy: str | None = None):
+        """`policy`: a Keras dtype policy for the hidden layers (core.training's
+        "mixed_float16"), passed to each layer; the readout keeps spec.dtype."""
         first, kernels, biases, _ = make_weights(spec)
         regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
         self.spec = spec
-        self.stack = Stack(spec, regularizer, draw=False)
+        self.stack = Stack(spec, regularizer, draw=False, dtype=policy)
         self.readout = keras.layers.Dense(classes, kernel_regularizer=regularizer,
                                           dtype=spec.dtype, name="readout")
         inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")
@@ -49,11 +52,15 @@ class Network:
 
 def make_optimizer(training_spec):
     """The Keras optimizer for a core.training.TrainingSpec, with its own clipping
-    argument (if any)."""
+    argument (if any), wrapped in a LossScaleOptimizer with loss_scaling."""
     clip = {name: getattr(training_spec, name) for name in CLIPPINGS
             if getattr(training_spec, name) > 0}
     if training_spec.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=training_spec.learning_rate, **clip)
-    momentum = MOMENTUM if training_spec.optimizer == "momentum" else 0.0
-    return keras.optimizers.SGD(learning_rate=training_spec.learning_rate,
-                                momentum=momentum, **clip)
+        optimizer = keras.optimizers.Adam(learning_rate=training_spec.learning_rate, **clip)
+    else:
+        momentum = MOMENTUM if training_spec.optimizer == "momentum" else 0.0
+        optimizer = keras.optimizers.SGD(learning_rate=training_spec.learning_rate,
+                                         momentum=momentum, **clip)
+    if training_spec.loss_scaling:  # Keras' defaults: 2^15 at first, doubled every 2000
+        return keras.optimizers.LossScaleOptimizer(optimizer)  # good steps, halved on inf
+    return optimizer

@@ -29,6 +29,7 @@ from .weights import make_data, make_weights
 BN_EPSILON = 1e-3  # keras.layers.BatchNormalization's default
 SATURATION_SLOPE = 0.05  # saturated: slope below 5% of the activation's peak slope ...
 SATURATION_MIN_Z = 2.0  # ... on a tail (|z| >= 2), not at an interior dip (GELU's)
+HALF = ("float16", "bfloat16")  # 16-bit formats: statistics summed in float32
 
 COLUMNS = ["layer", "activation_mean", "activation_std", "activation_norm",
            "preactivation_std", "saturated_fraction", "dead_fraction",
@@ -174,11 +175,17 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
             inner.watch(z_all)
             a_all = phi(z_all, negative_slope)
         slope = inner.gradient(a_all, z_all)
-        dead, saturated = unit_fractions(a_all, slope, z_all, saturating, peak, dtype)
+        # Means, stds and fractions of half-precision tensors are taken in float32 (summed
+        # in float16 or bfloat16 they would be off by percents); norms stay in the format,
+        # as a float16 network computes them (in float16 ‖h_l‖ passes 65504 before any
+        # one entry does).
+        wide = tf.float32 if dtype in HALF else dtype
+        dead, saturated = unit_fractions(a_all, slope, z_all, saturating, peak, wide)
+        h_wide, z_wide = tf.cast(h_all, wide), tf.cast(z_all, wide)
         stats = tf.stack([
-            tf.reduce_mean(h_all, axis=[1, 2]), tf.math.reduce_std(h_all, axis=[1, 2]),
-            safe_norm(h_all, [1, 2]), tf.math.reduce_std(z_all, axis=[1, 2]), saturated, dead],
-            axis=1)
+            tf.reduce_mean(h_wide, axis=[1, 2]), tf.math.reduce_std(h_wide, axis=[1, 2]),
+            tf.cast(safe_norm(h_all, [1, 2]), wide), tf.math.reduce_std(z_wide, axis=[1, 2]),
+            saturated, dead], axis=1)
         return stats, signal, weight_grad, weight_norm, loss, batch
 
     return step
@@ -225,14 +232,16 @@ def compute_profile(spec: ModelSpec, single_graph: bool | None = None) -> pd.Dat
     stats, signal, weight_grad, weight_norm, loss, _ = run_step(spec, data=data,
                                                                 single_graph=single_graph)
     x = data[0]
-    stats = stats.numpy()
+    # float16 and bfloat16 results as float64 columns (their values, inf and 0 kept)
+    stats, signal, weight_grad, weight_norm = (np.asarray(t.numpy(), dtype=np.float64) for t
+                                               in (stats, signal, weight_grad, weight_norm))
     table = pd.DataFrame({
         "layer": np.arange(1, spec.depth + 1),
         "activation_mean": stats[:, 0], "activation_std": stats[:, 1],
         "activation_norm": stats[:, 2], "preactivation_std": stats[:, 3],
         "saturated_fraction": stats[:, 4], "dead_fraction": stats[:, 5],
-        "signal_grad_norm": signal.numpy(), "weight_grad_norm": weight_grad.numpy(),
-        "weight_norm": weight_norm.numpy(),
+        "signal_grad_norm": signal, "weight_grad_norm": weight_grad,
+        "weight_norm": weight_norm,
     })
     table = table[COLUMNS]
     table.attrs["loss"] = float(loss.numpy())
@@ -265,6 +274,9 @@ def is_cached(spec: ModelSpec) -> bool:
 # connections. Each is one (batch_norm, residual, dtype) key of _step_for.
 WARM_KEYS = ((False, False, "float32"), (False, False, "float64"),
              (True, False, "float32"), (False, True, "float32"))
+# The Problem page's 16-bit formats: traced last, after everything above, so that they
+# add nothing to the time before the first page is ready.
+HALF_KEYS = ((False, False, "float16"), (False, False, "bfloat16"))
 FULL_SIZE = dict(depth=150, width=128, batch_size=256)  # the largest pass the pages run
 
 

@@ -60,6 +60,8 @@ DECKS = {deck.name: deck for deck in (
           {"depth": 150, "dtype": "float64"}),
         S("The problem: gradients multiply", "a = 0.5 through 150 layers, float32",
           {"depth": 150, "gain": 0.5}),
+        S("The problem: gradients multiply", "float16: ‖h_l‖ passes 65504 at layer 19",
+          {"dtype": "float16"}),
         S("Not only identity matrices", "tanh, N(0, 0.05²) weights (Keras' default)"),
         S("Not only identity matrices", "tanh, N(0, 0.3²) weights", {"stddev": 0.3}),
     )),
@@ -114,6 +116,8 @@ DECKS = {deck.name: deck for deck in (
         S("Remedies: what fixes vanishing and exploding gradients",
           "The exploding baseline and its remedies, before training (press Train)",
           {"scenario": "exploding"}),
+        S("Half precision: gradients that underflow for real, and loss scaling",
+          "float32, mixed_float16 and LossScaleOptimizer (press Train)"),
         S("Glorot & Bengio's Figure 2, reproduced", "Sigmoid vs tanh while training "
           "(press Train)"),
     )),

@@ -18,7 +18,7 @@ ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu",
 INITS = ("identity", "random_normal", "random_uniform", "glorot_normal", "glorot_uniform",
          "he_normal", "he_uniform", "he_avg_normal", "lecun_normal", "lecun_uniform",
          "orthogonal", "variance_scaling")
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64", "float16", "bfloat16")
 
 # initializer name -> (scale, mode, distribution) of keras.initializers.VarianceScaling,
 # as Keras defines them (checked in tests against the classes' get_config()).

@@ -175,13 +175,63 @@ NAN = "nan (not a number: inf x 0 or inf - inf)"
 OVERFLOW = "its values pass the largest float"
 UNDERFLOW = "its values shrink past the smallest positive float and are flushed to 0"
 
+# The number formats of core.spec.DTYPES, narrowest range first. On the CPU TensorFlow
+# flushes subnormal results to 0 (flush-to-zero) for float32, float64 and bfloat16; its
+# float16 arithmetic keeps subnormals and rounds to 0 only below half the smallest one.
+# Measured (tests/test_per_layer.py: the identity network at a = 0.5 in each format).
+FORMATS = ("float16", "bfloat16", "float32", "float64")
+KEEPS_SUBNORMALS = ("float16",)
 
-def describe_problems(summary: dict, column_label: str = "back-propagated signal") -> list[str]:
+
+def float_limits(dtype: str) -> dict:
+    """Where the format `dtype` stops, from its finfo (ml_dtypes.finfo knows bfloat16):
+    max (above it: overflow to inf), smallest_normal, smallest_subnormal, flush_below
+    (a nonzero result smaller in size becomes exactly 0 here), bits (significand bits,
+    the hidden one included) and digits (the decimal digits they hold)."""
+    import ml_dtypes  # a TensorFlow dependency: numpy's finfo does not know bfloat16
+    info = ml_dtypes.finfo(dtype)
+    subnormal = float(info.smallest_subnormal)
+    keeps = dtype in KEEPS_SUBNORMALS
+    return {"dtype": dtype, "max": float(info.max), "smallest_normal": float(info.tiny),
+            "smallest_subnormal": subnormal, "keeps_subnormals": keeps,
+            "flush_below": subnormal / 2 if keeps else float(info.tiny),
+            "bits": int(info.nmant) + 1, "digits": (int(info.nmant) + 1) * math.log10(2)}
+
+
+def overflow_text(dtype: str | None = None) -> str:
+    """Why a norm became inf, in `dtype`'s own numbers (generic without a dtype). The
+    profile sums its norms in the format, so the norm passes the largest value before
+    any single entry does."""
+    if dtype is None:
+        return OVERFLOW
+    largest = format_value(float_limits(dtype)["max"], 5)
+    return f"its norm, summed in {dtype}, passes {dtype}'s largest value {largest}"
+
+
+def underflow_text(dtype: str | None = None) -> str:
+    """Why a value became exactly 0 by underflow, in `dtype`'s own numbers."""
+    if dtype is None:
+        return UNDERFLOW
+    limits = float_limits(dtype)
+    normal, subnormal = (format_number(limits[key]) for key in
+                         ("smallest_normal", "smallest_subnormal"))
+    if limits["keeps_subnormals"]:
+        return (f"its values shrink below {dtype}'s smallest subnormal {subnormal} (digits "
+                f"already lost below its smallest normal {normal}) and round to 0")
+    return (f"its values shrink below {dtype}'s smallest normal {normal} and TensorFlow "
+            f"on the CPU flushes them to 0 (its subnormals, down to {subnormal}, are not "
+            f"kept)")
+
+
+def describe_problems(summary: dict, column_label: str = "back-propagated signal",
+                      dtype: str | None = None) -> list[str]:
     """Sentences naming where the signal overflowed (inf), became nan, underflowed, or
-    was multiplied by a zero weight matrix (empty if none of these happened).
+    was multiplied by a zero weight matrix (empty if none of these happened). `dtype`:
+    the number format computed in, whose own limits the sentences quote.
 
     Works for hidden layers, core.flow's layers ("index") and time steps
     (summary["position"], from `summarize`)."""
+    OVERFLOW, UNDERFLOW = overflow_text(dtype), underflow_text(dtype)  # noqa: N806
     position = summary.get("position", "layer")
     noun = POSITION_NOUNS.get(position, "step")
     last = summary.get("last_position")

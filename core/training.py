@@ -42,12 +42,17 @@ MODEL_FIELDS_SET_BY_TRAINING = ("batch_size", "input_dim", "input_std", "seed")
 
 LAYER_COLUMNS = ["weight_grad_norm", "signal_grad_norm", "update_ratio", "weight_norm",
                  "dead_fraction", "saturated_fraction", "activation_mean",
-                 "activation_std"]
+                 "activation_std", "zero_grad_fraction"]
+# loss_scale: the factor the loss was multiplied by in this step (1 without loss scaling)
 STEP_COLUMNS = ["loss", "l2_penalty", "batch_accuracy", "train_accuracy", "test_accuracy",
-                "global_grad_norm", "global_update_norm", "clipped", "logit_max"]
+                "global_grad_norm", "global_update_norm", "clipped", "logit_max",
+                "loss_scale"]
 COLUMNS = ["step", "layer"] + STEP_COLUMNS + LAYER_COLUMNS
 # The step's own scalars, in STEP_COLUMNS' positions (train/test accuracy come later).
-MEASURED_EVERY_STEP = [0, 1, 2, 5, 6, 7, 8]
+MEASURED_EVERY_STEP = [0, 1, 2, 5, 6, 7, 8, 9]
+# mixed_precision: every hidden layer gets this dtype policy, passed to the layer (the
+# global policy is never set: one process serves every session); the readout stays float32.
+MIXED_POLICY = "mixed_float16"
 
 
 _f = spec_field
@@ -75,6 +80,11 @@ class TrainingSpec(Spec):
                          low=1, high=5000, kind=int)
     seed: int = _f(0, "random seed for the weights, the split and the batch order",
                    low=0, high=2 ** 31 - 1, kind=int)
+    mixed_precision: bool = _f(False, "hidden layers compute in float16 with float32 weights "
+                               "(Keras' mixed_float16 policy, per layer)", kind=bool)
+    loss_scaling: bool = _f(False, "wrap the optimizer in keras.optimizers."
+                            "LossScaleOptimizer (dynamic loss scale; needs mixed_precision)",
+                            kind=bool)
 
     def __post_init__(self):
         super().__post_init__()
@@ -82,6 +92,9 @@ class TrainingSpec(Spec):
         if len(clipping) > 1:
             raise ValueError(f"only one of clipnorm, clipvalue and global_clipnorm may be "
                              f"set (Keras allows one); got {' and '.join(clipping)}")
+        if self.loss_scaling and not self.mixed_precision:
+            raise ValueError("loss_scaling needs mixed_precision (a float32 network has no "
+                             "float16 gradients to protect)")
 
     @property
     def clipping(self) -> str | None:
@@ -97,7 +110,11 @@ def training_model_spec(model_spec: ModelSpec, training_spec: TrainingSpec,
 
 def check_budget(model_spec: ModelSpec, training_spec: TrainingSpec,
                  features: int = 64) -> int:
-    """Forward multiply-adds of the whole run; ValueError if over MAX_TRAINING_WORK."""
+    """Forward multiply-adds of the whole run; ValueError if over MAX_TRAINING_WORK, or
+    if mixed precision is asked of a model that is not float32."""
+    if training_spec.mixed_precision and model_spec.dtype != "float32":
+        raise ValueError(f"mixed_precision keeps float32 weights: the model's dtype must be "
+                         f"float32 (got {model_spec.dtype})")
     width_in = max(model_spec.width, features)
     work = model_spec.depth * model_spec.width * width_in * training_spec.batch_size * \
         training_spec.steps
@@ -133,7 +150,8 @@ def train(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None) -> p
     data = datasets.load(training_spec.dataset, training_spec.seed, model_spec.dtype)
     spec = training_model_spec(model_spec, training_spec, data.features)
     check_budget(spec, training_spec, data.features)
-    network = Network(spec, data.classes, training_spec.l2)
+    network = Network(spec, data.classes, training_spec.l2,
+                      MIXED_POLICY if training_spec.mixed_precision else None)
     step_fn, accuracy_fn = _build_step(network, make_optimizer(training_spec),
                                        training_spec)
     order = batch_order(len(data.y_train), training_spec.batch_size, training_spec.steps,
@@ -150,6 +168,9 @@ def train(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None) -> p
         scalars_all[index, MEASURED_EVERY_STEP] = scalars
         rows_all[index] = rows
         divergence = _divergence(step, scalars, rows)
+        if divergence and training_spec.loss_scaling and np.isfinite(scalars[0]) and \
+                np.isfinite(rows[:, 3]).all():
+            divergence = None  # scaled gradients overflowed: Keras skipped this step
         if divergence is None and (step % training_spec.eval_every == 0 or step == steps
                                    or step == 1):
             scalars_all[index, 3] = float(accuracy_fn(data.x_train, data.y_train))
@@ -189,7 +210,7 @@ def _unit_stats(spec: ModelSpec):
     slope_value = tf.constant(spec.negative_slope, spec.dtype)
 
     def unit_stats(z):
-        z = tf.stop_gradient(z)
+        z = tf.cast(tf.stop_gradient(z), spec.dtype)  # mixed precision: float16 z
         with tf.GradientTape() as inner:
             inner.watch(z)
             a = phi(z, slope_value)
@@ -240,9 +261,15 @@ def _build_step(network, optimizer, training_spec: TrainingSpec):
                     for kernel in network.kernels]
     batch_signature = [tf.TensorSpec([None, spec.n_in], dtype),
                        tf.TensorSpec([None], tf.int32)]
+    if training_spec.loss_scaling:  # built now, so the graph reads its dynamic scale
+        optimizer.build(variables)
 
     @tf.function(input_signature=batch_signature, jit_compile=JIT)
     def step(x, y):
+        # LossScaleOptimizer: the loss times its dynamic scale is differentiated (so
+        # float16 gradients are that much larger); measured gradients are unscaled.
+        scale = tf.identity(optimizer.dynamic_scale) if training_spec.loss_scaling \
+            else tf.constant(1.0)
         with tf.GradientTape() as tape:
             logits, zs, hs = network.forward(x, training=True)
             data_loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
@@ -251,13 +278,19 @@ def _build_step(network, optimizer, training_spec: TrainingSpec):
             penalties = network.model.losses
             penalty = tf.add_n(penalties) if penalties else tf.zeros([], dtype)
             loss = data_loss + penalty
-        grads = tape.gradient(loss, variables + hs)
+            scaled = optimizer.scale_loss(loss) if training_spec.loss_scaling else loss
+        grads = tape.gradient(scaled, variables + hs)
+        applied = grads[:len(variables)]  # as the optimizer takes them (scaled)
+        zero_grad = tf.stack([tf.reduce_mean(tf.cast(tf.equal(applied[i], 0), tf.float64))
+                              for i in kernel_index])
+        if training_spec.loss_scaling:  # in float32: a float16 signal / 2^15 would underflow
+            grads = [tf.cast(g, tf.float32) / scale for g in grads]
         var_grads, signal_grads = grads[:len(variables)], grads[len(variables):]
         grad_squares = tf.stack([_squares(g) for g in var_grads])
         global_grad_norm = tf.sqrt(tf.reduce_sum(grad_squares))
         was_clipped = clipped(var_grads, grad_squares, global_grad_norm)
         old = [tf.identity(v) for v in variables]
-        optimizer.apply(var_grads, variables)
+        optimizer.apply(applied, variables)
         # Per-variable sums of squares, each computed once and shared by every norm.
         update_squares = tf.stack([_squares(v - o) for v, o in zip(variables, old)])
         global_update_norm = tf.sqrt(tf.reduce_sum(update_squares))
@@ -269,12 +302,13 @@ def _build_step(network, optimizer, training_spec: TrainingSpec):
         dead, saturated = unit_stats(tf.stack(zs))
         hidden = tf.cast(tf.stop_gradient(tf.stack(hs)), tf.float64)
         rows = tf.stack([weight_grad, signal, update_ratio, weight_norm, dead, saturated,
-                         tf.reduce_mean(hidden, [1, 2]), tf.math.reduce_std(hidden, [1, 2])],
-                        axis=1)
+                         tf.reduce_mean(hidden, [1, 2]), tf.math.reduce_std(hidden, [1, 2]),
+                         zero_grad], axis=1)
         scalars = tf.stack([tf.cast(data_loss, tf.float64), tf.cast(penalty, tf.float64),
                             _accuracy(logits, y), global_grad_norm, global_update_norm,
                             tf.cast(was_clipped, tf.float64),
-                            tf.reduce_max(tf.abs(tf.cast(logits, tf.float64)))])
+                            tf.reduce_max(tf.abs(tf.cast(logits, tf.float64))),
+                            tf.cast(scale, tf.float64)])
         return scalars, rows
 
     @tf.function(input_signature=batch_signature)

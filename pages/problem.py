@@ -3,9 +3,9 @@ import streamlit as st
 
 from core import summary
 from core.charts import profiles as charts
-from core.experiments.problem import chart_data, describe, identity_spec
+from core.experiments.problem import chart_data, describe, format_limits, identity_spec
 from core.per_layer import profile
-from core.spec import ACTIVATIONS, ModelSpec
+from core.spec import ACTIVATIONS, DTYPES, ModelSpec
 from pages import ui
 
 MEASURING = "Measuring every layer with TensorFlow..."
@@ -17,7 +17,9 @@ ui.intro(
     "with no bias whose every weight matrix is `a × I`. Then the output is `a^L · x`, and "
     "the gradient reaching layer *l* is `a^(L−l)` times the gradient at the top. With "
     "`a = 1.5` that explodes; with `a = 0.5` it vanishes. Below, a real Keras network "
-    "does exactly this, in 32-bit floats, and the exact theory is drawn beside it.")
+    "does exactly this, in the number format you choose (32-bit floats by default, or "
+    "the 16-bit float16 and bfloat16 that training uses), and the exact theory is drawn "
+    "beside it.")
 
 controls = ui.Controls("problem")
 
@@ -33,11 +35,13 @@ depth = controls.slider("Depth L (hidden layers)", "depth", 1, 150, 50, where=ro
 gain = controls.slider("Diagonal value a", "gain", 0.0, 2.0, 1.5, step=0.01, where=row[1],
                        help="Every hidden weight matrix is a times the identity.")
 with row[2]:
-    dtype = controls.radio("Number format", "dtype", ("float32", "float64"), "float32",
-                           horizontal=True,
+    dtype = controls.radio("Number format", "dtype", DTYPES, "float32", horizontal=True,
                            help="float32 overflows to inf above 3.4e38; below 1.2e-38 "
                                 "TensorFlow on the CPU flushes it to exactly 0. float64 "
-                                "reaches 1.8e308 and flushes below 2.2e-308.")
+                                "reaches 1.8e308 and flushes below 2.2e-308. float16 "
+                                "overflows above 65504 and rounds to 0 below 6e-8 "
+                                "(subnormals, with fewer digits, from 6.1e-5). bfloat16 "
+                                "has float32's range but about 2-3 significant digits.")
     presets = st.columns(2)
     presets[0].button("a = 1.5", on_click=set_gain, args=(1.5,), key="explode",
                       help="The notes' exploding example", width="stretch")
@@ -58,12 +62,12 @@ metrics[1].metric("Gradient ratio layer 1 / layer L", ui.format_ratio(result),
                   help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖. Theory: a^(L−1).")
 metrics[2].metric("Verdict", result["verdict"].capitalize(),
                   help="Vanishing below 1e-2, exploding above 1e2 or on overflow.")
-for line in summary.describe_problems(result):
+for line in summary.describe_problems(result, dtype=dtype):
     controls_column.warning(line, icon="⚠️")
 
 forward, backward = charts.identity_charts(chart_data(
     table, gain, table.attrs["input_norm"],
-    pinned=(describe(pinned), pinned_table) if pinned else None))
+    pinned=(describe(pinned), pinned_table) if pinned else None), formats=summary.FORMATS)
 left, right = ui.row(2, charts_column)
 ui.chart(forward, key="chart_forward", filename=f"problem_forward_L{depth}_a{gain:g}",
          where=left)
@@ -71,6 +75,13 @@ ui.chart(backward, key="chart_backward", filename=f"problem_backward_L{depth}_a{
          where=right)
 ui.download_csv(table, f"problem_identity_L{depth}_a{gain:g}.csv", key="download_identity")
 ui.keras_code_expander(spec)
+with st.expander("Where each number format fails, and where this network meets it"):
+    st.dataframe(format_limits(depth, gain), hide_index=True, key="format_limits")
+    st.caption("Limits from each format's finfo. *Theory* for a = "
+               f"{gain:g}, L = {depth}: ‖h_l‖ = a^l·‖x‖ is inf (summed in the format) once it "
+               "passes the largest value; every entry a^l·x is 0 once a^l·max|x| is below "
+               "the flush point (— : not within these layers). The dotted lines on the "
+               "charts mark these limits where the axis reaches them.")
 
 st.header("Not only identity matrices")
 st.markdown(
@@ -93,11 +104,12 @@ random_result = summary.summarize(random_table)
 st.metric("Gradient ratio layer 1 / layer L, random weights",
           ui.format_ratio(random_result),
           help="‖dLoss/dh_1‖ / ‖dLoss/dh_L‖")
-for line in summary.describe_problems(random_result):
+for line in summary.describe_problems(random_result, dtype=dtype):
     st.warning(line, icon="⚠️")
 ui.chart(charts.gradients_chart(
     random_table,
-    f"Gradients per layer: {activation}, N(0, {stddev:g}²) weights, depth {depth}"),
+    f"Gradients per layer: {activation}, N(0, {stddev:g}²) weights, depth {depth}, {dtype}",
+    formats=summary.FORMATS),
     key="chart_random", filename=f"problem_random_L{depth}_{activation}_{stddev:g}")
 ui.download_csv(random_table, f"problem_random_L{depth}_{activation}_{stddev:g}.csv",
                 key="download_random")

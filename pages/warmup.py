@@ -4,7 +4,8 @@ graphs the topic pages need, in a background thread, once per process.
 core.per_layer.warm_up traces its one graph for every activation per (batch_norm,
 residual, dtype) key, most wanted first; the first topic page's defaults are computed
 right after the first key, so that they are cached for the first visit; so is
-Initialization's Goldilocks sweep, whose batched pass the Phase diagram shares."""
+Initialization's Goldilocks sweep, whose batched pass the Phase diagram shares. The
+16-bit formats come last, so they delay nothing else."""
 from __future__ import annotations
 
 import threading
@@ -16,7 +17,7 @@ _start_lock = threading.Lock()
 def _warm() -> None:
     from core.experiments.initialization import sweep
     from core.experiments.problem import identity_spec
-    from core.per_layer import WARM_KEYS, profile, warm_up
+    from core.per_layer import HALF_KEYS, WARM_KEYS, profile, warm_up
     from core.spec import ModelSpec
     warm_up(keys=WARM_KEYS[:1])  # float32: every activation, at full size
     profile(identity_spec(50, 1.5))  # The problem's defaults: cached for the first visit
@@ -26,6 +27,7 @@ def _warm() -> None:
     # pass it shares with the Phase diagram (core.phase_pass) traced for tanh and ReLU
     sweep(depth=30, width=128)
     warm_up(keys=WARM_KEYS[1:], full_size=False)
+    warm_up(keys=HALF_KEYS, full_size=False)  # last: The problem's float16 and bfloat16
 
 
 def start_in_background() -> bool:

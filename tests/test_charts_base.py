@@ -101,3 +101,36 @@ def test_log_chart_spec_is_what_alt_layerchart_makes_of_its_layers():
     names = lambda spec: re.sub(r"view_[\w]+", "VIEW", json.dumps(spec, sort_keys=True))  # noqa: E731
     assert names(chart.to_dict()) == names(plain.to_dict())
     assert len(chart.to_dict()["layer"]) == 5  # lines, points, theory, two float32 marks
+
+
+def test_format_lines_label_each_formats_limits_and_merge_float32_with_bfloat16():
+    from core.charts.base import format_lines
+    from core.summary import FORMATS, float_limits
+    lines = format_lines(FORMATS)
+    labels = [label for _, label, _ in lines]
+    assert "float16 max 65504" in labels and "float16 smallest subnormal 6e-8" in labels
+    assert "float16 smallest normal 6.1e-5" in labels and "float64 max 1.8e308" in labels
+    assert "bfloat16, float32 max 3.39e38 / 3.4e38" in labels  # within 1%: one line
+    assert "bfloat16, float32 smallest normal 1.2e-38" in labels
+    values = [value for value, _, _ in lines]
+    assert values == sorted(values) and all(type(value) is float for value in values)
+    assert float_limits("float16")["max"] in values
+    assert [label for _, label, _ in format_lines()] == ["float32 smallest normal 1.2e-38",
+                                                        "float32 max 3.4e38"]
+
+
+def test_a_log_chart_draws_the_float16_limits_its_axis_reaches_and_stays_json_safe():
+    import json
+    from core.charts.base import log_chart
+    from core.charts.export import chart_png
+    from core.summary import FORMATS
+    table = pd.DataFrame({"layer": [1, 2, 3, 4], "series": "s",
+                          "value": [1e-9, 1.0, 1e5, float("inf")]})
+    chart = log_chart(table, x="layer", x_title="l", y_title="v", title="t", formats=FORMATS)
+    spec = chart.to_dict()
+    labels = {row["label"] for rows in spec["datasets"].values() for row in rows
+              if "label" in row}
+    assert labels == {"float16 max 65504", "float16 smallest normal 6.1e-5",
+                      "float16 smallest subnormal 6e-8"}
+    json.dumps(spec, allow_nan=False)
+    assert chart_png(chart)[:4] == b"\x89PNG"

@@ -168,7 +168,9 @@ def test_float32_limits_are_labelled_lines_where_the_axis_reaches_them():
 
 @pytest.mark.parametrize("query", [{"depth": "150"},
                                    {"depth": "150", "gain": "2", "dtype": "float32"},
-                                   {"depth": "150", "gain": "2", "dtype": "float64"}])
+                                   {"depth": "150", "gain": "2", "dtype": "float64"},
+                                   {"depth": "150", "gain": "0.5", "dtype": "float16"},
+                                   {"depth": "150", "gain": "2", "dtype": "bfloat16"}])
 def test_every_chart_of_the_problem_page_converts_at_depth_150(app, query):
     at = app("pages/problem.py", query)
     assert_converts(page_charts(at))

@@ -52,9 +52,22 @@ def test_overflow_is_written_as_inf_and_nan():
     assert "inf" in values and "nan" in values
 
 
+def test_dtype_float16_computes_in_float16_and_writes_its_overflow_as_inf():
+    """--dtype float16: the identity network's ‖h_l‖ passes 65504 at layer 19 (1.5^l·‖x‖)."""
+    code, out = run_in_process("profile", "--depth", "22", "--width", "32", "--batch-size",
+                               "64", "--activation", "linear", "--init", "identity",
+                               "--gain", "1.5", "--no-bias", "--dtype", "float16")
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out))
+    norms = table["activation_norm"].to_numpy()
+    assert np.isinf(norms[18:]).all() and np.isfinite(norms[:18]).all()
+    assert norms[17] == 64928.0  # a float16 number (float32 would print 64925.x)
+
+
 @pytest.mark.parametrize("args, flag", [
     (["--depth", "500"], "--depth"), (["--activation", "softmax"], "--activation"),
-    (["--gain", "abc"], "--gain"), (["--dtype", "float16"], "--dtype"),
+    (["--gain", "abc"], "--gain"), (["--dtype", "float8"], "--dtype"),
+    (["--dtype", "half"], "--dtype"), (["--dtype", "FLOAT16"], "--dtype"),
     (["--negative-slope", "nan"], "--negative-slope"),
     (["--depth", "200", "--width", "1024"], "reduce depth"),
     (["--bogus", "1"], "unrecognized"), (["--format", "xml"], "--format"),

@@ -44,3 +44,17 @@ def test_a_pinned_setting_is_drawn_from_its_own_measured_table():
         np.testing.assert_array_equal(rows.value, pinned[column])
         assert set(data[name].group) == {"a = 1.5", "pinned: a = 0.5, L = 10, float32"}
     assert "group" in chart_data(table, 1.5, 1.0)["forward"]  # measured and theory: one colour
+
+
+def test_format_limits_theory_matches_the_measured_float16_overflow_and_underflow():
+    from core.experiments.problem import INF_FROM, NEVER, ZERO_FROM, format_limits
+    from core.per_layer import compute_profile
+    exploding = format_limits(40, 1.5).set_index("format")
+    assert exploding.loc["float16", INF_FROM] == "19"
+    assert exploding.loc["float16", "largest (inf above)"] == "65504"
+    assert exploding.loc["float32", INF_FROM] == NEVER
+    measured = compute_profile(identity_spec(40, 1.5, "float16"))
+    assert measured["activation_norm"].map(np.isinf).idxmax() + 1 == 19
+    vanishing = format_limits(150, 0.5).set_index("format")[ZERO_FROM]
+    assert vanishing.tolist() == ["27", "128", "128", NEVER]  # float16 keeps subnormals
+    assert (format_limits(10, 0.0)[ZERO_FROM] == NEVER).all()  # multiplied by zero

@@ -49,3 +49,25 @@ def test_a_stack_without_draws_starts_at_zero_and_with_draws_uses_the_specs_seed
     assert not np.any(blank.dense[0].kernel.numpy())
     np.testing.assert_array_equal(drawn.dense[1].kernel.numpy(), again.dense[1].kernel.numpy())
     assert drawn.dense[1].kernel.numpy().std() == pytest.approx(np.sqrt(2 / 8), rel=0.5)
+
+
+def test_the_float16_code_shown_runs_and_its_norms_do_not_underflow_where_the_pages_do_not():
+    """The code sets keras.config.set_floatx (global: run in its own process). Its norms
+    scale the squares by the largest entry, as the page does: a plain tf.norm in float16
+    prints 0 for layer 1 here (squares of 1e-5 underflow), where the page shows 1.1e-4."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    from core.experiments.problem import identity_spec
+    from core.keras_model import keras_code
+    from core.per_layer import compute_profile
+    spec = identity_spec(20, 0.7, "float16")
+    done = subprocess.run([sys.executable, "-c", keras_code(spec)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300,
+                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = np.array([float(line.split()[1]) for line in done.stdout.splitlines()])
+    page = compute_profile(spec)["signal_grad_norm"].to_numpy()
+    assert len(printed) == 20 and (printed > 0).all()
+    # another draw of x (the code's own rng), the same a^(L-l) law: within a few percent
+    np.testing.assert_allclose(printed / printed[-1], page / page[-1], rtol=3e-2)

@@ -55,3 +55,18 @@ def test_l2_is_a_keras_regularizer_on_every_kernel_and_the_readout():
     assert float(sum(np.asarray(loss) for loss in network.model.losses)) == pytest.approx(
         expected, rel=1e-6)
     assert Network(SPEC, classes=3).model.losses == []
+
+
+def test_a_mixed_precision_network_computes_hidden_layers_in_float16_with_float32_weights():
+    from core.tf_setup import keras
+    network = Network(ModelSpec(depth=3, width=8, input_dim=4), 3, policy="mixed_float16")
+    for dense in network.stack.dense:
+        assert dense.compute_dtype == "float16" and dense.kernel.dtype == "float32"
+    assert network.readout.compute_dtype == "float32"  # logits and loss in float32
+    assert keras.config.dtype_policy().name == "float32"  # the global policy untouched
+    logits, zs, hs = network.forward(np.ones((2, 4), "float32"), training=True)
+    assert logits.dtype == "float32" and hs[0].dtype == "float16"
+    scaled = make_optimizer(TrainingSpec(mixed_precision=True, loss_scaling=True))
+    assert isinstance(scaled, keras.optimizers.LossScaleOptimizer)
+    assert not isinstance(make_optimizer(TrainingSpec(mixed_precision=True)),
+                          keras.optimizers.LossScaleOptimizer)

@@ -77,3 +77,31 @@ def test_problem_page_at_a_zero_says_multiplied_by_zero_not_underflow(app):
     at.slider(key="problem:depth").set_value(150).run()
     texts = " ".join(w.value for w in at.warning)
     assert "underflows to exactly 0" in texts and "multiplies it by zero" not in texts
+
+
+def chart_data_text(at) -> str:
+    """The page's charts' data sets (Streamlit sends them beside the specs), as text."""
+    return " ".join(str(data) for chart in at.get("vega_lite_chart")
+                    for data in chart.proto.datasets)
+
+
+def test_problem_page_in_float16_overflows_at_layer_19_and_marks_each_formats_limits(app):
+    at = app("pages/problem.py", query={"dtype": "float16"})
+    assert not at.exception and not any("`dtype`" in w.value for w in at.warning)
+    assert at.radio(key="problem:dtype").options == ["float32", "float64", "float16",
+                                                     "bfloat16"]
+    texts = [w.value for w in at.warning]
+    assert ("The forward signal overflows to inf at hidden layer 19: its norm, summed in "
+            "float16, passes float16's largest value 65504.") in texts
+    assert "float16 max 65504" in chart_data_text(at)
+    [limits] = [frame.value for frame in at.dataframe if "format" in frame.value.columns]
+    row = limits.set_index("format").loc["float16"]
+    assert row["‖h_l‖ = inf from layer (theory)"] == "19"
+    assert row["largest (inf above)"] == "65504"
+    at.slider(key="problem:gain").set_value(0.5).run()
+    texts = " ".join(w.value for w in at.warning)
+    assert "below float16's smallest subnormal 5.96e-08" in texts
+    assert "float16 smallest subnormal 6e-8" in chart_data_text(at)
+    at.radio(key="problem:dtype").set_value("bfloat16").run()
+    assert not at.exception
+    assert not any("overflows" in w.value or "underflows" in w.value for w in at.warning)

@@ -208,3 +208,100 @@ def test_every_activation_through_the_single_graph_equals_its_own_graph_and_kera
     # One graph per (batch_norm, residual, dtype), whatever the activation.
     assert _step_for(spec, single_graph=True) is _step_for(
         spec.replace(activation="relu"), single_graph=True)
+
+
+# --- half precision: float16 and bfloat16 -----------------------------------------------
+HALF_TOLERANCE = {"float16": 1e-2, "bfloat16": 5e-2}  # a few units in the last place
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("changes", [
+    dict(activation="tanh"),
+    dict(activation="relu", init="he_normal", residual=True, bias_stddev=0.1),
+    dict(activation="leaky_relu", negative_slope=0.2, batch_norm=True),
+    dict(activation="sigmoid", init="random_uniform", limit=0.3, input_std=2.0),
+])
+def test_half_precision_fast_profile_equals_plain_keras_in_that_format(dtype, changes):
+    """The traced pass computes in float16 / bfloat16 exactly as Keras layers built with
+    dtype=float16 / bfloat16 do, up to the format's own rounding (the norms are summed in
+    the format here, in float64 there)."""
+    spec = ModelSpec(depth=5, width=24, batch_size=12, dtype=dtype).replace(**changes)
+    fast, reference = compute_profile(spec), naive_profile(spec)
+    for column in ("signal_grad_norm", "weight_grad_norm", "activation_std"):
+        np.testing.assert_allclose(fast[column], reference[column],
+                                   rtol=HALF_TOLERANCE[dtype], atol=1e-30, err_msg=column)
+    assert fast["signal_grad_norm"].dtype == np.float64  # format values as float64 columns
+
+
+def _first(table, mask):
+    rows = table.loc[np.asarray(mask), "layer"]
+    return int(rows.iloc[0]) if len(rows) else None
+
+
+def test_float16_overflows_exactly_where_one_point_five_to_the_l_times_x_passes_65504():
+    table = compute_profile(identity_spec(60, 1.5, "float16"))
+    norm_x = table.attrs["input_norm"]  # ‖x‖ of the float16 inputs
+    layers = np.arange(1, 61)
+    theory = int(layers[1.5 ** layers * norm_x > 65504][0])
+    assert theory == 19
+    assert _first(table, np.isinf(table["activation_norm"])) == theory
+    finite = table["activation_norm"].iloc[:theory - 1].to_numpy()
+    np.testing.assert_allclose(finite, norm_x * 1.5 ** layers[:theory - 1], rtol=5e-3)
+    found = summary.summarize(table)
+    assert found["forward_inf_from"] == theory
+    assert "float16's largest value 65504" in summary.describe_problems(found,
+                                                                        dtype="float16")[0]
+
+
+def test_bfloat16_has_float32s_range_and_about_three_significant_digits():
+    from core.weights import make_data
+    spec = identity_spec(150, 2.0, "bfloat16")
+    x = make_data(spec)[0].astype(np.float64)
+    exact = make_data(spec.replace(dtype="float64"))[0]
+    error = np.abs(x - exact) / np.abs(exact)
+    assert error.max() <= 2.0 ** -8  # 8 significant bits, rounded to nearest: ~2.4 digits
+    assert error.max() > 2.0 ** -10  # ... and not more
+    table, wide = compute_profile(spec), compute_profile(spec.replace(dtype="float32"))
+    layers = np.arange(1, 151)
+    limit = summary.float_limits("bfloat16")["max"]
+    theory = int(layers[2.0 ** layers * table.attrs["input_norm"] > limit][0])
+    assert _first(table, np.isinf(table["activation_norm"])) == theory == \
+        _first(wide, np.isinf(wide["activation_norm"]))  # float32's range: same layer
+    assert theory > 100  # far beyond float16's 65504
+    finite = table["activation_norm"].iloc[:theory - 1].to_numpy()
+    relative = np.abs(finite / (table.attrs["input_norm"] * 2.0 ** layers[:theory - 1]) - 1)
+    assert relative.max() < 2e-2 and relative.max() > 1e-4  # digits, not float32's 1e-7
+
+
+@pytest.mark.parametrize("dtype, gain, depth", [("float16", 0.5, 40), ("bfloat16", 0.5, 150),
+                                                 ("float32", 0.5, 150), ("float64", 0.01, 160)])
+def test_forward_underflow_to_zero_is_where_each_format_flushes(dtype, gain, depth):
+    """‖h_l‖ = 0 from the first layer where a^l·max|x| falls below the format's flush
+    point: half the smallest subnormal for float16 (TensorFlow's float16 keeps
+    subnormals), the smallest normal for the others (flushed to zero on the CPU)."""
+    from core.weights import make_data
+    spec = identity_spec(depth, gain, dtype)
+    table = compute_profile(spec)
+    peak = float(np.abs(make_data(spec)[0].astype(np.float64)).max())
+    layers = np.arange(1, depth + 1)
+    limits = summary.float_limits(dtype)
+    theory = int(layers[peak * gain ** layers < limits["flush_below"]][0])
+    assert _first(table, table["activation_norm"] == 0) == theory
+    found = summary.summarize(table)
+    assert found["forward_zero_from"] == theory and found["forward_zero_cause"] == "underflow"
+    sentence = summary.describe_problems(found, dtype=dtype)[0]
+    assert "underflows to exactly 0" in sentence and dtype in sentence
+    if dtype == "float16":  # below the smallest normal 6.1e-5, still not 0: subnormals
+        assert theory > int(layers[peak * gain ** layers < limits["smallest_normal"]][0])
+
+
+def test_the_16_bit_graphs_are_warmed_after_every_other_key():
+    from core import per_layer
+    from pages import warmup
+    import inspect
+    per_layer.warm_up(keys=per_layer.HALF_KEYS, full_size=False)
+    for key in per_layer.HALF_KEYS:
+        assert (None, *key) in per_layer._steps
+    source = inspect.getsource(warmup._warm)
+    assert source.index("HALF_KEYS, full_size=False") > source.index("WARM_KEYS[1:]")
+    assert not set(per_layer.HALF_KEYS) & set(per_layer.WARM_KEYS)

@@ -18,7 +18,7 @@ def test_defaults_are_valid_and_hashable():
 
 @pytest.mark.parametrize("field, value", [
     ("depth", 0), ("depth", 201), ("depth", 2.5), ("width", 1), ("batch_size", 0),
-    ("activation", "softmax"), ("init", "zeros"), ("dtype", "float16"),
+    ("activation", "softmax"), ("init", "zeros"), ("dtype", "float8"),
     ("input_std", 0.0), ("stddev", -1.0), ("gain", math.nan), ("gain", math.inf),
     ("negative_slope", 1.5), ("no_bias", "yes"), ("depth", True),
 ])

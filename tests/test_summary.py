@@ -221,3 +221,31 @@ def test_one_number_format_never_minus_zero_and_tables_as_text():
                                        "steps": [3, 4], "flag": [True, False]}))
     assert shown.ratio.tolist() == ["1.13e-06", "nan"] and shown.steps.tolist() == ["3", "4"]
     assert shown.flag.tolist() == [True, False] and shown.name.tolist() == ["a", "b"]
+
+
+def test_each_formats_limits_are_its_finfo_and_the_sentences_quote_them():
+    limits = {dtype: summary.float_limits(dtype) for dtype in summary.FORMATS}
+    assert limits["float16"]["max"] == 65504.0
+    assert limits["float16"]["smallest_normal"] == 2.0 ** -14  # 6.1e-5
+    assert limits["float16"]["smallest_subnormal"] == 2.0 ** -24  # 6e-8
+    assert limits["float16"]["flush_below"] == 2.0 ** -25  # half of it rounds to 0
+    assert limits["bfloat16"]["smallest_normal"] == limits["float32"]["smallest_normal"]
+    assert limits["bfloat16"]["max"] == pytest.approx(3.3895e38, rel=1e-4)  # float32's range
+    assert limits["bfloat16"]["bits"] == 8 and 2 < limits["bfloat16"]["digits"] < 3
+    assert limits["float32"]["flush_below"] == limits["float32"]["smallest_normal"]
+    assert limits["float64"]["max"] == float(np.finfo(np.float64).max)
+    found = {"position": "layer", "last_position": 30, "grad_inf_from": 12,
+             "grad_nan_from": None, "grad_zero_from": None}
+    assert summary.describe_problems(found, dtype="float16") == [
+        "Going back from the output, the back-propagated signal overflows to inf at "
+        "hidden layer 12: its norm, summed in float16, passes float16's largest value "
+        "65504."]
+    zero = {**found, "grad_inf_from": None, "grad_zero_from": 5, "grad_zero_to": 1,
+            "grad_zero_cause": "underflow"}
+    [line] = summary.describe_problems(zero, dtype="float16")
+    assert "below float16's smallest subnormal 5.96e-08" in line and "round to 0" in line
+    [line] = summary.describe_problems(zero, dtype="bfloat16")
+    assert "bfloat16's smallest normal 1.18e-38" in line and "flushes them to 0" in line
+    multiplied = {**zero, "grad_zero_cause": "zero weights"}
+    [line] = summary.describe_problems(multiplied, dtype="float16")
+    assert "multiplies it by zero (not underflow)" in line

@@ -6,6 +6,7 @@ grids         one number per network over a grid: the init x activation heatmap,
 curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
+precision     half precision: zero-gradient fractions per layer, the loss scale over steps
 phase         the phase diagram over (sigma_w2, sigma_b2) with theory's lines
 flow          any Keras model's gradient flow (core.flow), per layer and per block
 forensics     a diverged run's last steps, per layer or per step (core.forensics)

@@ -37,6 +37,51 @@ FLOAT32_LINES = {float(np.finfo(np.float32).max): "float32 max 3.4e38",
                  float(np.finfo(np.float32).tiny): "float32 smallest normal 1.2e-38"}
 
 
+def _short(value: float, digits: int) -> str:
+    """65504, 3.4e38, 6.1e-5: a limit as a label writes it."""
+    if 1 <= value < 1e6 and value == int(value):
+        return str(int(value))
+    mantissa, exponent = f"{value:.{digits}g}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def format_lines(formats=("float32",)) -> list[tuple[float, str, str]]:
+    """(value, label, meaning) of each format's limits, from core.summary.float_limits:
+    its max (inf above), its smallest normal and, where TensorFlow keeps subnormals
+    (float16), its smallest subnormal. Limits of two formats within 1% of each other
+    (float32's and bfloat16's) share one line and one label."""
+    from ..summary import float_limits
+    lines = []  # (value, format, what, number, meaning)
+    for dtype in formats:
+        limits = float_limits(dtype)
+        keeps = limits["keeps_subnormals"]
+        lines.append((limits["max"], dtype, "max", _short(limits["max"], 3),
+                      "overflow to inf above"))
+        lines.append((limits["smallest_normal"], dtype, "smallest normal",
+                      _short(limits["smallest_normal"], 2),
+                      "subnormals below (fewer digits)" if keeps else
+                      "flushed to 0 below (TensorFlow on the CPU)"))
+        if keeps:
+            lines.append((limits["smallest_subnormal"], dtype, "smallest subnormal",
+                          _short(limits["smallest_subnormal"], 2),
+                          "rounds to 0 below half of it"))
+    groups: list[list] = []
+    for line in sorted(lines):
+        if groups and line[0] <= groups[-1][0][0] * 1.01:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    merged = []
+    for group in groups:
+        names = ", ".join(line[1] for line in group)
+        numbers = list(dict.fromkeys(line[3] for line in group))
+        what = group[0][2] if len({line[2] for line in group}) == 1 else "limit"
+        label = f"{names} {what} {' / '.join(numbers)}"
+        meaning = "; ".join(dict.fromkeys(f"{line[4]}" for line in group))
+        merged.append((group[0][0], label, meaning))
+    return merged
+
+
 def spec_number(value, low: float = -FLOAT_MAX, high: float = FLOAT_MAX) -> float:
     """`value` as a number a chart spec can hold: a finite Python float in [low, high].
 
@@ -126,7 +171,7 @@ class Layered(alt.LayerChart):
 def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: str,
               series: str = "series", value: str = "value", dash: str | None = None,
               height: int = 320, subtitle: str | None = None,
-              color: str | None = None) -> Layered:
+              color: str | None = None, formats=("float32",)) -> Layered:
     """Lines on a log y axis, one per `series`, with 0/inf/nan pinned and marked.
 
     `dash`: a column whose value "theory" marks rows drawn as a dashed line on top of
@@ -134,7 +179,8 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
     `color`: the column that picks the colour (default: a "group" column if the table
     has one, else `series`); a measured line and its theory line share a group, so they
     share a colour and differ in dash. Clicking a legend entry highlights its lines.
-    Reference marks go on top with core.charts.profiles.add_layers.
+    Reference marks go on top with core.charts.profiles.add_layers. `formats`: the number
+    formats (core.summary.FORMATS) whose limits are drawn where the axis reaches them.
 
     Built from Altair's constructors, each layer once, with the data on the outer
     chart: chaining (.encode, .transform_filter, alt.layer) deep-copies the whole chart
@@ -192,7 +238,7 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
         layers.append(layer(alt.MarkDef(type="line", strokeWidth=2),
                             [alt.FilterTransform(alt.datum[dash] == "theory"), finite],
                             **line))
-    layers += float32_lines(domain, y)
+    layers += float32_lines(domain, y, formats)
     # The chart's height includes its legends: add room for the one at the top.
     height += 18 * (len(names) + (len(names) > 1)) + (30 if present else 0)
     # The legend selection lives on the outer chart and names the view it acts on, where
@@ -204,18 +250,19 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
                    title=heading(title, subtitle), height=height, width="container")
 
 
-def float32_lines(domain: list, y: alt.Y) -> list:
-    """Labelled dashed rules at float32's limits that lie inside the log axis `domain`.
+def float32_lines(domain: list, y: alt.Y, formats=("float32",)) -> list:
+    """Labelled dashed rules at the limits of `formats` (float32's by default) that lie
+    inside the log axis `domain`.
 
     `y`: the chart's own y encoding (its field is `plotted`), so the rules share its
     scale and title.
     """
-    inside = {value: label for value, label in FLOAT32_LINES.items()
-              if domain[0] <= value <= domain[1]}
+    inside = [line for line in format_lines(formats) if domain[0] <= line[0] <= domain[1]]
     if not inside:
         return []
-    rows = pd.DataFrame({"plotted": list(inside), "label": list(inside.values())})
-    tooltip = alt.Tooltip("label:N", title="limit")
+    rows = pd.DataFrame(inside, columns=["plotted", "label", "meaning"])
+    tooltip = [alt.Tooltip("label:N", title="limit"),
+               alt.Tooltip("meaning:N", title="what happens")]
     return [alt.Chart(rows, mark=alt.MarkDef(type="rule", color="#555555",
                                              strokeDash=[2, 3], strokeWidth=1),
                       encoding=alt.FacetedEncoding(y=y, tooltip=tooltip)),

@@ -101,31 +101,36 @@ def add_layers(chart: alt.LayerChart, *marks) -> alt.LayerChart:
 
 
 def layer_chart(long: pd.DataFrame, y_title: str, title: str, subtitle: str | None = None,
-                height: int = 320, dash: str | None = "kind") -> alt.LayerChart:
-    """log_chart of long rows (layer, series, value, kind) against the layer."""
+                height: int = 320, dash: str | None = "kind",
+                formats=("float32",)) -> alt.LayerChart:
+    """log_chart of long rows (layer, series, value, kind) against the layer, with the
+    limits of the number `formats` where the axis reaches them."""
     return log_chart(long, x="layer", x_title=LAYER_TITLE, y_title=y_title, title=title,
-                     subtitle=subtitle, dash=dash, height=height)
+                     subtitle=subtitle, dash=dash, height=height, formats=formats)
 
 
 # --- The problem: W = a * I ------------------------------------------------------------
-def identity_charts(data: dict[str, pd.DataFrame]) -> tuple:
-    """(forward, backward) of core.experiments.problem.chart_data: measured vs exact."""
+def identity_charts(data: dict[str, pd.DataFrame], formats=("float32",)) -> tuple:
+    """(forward, backward) of core.experiments.problem.chart_data: measured vs exact,
+    with the limits of the number `formats` (core.summary.FORMATS) the axes reach."""
     forward = layer_chart(data["forward"], "‖h_l‖ (L2 norm over the batch)",
                           "Forward signal",
-                          "measured in Keras (solid) vs theory a^l·‖x‖ (dashed)")
+                          "measured in Keras (solid) vs theory a^l·‖x‖ (dashed)",
+                          formats=formats)
     backward = layer_chart(data["backward"], "‖dLoss/dh_l‖ (L2 norm)",
                            "Back-propagated signal",
                            "measured with tf.GradientTape (solid) vs theory "
-                           "a^(L−l)·‖dLoss/dh_L‖ (dashed)")
+                           "a^(L−l)·‖dLoss/dh_L‖ (dashed)", formats=formats)
     return forward, backward
 
 
-def gradients_chart(table: pd.DataFrame, title: str) -> alt.LayerChart:
+def gradients_chart(table: pd.DataFrame, title: str, formats=("float32",)) -> alt.LayerChart:
     """One network's back-propagated signal and weight gradient per layer."""
     long = long_format(table, "layer", {
         "signal_grad_norm": "back-propagated signal ‖dLoss/dh_l‖",
         "weight_grad_norm": "weight gradient ‖dLoss/dW_l‖"})
-    return layer_chart(long, "L2 norm", title, "measured with tf.GradientTape", dash=None)
+    return layer_chart(long, "L2 norm", title, "measured with tf.GradientTape", dash=None,
+                       formats=formats)
 
 
 # --- Why it happens ---------------------------------------------------------------------

@@ -64,3 +64,44 @@ def chart_data(table: pd.DataFrame, gain: float, input_norm: float,
 def describe(setting: dict) -> str:
     """A setting of the identity network in a few words: 'a = 1.5, L = 50, float32'."""
     return f"a = {setting['gain']:g}, L = {setting['depth']}, {setting['dtype']}"
+
+
+INF_FROM, ZERO_FROM = "‖h_l‖ = inf from layer (theory)", "h_l = 0 from layer (theory)"
+NEVER = "—"  # not within the network's depth (or a = 0: multiplied by zero, not underflow)
+
+
+def format_limits(depth: int, gain: float, seed: int = 0) -> pd.DataFrame:
+    """Each number format of core.summary.FORMATS beside the identity network of `depth`
+    and `gain`: its limits (core.summary.float_limits) and where theory puts the forward
+    signal's failures, for that format's own rounding of the inputs x:
+    - INF_FROM: the first l with a^l·‖x‖ above the format's max (‖h_l‖, summed
+      in the format, overflows there; NEVER if it does not within `depth`);
+    - ZERO_FROM: the first l with a^l·max|x| below the format's flush point (every
+      entry of h_l, and so ‖h_l‖, is 0 from there; NEVER if not; a = 0 is a
+      multiplication by zero, not underflow, and also NEVER).
+    Limits are text (65504 exactly, 5 significant digits), layers too.
+    Computed in logarithms, so no value overflows on the way."""
+    from ..summary import FORMATS, float_limits, format_value
+    from ..weights import make_data
+    layers = np.arange(1, depth + 1)
+    rows = []
+    for dtype in FORMATS:
+        limits = float_limits(dtype)
+        x = make_data(identity_spec(depth, gain, dtype, seed))[0].astype(np.float64)
+        norm, peak = np.linalg.norm(x), np.abs(x).max()
+        inf_from = zero_from = None
+        if gain > 0:
+            log_a = np.log(gain)
+            over = layers[layers * log_a + np.log(norm) > np.log(limits["max"])]
+            under = layers[layers * log_a + np.log(peak) < np.log(limits["flush_below"])]
+            inf_from = int(over[0]) if over.size else None
+            zero_from = int(under[0]) if under.size else None
+        rows.append({
+            "format": dtype, "largest (inf above)": format_value(limits["max"], 5),
+            "smallest normal": format_value(limits["smallest_normal"], 5),
+            "smallest subnormal": format_value(limits["smallest_subnormal"], 5),
+            "0 below (TensorFlow, CPU)": format_value(limits["flush_below"], 5),
+            "significant digits": round(limits["digits"], 1),
+            INF_FROM: NEVER if inf_from is None else str(inf_from),
+            ZERO_FROM: NEVER if zero_from is None else str(zero_from)})
+    return pd.DataFrame(rows)
