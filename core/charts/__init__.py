@@ -7,6 +7,7 @@ curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
 phase         the phase diagram over (sigma_w2, sigma_b2) with theory's lines
+finite_width  many seeds of one network: the fan of ln gain² per layer, the spread vs L/n
 flow          any Keras model's gradient flow (core.flow), per layer and per block
 export        PNG, SVG and zip files of charts (vl-convert)
 challenges    the class's answers to a challenge, and the measurement behind it
