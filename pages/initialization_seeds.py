@@ -48,7 +48,8 @@ def finite_width_section(controls) -> None:
         "is the one the profile measures for that seed). "
         + (note + " " if note else "Theory is first order in L/n: narrow nets spread "
            "more than 5L/n, and a dead seed (gain 0, marked ▼) leaves the variance. ")
-        + "`python -m core seeds` prints each seed's forward and backward gain.")
+        + "`python -m core seeds` prints each seed's forward and backward gain; the Keras "
+        "code below builds the first seed's network.")
     left, right = ui.row(2)
     ui.download_csv(finite_width.seed_table(base), f"seeds_{init}_L{depth}_n{width}.csv",
                     key="download_seeds", where=left, label="Download the seeds (CSV)",

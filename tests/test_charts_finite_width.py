@@ -37,8 +37,8 @@ def test_fan_marks_dead_and_overflowed_seeds_and_is_json_safe():
     marks = charts._edge_marks(fan, -3.0, 4.0)
     assert list(marks["seed"]) == [1, 2] and list(marks["layer"]) == [2, 3]
     assert list(marks["plotted"]) == [-3.0, 4.0]
-    assert "dead (gain 0, ln = −∞)" in text and "overflow (gain ∞, then nan)" in text
-    assert "theory: mean −5l/(2n)" in text
+    assert "dead (gain 0)" in text and "overflow (gain ∞, then nan)" in text
+    assert "theory −5l/(2n) ± 2√(5l/n)" in text
     assert "4 seeds, width 16" in spec["title"]["text"]
 
 
@@ -55,7 +55,7 @@ def test_fan_band_is_theorys_and_absent_where_theory_says_nothing():
     note = "Theory gives the band for ReLU with He initialization only."
     uncovered = charts.fan_chart(fan, spread_of(fan, 32, covered=False), 32, note)
     text = json.dumps(uncovered.to_dict(), allow_nan=False, ensure_ascii=False)
-    assert "theory: mean −5l" not in text and "Theory gives the" in text
+    assert "theory −5l/(2n)" not in text and "Theory gives the" in text
     assert not [layer for layer in layers_of(uncovered.to_dict())
                 if layer.get("mark", {}).get("type") == "area"]
 

@@ -19,7 +19,7 @@ def test_the_fan_and_the_spread_react_to_width_depth_and_init(app):
     assert any("lottery" in title for title in titles(at))
     assert any("varies by" in m.value and "width 128" in m.value for m in at.markdown)
     specs = json.dumps(chart_specs(at), ensure_ascii=False)
-    assert "theory: mean −5l/(2n)" in specs and "theory 5·l/n" in specs
+    assert "theory −5l/(2n) ± 2√(5l/n)" in specs and "theory 5·l/n" in specs
 
     at.select_slider(key="initialization:seeds_width").set_value(8).run()
     assert not at.exception
@@ -31,7 +31,7 @@ def test_the_fan_and_the_spread_react_to_width_depth_and_init(app):
     at.selectbox(key="initialization:seeds_init").set_value("orthogonal").run()
     assert not at.exception
     specs = json.dumps(chart_specs(at), ensure_ascii=False)
-    assert "theory: mean −5l/(2n)" not in specs
+    assert "theory −5l/(2n) ± 2√(5l/n)" not in specs
     assert any("He initialization only" in c.value for c in at.caption)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the seeds (CSV)" in labels and "Download the spread (CSV)" in labels

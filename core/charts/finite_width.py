@@ -12,9 +12,10 @@ import pandas as pd
 
 from .base import LAYER_TITLE, PALETTE, heading, integer_axis, spec_number
 
-FAN_TITLE = "ln(‖h_l‖²/‖x‖²) (natural log of the squared gain, 0 = unchanged)"
-EDGE_MARKS = {"dead (gain 0, ln = −∞)": "triangle-down",
-              "overflow (gain ∞, then nan)": "triangle-up"}
+FAN_TITLE = "ln(‖h_l‖²/‖x‖²), natural log (0 = unchanged)"
+EDGE_MARKS = {"dead (gain 0)": "triangle-down", "overflow (gain ∞, then nan)": "triangle-up"}
+MEAN_NAME = "mean of the seeds"
+BAND_NAME = "theory −5l/(2n) ± 2√(5l/n)"
 
 
 def _edges(values: np.ndarray) -> tuple[float, float]:
@@ -47,7 +48,7 @@ def fan_chart(fan: pd.DataFrame, spread: pd.DataFrame, width: int,
         x=x, y=alt.Y("value:Q", title=FAN_TITLE, scale=y_scale), detail="seed:N",
         tooltip=[alt.Tooltip("seed:Q"), alt.Tooltip("layer:Q"),
                  alt.Tooltip("value:Q", format=".3f", title="ln gain²")])
-    mean = alt.Chart(spread.assign(kind="mean over the seeds (measured)")).mark_line(
+    mean = alt.Chart(spread.assign(kind=MEAN_NAME)).mark_line(
         strokeWidth=3).encode(
         x=x, y=alt.Y("measured_mean:Q", scale=y_scale),
         color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="top",
@@ -58,7 +59,7 @@ def fan_chart(fan: pd.DataFrame, spread: pd.DataFrame, width: int,
                              title="variance over seeds (measured)")])
     layers = []
     if covered:
-        theory = band.assign(kind="theory: mean −5l/(2n) ± 2·√(5l/n)")
+        theory = band.assign(kind=BAND_NAME)
         area = alt.Chart(theory).mark_area(opacity=0.18, color=PALETTE[3]).encode(
             x=x, y=alt.Y("low:Q", scale=y_scale), y2="high:Q")
         middle = alt.Chart(theory).mark_line(strokeDash=[6, 4], strokeWidth=2).encode(
@@ -68,8 +69,8 @@ def fan_chart(fan: pd.DataFrame, spread: pd.DataFrame, width: int,
                      alt.Tooltip("theory_var:Q", format=".3f", title="theory variance")])
         layers += [area, middle]
         mean = mean.encode(color=alt.Color("kind:N", title=None, scale=alt.Scale(
-            domain=["mean over the seeds (measured)", "theory: mean −5l/(2n) ± 2·√(5l/n)"],
-            range=["#333333", PALETTE[3]]), legend=alt.Legend(orient="top", labelLimit=400)))
+            domain=[MEAN_NAME, BAND_NAME], range=["#333333", PALETTE[3]]),
+            legend=alt.Legend(orient="top", labelLimit=400)))
     else:
         mean = mean.encode(color=alt.Color("kind:N", title=None, scale=alt.Scale(
             range=["#333333"]), legend=alt.Legend(orient="top", labelLimit=400)))
@@ -79,14 +80,15 @@ def fan_chart(fan: pd.DataFrame, spread: pd.DataFrame, width: int,
         layers.append(alt.Chart(marks).mark_point(filled=True, size=90).encode(
             x=x, y=alt.Y("plotted:Q", scale=y_scale),
             shape=alt.Shape("status:N", title=None, scale=alt.Scale(
-                domain=list(EDGE_MARKS), range=list(EDGE_MARKS.values())),
+                domain=sorted(set(marks["status"])),
+                range=[EDGE_MARKS[name] for name in sorted(set(marks["status"]))]),
                 legend=alt.Legend(orient="top")),
             color=alt.value(PALETTE[3]),
             tooltip=[alt.Tooltip("seed:Q"), alt.Tooltip("layer:Q", title="from layer"),
                      alt.Tooltip("status:N")]))
     subtitle = (f"{seeds} Keras-drawn networks of width {width} (one line per seed), one "
-                "input each; " + ("band: Hanin & Rolnick 2018, first order in l/n"
-                                  if covered else (theory_note or "no theory band")))
+                "input each. " + ("Band: Hanin & Rolnick 2018, first order in l/n."
+                                  if covered else (theory_note or "No theory band.")))
     return alt.layer(*layers).properties(
         title=heading(f"One seed is not the whole story: {seeds} seeds, width {width}",
                       subtitle), height=420, width="container")
