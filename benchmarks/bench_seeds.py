@@ -7,10 +7,13 @@ Prints, measured in this one process:
 - naive: a Keras functional model per seed + an eager GradientTape
   (core.keras_model.build_keras_model on the same weights), timed on 5 seeds and
   multiplied by 100, with the largest difference between the two gains' results.
-Goal (issue 14): 100 seeds <= 3 s.
+Goal (issue 14): 100 seeds <= 3 s. The CPU time and the load average are printed too:
+the Keras draws (truncated normals, about 80 million) are most of the work, so on a
+shared machine the wall time follows the load.
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_seeds.py
 """
+import os
 import time
 
 import numpy as np
@@ -41,9 +44,9 @@ def main() -> None:
     start = time.perf_counter()
     measure.uncached(spec.replace(seeds=2, seed=99_000))
     trace = time.perf_counter() - start
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     ours = measure.uncached(spec)["seeds"]
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     naive = [naive_gains(spec.network(seed)) for seed in range(spec.seed,
                                                               spec.seed + NAIVE_SEEDS)]
@@ -53,7 +56,9 @@ def main() -> None:
                      np.max(np.abs(ours["backward_gain"][:NAIVE_SEEDS] / backward - 1)))
     print("seeds: 100 networks, ReLU + He, depth 50, width 128, one input")
     print(f"  first call of the process (trace): {trace:.2f} s")
-    print(f"  core.finite_width.measure, unseen seeds: {seconds:.2f} s (goal <= 3 s)")
+    print(f"  core.finite_width.measure, unseen seeds: {seconds:.2f} s (goal <= 3 s); "
+          f"{cpu:.2f} s of CPU on {os.cpu_count()} cores (load average now "
+          f"{os.getloadavg()[0]:.1f})")
     print(f"  naive Keras model per seed: {naive_each:.2f} s a seed, x 100 = "
           f"{naive_each * 100:.1f} s ({naive_each * 100 / seconds:.1f}x slower)")
     print(f"  largest relative difference between the two, {NAIVE_SEEDS} seeds: "

@@ -345,3 +345,17 @@ def test_seeds_bad_flags_exit_2_with_one_line_before_tensorflow(argv, words):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and words in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and result.stdout.strip() == "False"
+
+
+def test_the_readme_shows_a_seeds_command_that_parses_and_says_what_it_prints():
+    from core.cli import build_parser, spec_from_args
+    from core.finite_width import FiniteWidthSpec
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Command line"):readme.index("## Benchmarks")]
+    line = next(line for line in section.splitlines() if "-m core seeds" in line)
+    argv = line.split("-m core ", 1)[1].split()
+    spec = spec_from_args(build_parser("seeds").parse_args(argv), base=FiniteWidthSpec())
+    assert (spec.seeds, spec.depth, spec.width, spec.init) == (100, 50, 128, "he_normal")
+    assert all(f"`{column}`" in section for column in ("seed", "forward_gain",
+                                                       "backward_gain"))
+    assert "`core/finite_width.py`" in readme[readme.index("## Layout"):]
