@@ -32,6 +32,7 @@ from .spec import ModelSpec, Spec, spec_field
 SEED_COLUMNS = ["seed", "forward_gain", "backward_gain"]
 FAN_COLUMNS = ["seed", "layer", "log_gain_sq"]
 MAX_SEEDS_WORK = 2 ** 28  # seeds x depth x width^2 weights drawn for one spec
+MAX_SEEDS_PASS = 2 ** 34  # seeds x depth x width^2 x batch multiply-adds (the phase grid's)
 CHUNK_WEIGHTS = 2 ** 23  # weights held at once (float32: 32 MB); seeds run in chunks
 THEORY_INITS = ("he_normal", "he_uniform")  # Var(W) = 2 / n_in exactly
 SPREAD_WIDTHS = (8, 16, 32, 64, 128)  # the page's widths
@@ -56,7 +57,7 @@ class FiniteWidthSpec(Spec):
     width: int = _model("width", 128)
     batch_size: int = _model("batch_size", 1)
     input_std: float = _model("input_std")
-    seed: int = _model("seed")
+    seed: int = _model("seed", help="seed of the first network (then seed + 1, ...)")
     dtype: str = _model("dtype", choices=("float32", "float64"))
     activation: str = _model("activation", "relu")
     negative_slope: float = _model("negative_slope")
@@ -70,13 +71,17 @@ class FiniteWidthSpec(Spec):
 
     def __post_init__(self):
         super().__post_init__()
-        self.network(self.seed)  # ModelSpec's budgets for one network
+        one = self.network(self.seed)  # ModelSpec's budgets for one network
         if self.seed + self.seeds - 1 > 2 ** 31 - 1:
             raise ValueError("seed + seeds - 1 must be at most 2^31 - 1: lower seed")
         work = self.seeds * self.depth * self.width ** 2
         if work > MAX_SEEDS_WORK:
             raise ValueError(f"seeds x depth x width^2 = {work:.3g} weights is over the "
                              f"budget of {MAX_SEEDS_WORK:.3g}: reduce seeds, depth or width")
+        if self.seeds * one.work > MAX_SEEDS_PASS:
+            raise ValueError(f"seeds x depth x width^2 x batch_size = "
+                             f"{self.seeds * one.work:.3g} multiply-adds is over the budget "
+                             f"of {MAX_SEEDS_PASS:.3g}: reduce seeds or batch_size")
 
     def network(self, seed: int) -> ModelSpec:
         """The ModelSpec of one seed's network (what core.per_layer profiles)."""
@@ -267,11 +272,11 @@ def spread_text(spread: pd.DataFrame, spec: FiniteWidthSpec) -> str:
 
     def factor(row):  # middle 95% of gains (ln gain = ln gain² / 2, about normal)
         return format_number(math.exp(2 * 1.96 * math.sqrt(row.measured_var) / 2))
-    text = (f"At depth {spec.depth}, the last layer's ln gain² varies by "
-            f"{format_number(wide.measured_var)} across seeds at width {int(wide.width)} "
-            f"but by {format_number(narrow.measured_var)} at width {int(narrow.width)}: "
-            f"the middle 95% of seeds' gains ‖h_L‖/‖x‖ span a factor of about "
-            f"{factor(wide)} and {factor(narrow)}.")
+    text = (f"At depth {spec.depth}, the variance over seeds of the last layer's ln gain² "
+            f"is {format_number(wide.measured_var)} at width {int(wide.width)} but "
+            f"{format_number(narrow.measured_var)} at width {int(narrow.width)}: the middle "
+            f"95% of seeds' gains ‖h_L‖/‖x‖ span a factor of about {factor(wide)} and "
+            f"{factor(narrow)}.")
     if int(narrow.dead_seeds):
         text += (f" {int(narrow.dead_seeds)} of {spec.seeds} width-{int(narrow.width)} "
                  f"networks were dead (gain 0) and are left out of the variance.")

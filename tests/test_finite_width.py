@@ -127,7 +127,8 @@ def test_theory_covers_relu_he_with_one_input_only():
 @pytest.mark.parametrize("changes, words", [
     (dict(seeds=1), "seeds"), (dict(depth=0), "depth"), (dict(dtype="float16"), "dtype"),
     (dict(seeds=10_000, depth=200, width=128), "budget"),
-    (dict(seed=2 ** 31 - 1, seeds=5), "seed"), (dict(init="he_avg"), "init")])
+    (dict(seed=2 ** 31 - 1, seeds=5), "seed"), (dict(init="he_avg"), "init"),
+    (dict(seeds=300, depth=20, width=128, batch_size=256), "batch_size")])
 def test_the_spec_names_what_is_wrong(changes, words):
     with pytest.raises(ValueError, match=words):
         FiniteWidthSpec(**changes)
@@ -141,3 +142,14 @@ def test_widths_progress_and_cache():
     assert list(spread["width"].unique()) == [4, 8]
     assert fw.is_cached(spec, widths=(4, 8)) and not fw.is_cached(spec, widths=(16,))
     assert spread["layers_per_width"].iloc[-1] == pytest.approx(3 / 8)
+
+
+def test_spread_text_reads_its_own_numbers():
+    """Var ln gain² = 4 means sd(ln gain) = 1: the middle 95% of gains span e^(2 x 1.96)."""
+    import pandas as pd
+    spread = pd.DataFrame({"width": [8, 128], "depth": 10, "layer": 10,
+                           "measured_var": [4.0, 0.25], "dead_seeds": [3, 0]})
+    text = fw.spread_text(spread, FiniteWidthSpec(seeds=50, depth=10))
+    assert "is 0.25 at width 128 but 4 at width 8" in text
+    assert f"{math.exp(1.96 * 0.5):.3g} and {math.exp(1.96 * 2):.3g}" in text
+    assert "3 of 50 width-8 networks were dead" in text

@@ -17,7 +17,7 @@ def test_the_fan_and_the_spread_react_to_width_depth_and_init(app):
     assert "5. One seed is not the whole story" in [h.value for h in at.header]
     assert "One seed is not the whole story: 100 seeds, width 16" in titles(at)
     assert any("lottery" in title for title in titles(at))
-    assert any("varies by" in m.value and "width 128" in m.value for m in at.markdown)
+    assert any("variance over seeds" in m.value and "width 128" in m.value for m in at.markdown)
     specs = json.dumps(chart_specs(at), ensure_ascii=False)
     assert "theory −5l/(2n) ± 2√(5l/n)" in specs and "theory 5·l/n" in specs
 
