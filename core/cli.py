@@ -12,7 +12,6 @@ import sys
 
 import pandas as pd
 
-from . import born_dead, finite_width
 from .spec import ModelSpec, describe_field, parse_field
 
 # command -> help. Each command NAME has two functions below, in its own section:
@@ -379,6 +378,7 @@ def _flow_of_file(path: str, batch_size: int, seed: int) -> pd.DataFrame:
 
 # ---- born-dead: core.born_dead; seeds: core.finite_width ---------------------------------
 # Each is one spec's flags and one table; TensorFlow loads only when the table is computed.
+from . import born_dead, finite_width  # noqa: E402 (light modules, imported in their section)
 
 def _born_dead_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_arguments(parser, base=born_dead.BornDeadSpec())
