@@ -28,6 +28,7 @@ COMMANDS = {
     "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
     "flow": "per-layer gradient flow of a zoo architecture or a saved .keras model",
     "born-dead": "how often a ReLU network is dead at initialization, with theory",
+    "seeds": "forward and backward signal gain of one network over many seeds",
 }
 
 
@@ -302,14 +303,23 @@ def _flow_of_file(path: str, batch_size: int, seed: int) -> pd.DataFrame:
     return flow(model, batch_size=batch_size, seed=seed)
 
 
-# ---- born-dead: core.born_dead ---------------------------------------------------------
+# ---- born-dead: core.born_dead; seeds: core.finite_width ---------------------------------
+# Each is one spec's flags and one table; TensorFlow loads only when the table is computed.
+from . import born_dead, finite_width  # noqa: E402 (light modules, imported in their section)
 
 def _born_dead_arguments(parser: argparse.ArgumentParser) -> None:
-    from .born_dead import BornDeadSpec
-    add_spec_arguments(parser, base=BornDeadSpec())
+    add_spec_arguments(parser, base=born_dead.BornDeadSpec())
     add_format_argument(parser)
 
 
 def _born_dead_run(args: argparse.Namespace) -> pd.DataFrame:
-    from .born_dead import BornDeadSpec, born_dead  # TensorFlow loads in born_dead()
-    return born_dead(spec_from_args(args, base=BornDeadSpec()))
+    return born_dead.born_dead(spec_from_args(args, base=born_dead.BornDeadSpec()))
+
+
+def _seeds_arguments(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser, base=finite_width.FiniteWidthSpec())
+    add_format_argument(parser)
+
+
+def _seeds_run(args: argparse.Namespace) -> pd.DataFrame:
+    return finite_width.seed_table(spec_from_args(args, base=finite_width.FiniteWidthSpec()))

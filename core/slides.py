@@ -88,6 +88,11 @@ DECKS = {deck.name: deck for deck in (
           {"inits": ["glorot_normal", "he_normal", "lecun_normal", "orthogonal"]}),
         S("3. Matched pairs", "every initialization with every activation, depth 50"),
         S("4. The Goldilocks zone", "σ_w swept for tanh and ReLU, depth 30"),
+        S("5. One seed is not the whole story",
+          "100 seeds of a ReLU net, width 16, depth 20"),
+        S("5. One seed is not the whole story",
+          "depth 50: width 128 predictable, 8 a lottery",
+          {"seeds_depth": 50, "seeds_width": 8}),
     )),
     Deck("phase", "Phase diagram", (
         S("1. Order, chaos and the edge between", "tanh, depth 50: the measured diagram"),
@@ -144,7 +149,8 @@ DEFAULTS = {
             "activation": "tanh", "init": "random_normal", "depth": 30, "width": 128},
     "initialization": {"n_in": 128, "n_out": 128, "activation": "relu", "depth": 30,
                        "inits": ["glorot_normal", "he_normal"], "grid_depth": 50,
-                       "sweep_depth": 30},
+                       "sweep_depth": 30, "seeds_depth": 20, "seeds_width": 16,
+                       "seeds_init": "he_normal"},
     "phase": {"activation": "tanh", "depth": 50, "width": 128, "sigma_w2": 2.0,
               "sigma_b2": 0.05, "jacobian_activation": "linear", "dead_depth": 50},
     "activations": {"negative_slope": 0.01},
@@ -184,6 +190,10 @@ def _initialization(values):
         initialization.compare(base, tuple(values["inits"]))
     initialization.grid(depth=values["grid_depth"], width=INIT_WIDTH)
     initialization.sweep(depth=values["sweep_depth"], width=INIT_WIDTH)
+    from .finite_width import FiniteWidthSpec, PAGE_SEEDS, spread_over_widths
+    spread_over_widths(FiniteWidthSpec(
+        seeds=PAGE_SEEDS, depth=values["seeds_depth"], width=values["seeds_width"],
+        init=values["seeds_init"]))
 
 
 def _phase(values):

@@ -1,11 +1,12 @@
-"""Initialization: the formulas, side-by-side runs, matched pairs and the Goldilocks zone."""
+"""Initialization: the formulas, side-by-side runs, matched pairs, the Goldilocks zone and
+the spread over seeds at finite width."""
 import streamlit as st
 
 from core.charts import grids
 from core.charts import profiles as charts
 from core.experiments import initialization
 from core.spec import ACTIVATIONS, INITS, ModelSpec
-from pages import ui
+from pages import initialization_seeds, ui
 
 WIDTH = 128  # every network of the page
 st.title("🎚️ Initialization")
@@ -114,6 +115,7 @@ st.caption(
     "tanh's crossing sits a little above 1, because near the edge its variance decays "
     "only slowly toward the fixed point.")
 ui.download_csv(rows, f"init_sweep_L{sweep_depth}.csv", key="download_sweep")
+initialization_seeds.finite_width_section(controls)
 
 ui.download_all_charts("initialization")
 st.info("**Takeaway.** Match the initialization to the activation: Glorot for tanh, He "

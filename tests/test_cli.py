@@ -347,3 +347,50 @@ def test_born_dead_json_and_bad_flags():
                                 cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and flag in result.stderr
         assert result.stderr.count("\n") == 1 and result.stdout.strip() == "False"
+
+
+# ---- seeds ------------------------------------------------------------------------------
+def test_seeds_csv_and_json_are_the_python_api():
+    from core.finite_width import FiniteWidthSpec, seed_table
+    flags = ["--seeds", "4", "--depth", "6", "--width", "16", "--seed", "3"]
+    expected = seed_table(FiniteWidthSpec(seeds=4, depth=6, width=16, seed=3))
+    code, text = run_in_process("seeds", *flags)
+    table = pd.read_csv(io.StringIO(text))
+    assert code == 0 and list(table.columns) == ["seed", "forward_gain", "backward_gain"]
+    assert list(table["seed"]) == [3, 4, 5, 6]
+    np.testing.assert_allclose(table[["forward_gain", "backward_gain"]],
+                               expected[["forward_gain", "backward_gain"]], rtol=1e-7)
+    code, text = run_in_process("seeds", *flags, "--activation", "tanh", "--init",
+                                "glorot_normal", "--format", "json")
+    rows = json.loads(text)
+    assert code == 0 and len(rows) == 4 and set(rows[0]) == {"seed", "forward_gain",
+                                                               "backward_gain"}
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--seeds", "1"], "--seeds"), (["--seeds", "many"], "--seeds"),
+    (["--width", "0"], "--width"), (["--activation", "softmax"], "--activation"),
+    (["--dtype", "float16"], "--dtype"), (["--batch-norm"], "unrecognized"),
+    (["--seeds", "10000", "--depth", "200", "--width", "256"], "budget"),
+    (["--format", "xml"], "--format")])
+def test_seeds_bad_flags_exit_2_with_one_line_before_tensorflow(argv, words):
+    probe = ("import sys; from core.cli import main; code = main(sys.argv[1:]); "
+             "print('tensorflow' in sys.modules); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", probe, "seeds", *argv],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and words in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout.strip() == "False"
+
+
+def test_the_readme_shows_a_seeds_command_that_parses_and_says_what_it_prints():
+    from core.cli import build_parser, spec_from_args
+    from core.finite_width import FiniteWidthSpec
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Command line"):readme.index("## Benchmarks")]
+    line = next(line for line in section.splitlines() if "-m core seeds" in line)
+    argv = line.split("-m core ", 1)[1].split()
+    spec = spec_from_args(build_parser("seeds").parse_args(argv), base=FiniteWidthSpec())
+    assert (spec.seeds, spec.depth, spec.width, spec.init) == (100, 50, 128, "he_normal")
+    assert all(f"`{column}`" in section for column in ("seed", "forward_gain",
+                                                       "backward_gain"))
+    assert "`core/finite_width.py`" in readme[readme.index("## Layout"):]

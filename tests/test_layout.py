@@ -9,6 +9,7 @@ LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.training", "core
          "core.experiments.through_time", "core.experiments.problem",
          "core.experiments.remedies", "core.experiments.activations",
          "core.experiments.phase", "core.jacobian", "core.phase_pass", "core.born_dead",
+         "core.finite_width",
          "core.zoo", "core.challenges", "core.challenge_bank", "core.slides", "pages.warmup"]
 
 

@@ -8,6 +8,7 @@ training      training runs: per-step curves and layer x step heatmaps
 through_time  gradients through time in recurrent networks
 precision     half precision: zero-gradient fractions per layer, the loss scale over steps
 phase         the phase diagram over (sigma_w2, sigma_b2) with theory's lines
+finite_width  many seeds of one network: the fan of ln gain² per layer, the spread vs L/n
 flow          any Keras model's gradient flow (core.flow), per layer and per block
 forensics     a diverged run's last steps, per layer or per step (core.forensics)
 export        PNG, SVG and zip files of charts (vl-convert)
