@@ -57,6 +57,10 @@ def test_warm_up_runs_once_and_fills_the_cache():
     warmup._warm()
     assert core.per_layer._profile.contains(identity_spec(50, 1.5))
     assert initialization.sweep.contains(depth=30, width=128)  # as pages/initialization.py asks
+    from core import finite_width
+    from pages import initialization_seeds  # its defaults, as the section builds them
+    assert finite_width.is_cached(finite_width.FiniteWidthSpec(
+        seeds=initialization_seeds.SEEDS, depth=20, width=16, init="he_normal"))
 
 
 def _lines(path) -> int:
