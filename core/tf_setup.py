@@ -6,6 +6,11 @@ import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow 2.21's oneDNN kernels corrupt memory in the weight gradient of a strided 1x1
+# convolution (ResNet's shortcut): the process dies, and with it every session of the
+# server. Off unless asked for (TF_ENABLE_ONEDNN_OPTS=1); the MLP profile is about a
+# third slower without them, training no slower (benchmarks/bench_first_choice.py).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 @contextlib.contextmanager

@@ -5,9 +5,10 @@ these functions as they are, so they use only `keras` and `keras.layers`.
 """
 from __future__ import annotations
 
-import keras
-import numpy as np
-from keras import layers
+from . import tf_setup  # noqa: F401 - TensorFlow's settings before Keras loads
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="gradient_lab")

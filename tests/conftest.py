@@ -9,6 +9,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # as core/tf_setup.py: see there
 # The class poll's SQLite file: one per test process (each pytest-xdist worker has its
 # own), never the user's own.
 os.environ["GRADIENT_LAB_DATABASE_PATH"] = (

@@ -32,3 +32,24 @@ def test_the_command_line_prints_no_start_up_notes():
     done = subprocess.run([sys.executable, "-c", broken], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 1 and "import of keras halted" in done.stderr  # errors show
+
+
+def test_a_strided_1x1_convolution_gradient_does_not_kill_the_process():
+    """oneDNN (on by default in TensorFlow 2.21) corrupts memory in this gradient (the
+    ResNet shortcut's) and the process dies; core.tf_setup turns oneDNN off."""
+    probe = """
+import core.tf_setup
+from core.tf_setup import tf
+kernel = tf.Variable(tf.random.normal([1, 1, 4, 8]))
+for batch in (2, 3, 2, 5):
+    with tf.GradientTape() as tape:
+        y = tf.nn.conv2d(tf.random.normal([batch, 64, 64, 4]), kernel, 2, "VALID")
+        loss = tf.reduce_sum(y * y)
+    assert tape.gradient(loss, kernel).shape == (1, 1, 4, 8)
+print("alive")
+"""
+    env = {key: value for key, value in __import__("os").environ.items()
+           if key != "TF_ENABLE_ONEDNN_OPTS"}  # the module's own default
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "alive", done.stderr[-500:]
