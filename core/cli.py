@@ -27,6 +27,7 @@ COMMANDS = {
     "jacobian": "singular values of the input-output Jacobian dh_L/dx at one input",
     "flow": "per-layer gradient flow of a zoo architecture or a saved .keras model",
     "born-dead": "how often a ReLU network is dead at initialization, with theory",
+    "code": "the Keras script of one network: run, it prints what `profile` prints",
 }
 
 
@@ -136,7 +137,7 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    emit(table, args.format)
+    sys.stdout.write(table) if isinstance(table, str) else emit(table, args.format)
     return 0
 
 
@@ -386,3 +387,13 @@ def _born_dead_arguments(parser: argparse.ArgumentParser) -> None:
 def _born_dead_run(args: argparse.Namespace) -> pd.DataFrame:
     from .born_dead import BornDeadSpec, born_dead  # TensorFlow loads in born_dead()
     return born_dead(spec_from_args(args, base=BornDeadSpec()))
+
+
+# ---- code: core.keras_model.keras_code, the pages' "Show the Keras code" ---------------
+_code_arguments = add_spec_arguments
+
+
+def _code_run(args: argparse.Namespace) -> str:
+    spec = spec_from_args(args)  # validate before the slow TensorFlow import
+    from .keras_model import keras_code
+    return keras_code(spec)
