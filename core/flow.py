@@ -113,8 +113,13 @@ def kernel_variables(layer) -> list:
 
 
 def _takes_training(layer) -> bool:
+    return _call_takes_training(type(layer))
+
+
+@functools.lru_cache(maxsize=None)
+def _call_takes_training(kind) -> bool:
     try:
-        return "training" in inspect.signature(layer.call).parameters
+        return "training" in inspect.signature(kind.call).parameters
     except (TypeError, ValueError):
         return False
 
@@ -213,6 +218,8 @@ def _array(tensor) -> np.ndarray:
     return np.asarray(tensor)
 
 
+# inf and nan are results here (named in the table), not accidents to warn about
+@np.errstate(over="ignore", invalid="ignore")
 def _norm(tensors) -> float:
     """The L2 norm of all entries of `tensors`, in float64, with numpy (no TensorFlow
     op; no BLAS either, whose threads fight TensorFlow's). A float32 tensor's squares
@@ -232,6 +239,7 @@ def _norm(tensors) -> float:
     return total
 
 
+@np.errstate(over="ignore", invalid="ignore")
 def _stats(outputs) -> tuple:
     """(mean, std, norm, dead fraction) of a layer's float outputs, over all its calls,
     in float64 numpy (a handful of array passes instead of a dozen eager ops a layer)."""
@@ -242,8 +250,10 @@ def _stats(outputs) -> tuple:
     mean = float(np.mean(flat)) if flat.size else np.nan
     variance = float(np.mean(np.square(flat - mean))) if flat.size else np.nan
     dead = [float(np.mean(np.all(v == 0, axis=0))) for v in values if v.ndim > 1]
-    return (mean, math.sqrt(max(variance, 0.0)), _norm(values),
-            float(np.mean(dead)) if dead else 0.0)
+    # float64 outputs: _norm's overflow-safe path; others: their float64 copy's squares
+    norm = _norm(values) if any(v.dtype == np.float64 for v in values) else \
+        math.sqrt(float(np.sum(np.square(flat))))
+    return (mean, math.sqrt(max(variance, 0.0)), norm, float(np.mean(dead)) if dead else 0.0)
 
 
 def flow(model, inputs=None, targets=None, loss=None, *, batch_size: int = 8,
