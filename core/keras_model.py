@@ -228,11 +228,13 @@ grads = tape.gradient(loss, hs + kernels)  # dLoss/dh_l, then dLoss/dW_l
 
 
 def norm(tensor):
-    """L2 norm in float64, scaled by the largest entry so that squares cannot overflow."""
-    values = np.asarray(tensor, dtype=np.float64)
-    peak = np.max(np.abs(values))
-    return float(peak * np.linalg.norm(values / peak)) if 0 < peak < np.inf else \\
-        float(np.linalg.norm(values))
+    """L2 norm in the network's format, as the app computes it: the entries divided by
+    the largest |entry| before squaring (no overflow while they are finite)."""
+    tensor = tf.convert_to_tensor(tensor)
+    peak = tf.reduce_max(tf.abs(tensor))
+    if not 0 < float(peak) < float("inf"):
+        return float(tf.norm(tensor))
+    return float(peak * tf.norm(tensor / peak))
 
 
 h_all, z_all = tf.stack(hs), tf.stack(zs)  # (depth, batch, width)
