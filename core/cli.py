@@ -29,6 +29,7 @@ COMMANDS = {
     "flow": "per-layer gradient flow of a zoo architecture or a saved .keras model",
     "born-dead": "how often a ReLU network is dead at initialization, with theory",
     "seeds": "forward and backward signal gain of one network over many seeds",
+    "code": "the Keras script of one network: run, it prints what `profile` prints",
 }
 
 
@@ -60,7 +61,7 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    emit(table, args.format)
+    sys.stdout.write(table) if isinstance(table, str) else emit(table, args.format)
     return 0
 
 
@@ -307,6 +308,7 @@ def _flow_of_file(path: str, batch_size: int, seed: int) -> pd.DataFrame:
 # Each is one spec's flags and one table; TensorFlow loads only when the table is computed.
 from . import born_dead, finite_width  # noqa: E402 (light modules, imported in their section)
 
+
 def _born_dead_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_arguments(parser, base=born_dead.BornDeadSpec())
     add_format_argument(parser)
@@ -323,3 +325,13 @@ def _seeds_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _seeds_run(args: argparse.Namespace) -> pd.DataFrame:
     return finite_width.seed_table(spec_from_args(args, base=finite_width.FiniteWidthSpec()))
+
+
+# ---- code: core.keras_model.keras_code, the pages' "Show the Keras code" ---------------
+_code_arguments = add_spec_arguments
+
+
+def _code_run(args: argparse.Namespace) -> str:
+    spec = spec_from_args(args)  # validate before the slow TensorFlow import
+    from .keras_model import keras_code
+    return keras_code(spec)

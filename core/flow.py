@@ -18,7 +18,6 @@ import re
 import numpy as np
 import pandas as pd
 
-from .per_layer import safe_norm
 from .tf_setup import keras, tf
 
 COLUMNS = ["index", "name", "kind", "block", "params", "signal_grad_norm",
@@ -114,8 +113,13 @@ def kernel_variables(layer) -> list:
 
 
 def _takes_training(layer) -> bool:
+    return _call_takes_training(type(layer))
+
+
+@functools.lru_cache(maxsize=None)
+def _call_takes_training(kind) -> bool:
     try:
-        return "training" in inspect.signature(layer.call).parameters
+        return "training" in inspect.signature(kind.call).parameters
     except (TypeError, ValueError):
         return False
 
@@ -207,32 +211,49 @@ def mse(targets, outputs):
                      for y, t in zip(outputs, targets)])
 
 
+def _array(tensor) -> np.ndarray:
+    """A tensor (or a sparse gradient, made dense) as a numpy array."""
+    if isinstance(tensor, tf.IndexedSlices):
+        tensor = tf.convert_to_tensor(tensor)
+    return np.asarray(tensor)
+
+
+# inf and nan are results here (named in the table), not accidents to warn about
+@np.errstate(over="ignore", invalid="ignore")
 def _norm(tensors) -> float:
-    """The L2 norm of all entries of `tensors`, in float64. A float32 tensor's squares
-    cannot overflow float64; a float64 tensor goes through per_layer.safe_norm."""
+    """The L2 norm of all entries of `tensors`, in float64, with numpy (no TensorFlow
+    op; no BLAS either, whose threads fight TensorFlow's). A float32 tensor's squares
+    cannot overflow float64; a float64 tensor is scaled by its largest |entry| first,
+    as per_layer.safe_norm does."""
     total = 0.0
     for tensor in tensors:
-        if tensor.dtype == tf.float64:
-            value = float(safe_norm(tensor))
+        values = _array(tensor)
+        flat = values.astype(np.float64, copy=False).ravel()
+        peak = float(np.max(np.abs(flat))) if values.dtype == np.float64 and flat.size \
+            else 0.0
+        if peak > 0 and math.isfinite(peak):
+            flat = flat / peak
         else:
-            value = math.sqrt(float(tf.reduce_sum(tf.square(tf.cast(tensor, tf.float64)))))
-        total = math.hypot(total, value)
+            peak = 1.0
+        total = math.hypot(total, peak * math.sqrt(float(np.sum(np.square(flat)))))
     return total
 
 
+@np.errstate(over="ignore", invalid="ignore")
 def _stats(outputs) -> tuple:
-    """(mean, std, norm, dead fraction) of a layer's float outputs, over all its calls."""
-    values = [out for out in outputs if _is_float(out.dtype)]
+    """(mean, std, norm, dead fraction) of a layer's float outputs, over all its calls,
+    in float64 numpy (a handful of array passes instead of a dozen eager ops a layer)."""
+    values = [_array(out) for out in outputs if _is_float(out.dtype)]
     if not values:
         return (np.nan,) * 4
-    flat = tf.concat([tf.reshape(tf.cast(v, tf.float64), [-1]) for v in values], 0) \
-        if len(values) > 1 else tf.reshape(tf.cast(values[0], tf.float64), [-1])
-    mean, variance = tf.nn.moments(flat, axes=[0])
-    dead = [float(tf.reduce_mean(tf.cast(tf.reduce_all(tf.equal(v, 0), axis=0),
-                                         tf.float64)))
-            for v in values if len(v.shape) > 1]
-    return (float(mean), math.sqrt(max(float(variance), 0.0)), _norm(values),
-            float(np.mean(dead)) if dead else 0.0)
+    flat = np.concatenate([v.astype(np.float64).ravel() for v in values])
+    mean = float(np.mean(flat)) if flat.size else np.nan
+    variance = float(np.mean(np.square(flat - mean))) if flat.size else np.nan
+    dead = [float(np.mean(np.all(v == 0, axis=0))) for v in values if v.ndim > 1]
+    # float64 outputs: _norm's overflow-safe path; others: their float64 copy's squares
+    norm = _norm(values) if any(v.dtype == np.float64 for v in values) else \
+        math.sqrt(float(np.sum(np.square(flat))))
+    return (mean, math.sqrt(max(variance, 0.0)), norm, float(np.mean(dead)) if dead else 0.0)
 
 
 def flow(model, inputs=None, targets=None, loss=None, *, batch_size: int = 8,

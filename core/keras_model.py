@@ -114,73 +114,153 @@ def naive_profile(spec: ModelSpec, same_weights: bool = True) -> pd.DataFrame:
     })
 
 
-def _initializer_code(spec: ModelSpec) -> str:
-    if spec.init == "random_normal":
-        return f"keras.initializers.RandomNormal(stddev={spec.stddev:g}, seed=seed)"
-    if spec.init == "random_uniform":
-        return (f"keras.initializers.RandomUniform(minval={-spec.limit:g}, "
-                f"maxval={spec.limit:g}, seed=seed)")
-    if spec.init == "identity":
-        return f"keras.initializers.Identity(gain={spec.gain:g})"
-    if spec.init == "orthogonal":
-        return f"keras.initializers.Orthogonal(gain={spec.gain:g}, seed=seed)"
-    if spec.init in ("he_avg_normal", "variance_scaling"):
-        scale, mode, distribution = VARIANCE_SCALING.get(
-            spec.init, (spec.scale, "fan_in", "untruncated_normal"))
-        return (f"keras.initializers.VarianceScaling(scale={scale:g}, mode={mode!r}, "
-                f"distribution={distribution!r}, seed=seed)")
-    class_name = "".join(part.capitalize() for part in spec.init.split("_"))
-    return f"keras.initializers.{class_name}(seed=seed)"
+def _initializer_code(initializer) -> str:
+    """A Keras initializer object as the code that makes it (from its own config, so the
+    script draws exactly what core.weights draws)."""
+    config = initializer.get_config()
+    if type(initializer).__name__ == "Identity":  # its get_config() omits the gain
+        config = {"gain": initializer.gain}
+    arguments = ", ".join(f"{key}={value!r}" for key, value in config.items()
+                          if value is not None)
+    return f"keras.initializers.{type(initializer).__name__}({arguments})"
+
+
+def _weights_code(spec: ModelSpec) -> str:
+    """The lines of the script that draw core.weights.make_weights(spec)'s numbers."""
+    from .weights import kernel_initializer, layer_seed
+    dtype, shape = repr(spec.dtype), "(depth - 1, width, width)"
+    lines = [f"first = {_initializer_code(kernel_initializer(spec, layer_seed(spec.seed, 1)))}"
+             f"(\n    (n_in, width), dtype={dtype})"]
+    seed = layer_seed(spec.seed, 2)
+    if spec.depth == 1:
+        lines.append(f"stack = np.zeros({shape}, dtype={dtype})")
+    elif spec.init == "identity":
+        lines.append(f"stack = {spec.gain!r} * np.broadcast_to(np.eye(width, dtype={dtype}), "
+                     f"{shape})")
+    elif spec.init == "orthogonal":
+        lines += ["# keras.initializers.Orthogonal's algorithm on every slice at once: QR of "
+                  "a normal\n# matrix, signs fixed by diag(R)",
+                  f"q, r = keras.ops.qr(keras.random.normal({shape}, seed={seed}, "
+                  f"dtype={dtype}))",
+                  "signs = keras.ops.sign(keras.ops.diagonal(r, axis1=-2, axis2=-1))",
+                  f"stack = np.asarray({spec.gain!r} * q * signs[:, None, :])"]
+    else:
+        lines.append(f"stack = {_initializer_code(kernel_initializer(spec, seed, True))}("
+                     f"\n    {shape}, dtype={dtype})")
+    if spec.bias_stddev > 0 and not spec.no_bias:
+        lines.append(f"biases = keras.initializers.RandomNormal(stddev={spec.bias_stddev!r}, "
+                     f"seed={layer_seed(spec.seed, 3)})((depth, width), dtype={dtype})")
+    else:
+        lines.append(f"biases = np.zeros((depth, width), dtype={dtype})")
+    lines.append(f"readout = keras.initializers.GlorotUniform(seed={layer_seed(spec.seed, 0)})("
+                 f"(width, {READOUT_UNITS}), dtype={dtype})")
+    return "\n".join(lines)
 
 
 def keras_code(spec: ModelSpec) -> str:
-    """Runnable Keras code that builds this network and measures its gradients."""
-    if spec.activation == "leaky_relu":
-        act = f"layers.LeakyReLU(negative_slope={spec.negative_slope:g})"
-    else:
-        act = f"layers.Activation({spec.activation!r})"
-    bias = (f"keras.initializers.RandomNormal(stddev={spec.bias_stddev:g}, seed=seed)"
-            if spec.bias_stddev > 0 and not spec.no_bias else "'zeros'")
-    bn = ("\n        z = layers.BatchNormalization()(z, training=True)"
-          if spec.batch_norm else "")
-    skip = ("\n    h = layers.Add()([h, a]) if layer > 1 else a" if spec.residual
-            else "\n    h = a")
-    return f'''import numpy as np
+    """A runnable script that builds this network as a Keras model (core.zoo_models'
+    `mlp`, the one `python -m core flow --architecture mlp` measures), gives it the
+    weights and data core.per_layer uses, measures every hidden layer with a plain
+    tf.GradientTape and prints the CSV of `python -m core profile --format csv` (the
+    same columns, the same numbers: tests run it). The pages' "Show the Keras code"
+    and `python -m core code` print it."""
+    import inspect
+
+    from . import zoo_models
+    from .activations import peak_slope, saturates
+    from .per_layer import SATURATION_MIN_Z, SATURATION_SLOPE
+    from .tf_setup import keras as _keras
+    dtype = repr(spec.dtype)
+    bias = "[kernel, biases[layer - 1]]" if not spec.no_bias else "[kernel]"
+    saturated = (f"threshold = np.asarray({SATURATION_SLOPE!r} * {peak_slope(spec.activation)!r}, "
+                 f"{dtype})  # 5% of the activation's peak slope\n"
+                 f"saturated = np.mean((np.abs(slope) < threshold) & (np.abs(z_all) >= "
+                 f"{SATURATION_MIN_Z!r}), axis=(1, 2))"
+                 if saturates(spec.activation) else
+                 f"saturated = np.zeros(depth)  # {spec.activation} has no flat tail")
+    return f'''"""Gradient Lab, {spec.depth} x {spec.width} {spec.activation} network ({spec.init}{", batch norm" if spec.batch_norm else ""}{", residual" if spec.residual else ""}, {spec.dtype}).
+
+Builds the app's network as a Keras model, gives it the app's weights and data,
+measures every hidden layer with a tf.GradientTape and prints the table the app
+shows (the CSV of `python -m core profile --format csv`). Keras {_keras.__version__}.
+"""
+import numpy as np
+import pandas as pd
 import keras
 import tensorflow as tf
 from keras import layers
 
-keras.config.set_floatx({spec.dtype!r})
+keras.config.set_floatx({dtype})  # every layer computes in {spec.dtype}
+
+
+{inspect.getsource(zoo_models.Hidden)}
+
+{inspect.getsource(zoo_models.mlp)}
+
 depth, width, n_in, batch_size = {spec.depth}, {spec.width}, {spec.n_in}, {spec.batch_size}
-rng = np.random.default_rng({spec.seed})
-x = rng.normal(0.0, {spec.input_std:g}, size=(batch_size, n_in)).astype({spec.dtype!r})
-targets = rng.normal(0.0, 1.0, size=(batch_size, {READOUT_UNITS})).astype({spec.dtype!r})
 
-inputs = keras.Input(shape=(n_in,))
-h, hidden = inputs, []
-for layer in range(1, depth + 1):
-    seed = {spec.seed} * 1000 + layer
-    z = layers.Dense(width, use_bias={not spec.no_bias},
-                     kernel_initializer={_initializer_code(spec)},
-                     bias_initializer={bias})(h){bn.replace(chr(10) + "        ", chr(10) + "    ")}
-    a = {act}(z){skip}
-    hidden.append(h)
-outputs = layers.Dense({READOUT_UNITS})(h)
-model = keras.Model(inputs, [outputs] + hidden)
+# The data: inputs ~ N(0, {spec.input_std!r}^2) and fixed regression targets ~ N(0, 1).
+rng = np.random.default_rng([{spec.seed}, 2026])
+x = rng.normal(0.0, {spec.input_std!r}, size=(batch_size, n_in)).astype({dtype})
+targets = rng.normal(0.0, 1.0, size=(batch_size, {READOUT_UNITS})).astype({dtype})
 
+# The weights, drawn with Keras initializers as the app draws them: layer 1's kernel,
+# then layers 2..depth as one (depth - 1, width, width) stack whose every slice gets a
+# Dense layer's own fan-in and fan-out (input_axes, output_axes); readout bias 0.
+{_weights_code(spec)}
+
+model = mlp(depth, width, n_in, activation={spec.activation!r}, negative_slope={spec.negative_slope!r},
+            batch_norm={spec.batch_norm}, residual={spec.residual}, use_bias={not spec.no_bias},
+            kernel_initializers=["zeros"] * depth, bias_initializer="zeros",
+            readout_initializer="zeros")  # zeros: the weights above replace them
+for layer, kernel in enumerate([first, *stack], start=1):
+    model.get_layer(f"hidden_{{layer}}").dense.set_weights({bias})
+model.get_layer("readout").set_weights([readout, np.zeros({READOUT_UNITS}, {dtype})])
+
+# One training-mode pass (batch norm uses the batch's statistics), layer by layer as
+# model(x, training=True) runs it, keeping every pre-activation z_l and output h_l.
+hidden = [model.get_layer(f"hidden_{{layer}}") for layer in range(1, depth + 1)]
+kernels = [layer.dense.kernel.value for layer in hidden]
 with tf.GradientTape() as tape:
-    prediction, *hidden_out = model(x)
-    loss = tf.reduce_mean(tf.square(prediction - targets))
-signals = tape.gradient(loss, hidden_out)  # dLoss/dh_l for every hidden layer
+    h, zs, hs = tf.constant(x), [], []
+    for layer in hidden:
+        z, _, h = layer.parts(h, training=True)
+        zs.append(z)
+        hs.append(h)
+    prediction = model.get_layer("readout")(h)
+    loss = tf.reduce_mean(tf.square(prediction - targets))  # MSE against the targets
+grads = tape.gradient(loss, hs + kernels)  # dLoss/dh_l, then dLoss/dW_l
 
 
-def norm(g):  # L2 norm in the network's format, its squares scaled by the largest entry
-    peak = tf.reduce_max(tf.abs(g))
+def norm(tensor):
+    """L2 norm in the network's format, as the app computes it: the entries divided by
+    the largest |entry| before squaring (no overflow while they are finite)."""
+    tensor = tf.convert_to_tensor(tensor)
+    peak = tf.reduce_max(tf.abs(tensor))
     if not 0 < float(peak) < float("inf"):
-        return float(tf.norm(g))
-    return float(peak * tf.norm(g / peak))
+        return float(tf.norm(tensor))
+    return float(peak * tf.norm(tensor / peak))
 
 
-for layer, g in enumerate(signals, start=1):
-    print(layer, norm(g))
+h_all, z_all = tf.stack(hs), tf.stack(zs)  # (depth, batch, width)
+with tf.GradientTape() as inner:  # the activation's slope at every pre-activation
+    inner.watch(z_all)
+    a_all = hidden[0].act(z_all)
+slope = inner.gradient(a_all, z_all).numpy()
+a_all, z_all = a_all.numpy(), z_all.numpy()
+# dead: a unit whose output and slope are 0 for every example of the batch
+dead = np.mean(np.all((a_all == 0) & (slope == 0), axis=1), axis=1)
+{saturated}
+
+table = pd.DataFrame({{
+    "layer": np.arange(1, depth + 1),
+    "activation_mean": tf.reduce_mean(h_all, axis=[1, 2]).numpy(),
+    "activation_std": tf.math.reduce_std(h_all, axis=[1, 2]).numpy(),
+    "activation_norm": [norm(h) for h in hs],
+    "preactivation_std": tf.math.reduce_std(z_all, axis=[1, 2]).numpy(),
+    "saturated_fraction": saturated, "dead_fraction": dead,
+    "signal_grad_norm": [norm(g) for g in grads[:depth]],
+    "weight_grad_norm": [norm(g) for g in grads[depth:]],
+    "weight_norm": [norm(kernel) for kernel in kernels]}})
+print(table.to_csv(index=False, float_format="%.9g"), end="")
 '''

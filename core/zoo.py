@@ -126,19 +126,68 @@ def flow_of(spec: ZooSpec, mlp: ModelSpec | None = None):
                                   else None))
 
 
+# Built models kept for their next seed (core.reseed draws its weights into them), most
+# recently used last, up to KEPT_WEIGHTS weights in all: one process-wide pool, not per
+# session. A request takes its model out of the pool while it measures it (no other
+# request uses it meanwhile) and puts it back after.
+KEPT_WEIGHTS = 32_000_000  # ResNet50 (25.6M) and DenseNet121 (8M) at 64 px, about
+_kept: dict = {}
+_kept_lock = threading.Lock()
+
+
+def _family(spec: ZooSpec) -> ZooSpec:
+    """What the model depends on: everything but the seed and the batch."""
+    return spec.replace(seed=0, batch_size=1)
+
+
+def _take(spec: ZooSpec, mlp: ModelSpec | None):
+    """(model, reseeder or None): a kept model of the family reseeded, else a build.
+    The mlp (weights from core.weights, cheap to build) is always built."""
+    if spec.architecture == "mlp":
+        return build(spec, mlp), None
+    from .reseed import Reseeder
+    with _kept_lock:
+        reseeder = _kept.pop(_family(spec), None)
+    if reseeder is not None and reseeder.reseed(spec.seed):
+        return reseeder.model, reseeder
+    model = build(spec)
+    return model, Reseeder(model, spec.seed)
+
+
+def _give_back(spec: ZooSpec, reseeder) -> None:
+    if reseeder is None or not reseeder.ok:
+        return
+    with _kept_lock:
+        _kept[_family(spec)] = reseeder
+        while sum(kept.model.count_params() for kept in _kept.values()) > KEPT_WEIGHTS:
+            del _kept[next(iter(_kept))]  # the least recently used
+
+
+def forget_models() -> None:
+    """Drop every kept model (tests and memory benchmarks)."""
+    with _kept_lock:
+        _kept.clear()
+
+
 def _flow(spec: ZooSpec, mlp: ModelSpec | None):
     import time
     from .flow import flow
     start = time.perf_counter()
     from .user_model import check_budget
-    model = build(spec, mlp)
-    check_budget(model, spec.batch_size)
-    built = time.perf_counter()
-    if spec.architecture == "mlp":  # the profile's data: flow gives its numbers
-        from .weights import make_data
-        table = flow(model, *make_data(mlp))
-    else:
-        table = flow(model, batch_size=spec.batch_size, seed=spec.seed)
+    model, reseeder = _take(spec, mlp)
+    try:
+        check_budget(model, spec.batch_size)
+        built = time.perf_counter()
+        if spec.architecture == "mlp":  # the profile's data: flow gives its numbers
+            from .weights import make_data
+            table = flow(model, *make_data(mlp))
+        else:
+            table = flow(model, batch_size=spec.batch_size, seed=spec.seed)
+    except BaseException:
+        reseeder = None  # measured half-way: not kept
+        raise
+    finally:
+        _give_back(spec, reseeder)
     table.attrs.update(build_seconds=built - start,
                        flow_seconds=time.perf_counter() - built,
                        total_params=int(model.count_params()))

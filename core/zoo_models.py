@@ -35,12 +35,16 @@ class Hidden(layers.Layer):
         if self.norm is not None:
             self.norm.build(tuple(input_shape[:-1]) + (self.units,))
 
-    def call(self, inputs, training=None):
+    def parts(self, inputs, training=None):
+        """(pre-activation z, activation a, output h) of this layer on `inputs`."""
         z = self.dense(inputs)
         if self.norm is not None:
             z = self.norm(z, training=training)
         a = self.act(z)
-        return inputs + a if self.skip else a
+        return z, a, inputs + a if self.skip else a
+
+    def call(self, inputs, training=None):
+        return self.parts(inputs, training)[2]
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -36,8 +36,9 @@ def keras_code_expander(spec: ModelSpec | dict[str, ModelSpec]) -> None:
     several = isinstance(spec, dict)
     with st.expander("Show the Keras code for " + ("these networks" if several
                                                       else "this network")):
-        st.caption("Runnable code that builds the same network with keras.layers and "
-                   "measures the back-propagated signal at every layer.")
+        st.caption("Runnable code that builds the same network as a Keras model, with "
+                   "the same weights and data, and prints this page's per-layer table "
+                   "as CSV (`python -m core code` prints it too).")
         if not several:
             st.code(keras_code(spec), language="python")
             return

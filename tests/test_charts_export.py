@@ -47,27 +47,7 @@ def run_printed(code: str) -> list[list[str]]:
     return [line.split() for line in out.getvalue().splitlines()]
 
 
-@pytest.mark.parametrize("settings", [
-    dict(activation="tanh", init="glorot_normal"),
-    dict(activation="leaky_relu", init="he_avg_normal", batch_norm=True, residual=True),
-    dict(activation="sigmoid", init="random_uniform", limit=0.1),
-])
-def test_mlp_keras_code_runs_and_prints_a_norm_per_layer(settings):
-    from core.keras_model import keras_code
-    from core.spec import ModelSpec
-    spec = ModelSpec(depth=3, width=8, batch_size=4, **settings)
-    rows = run_printed(keras_code(spec))
-    assert [int(row[0]) for row in rows] == [1, 2, 3]
-    assert all(math.isfinite(float(row[1])) and float(row[1]) > 0 for row in rows)
-
-
-def test_identity_network_code_prints_gain_powers():
-    from core.keras_model import keras_code
-    from core.experiments.problem import identity_spec
-    rows = run_printed(keras_code(identity_spec(depth=3, gain=1.5)))
-    signal = [float(row[1]) for row in rows]
-    np.testing.assert_allclose([signal[0] / signal[2], signal[1] / signal[2]],
-                               [1.5 ** 2, 1.5], rtol=1e-5)  # theory: a^(L-l)
+# The MLP's printed script: tests/test_keras_model.py runs it against the profile.
 
 
 @pytest.mark.parametrize("settings", [

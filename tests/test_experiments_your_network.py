@@ -83,9 +83,12 @@ def test_the_keras_code_prints_the_numbers_of_the_chart(spec):
                                rtol=1e-6)
 
 
-def test_code_of_the_mlp_and_applications_uses_flow():
+def test_code_of_applications_uses_flow_and_the_mlps_is_the_pages_script():
     code = yn.keras_code(ZooSpec(architecture="vgg16"))
     assert "build(spec)" in code and "'vgg16'" in code
+    from core.keras_model import keras_code  # run by tests/test_keras_model.py
+    spec = ZooSpec(architecture="mlp", depth=3, width=8, batch_norm=True, seed=4)
+    assert yn.keras_code(spec) == keras_code(spec.model_spec())
 
 
 def test_an_uploaded_json_model_is_measured_and_cached_by_content():

@@ -172,3 +172,15 @@ def test_integer_inputs_for_embeddings():
     ("readout", "readout")])
 def test_block_of_reads_the_layer_name(name, block):
     assert block_of(name) == block
+
+
+def test_float64_norms_do_not_overflow_where_the_entries_are_finite():
+    """A float64 kernel of 1e200 entries: its squares overflow float64, its norm does not
+    (scaled by the largest entry first, as core.per_layer.safe_norm)."""
+    dense = keras.layers.Dense(3, dtype="float64", name="huge")
+    model = keras.Sequential([keras.Input((2,), dtype="float64"), dense])
+    dense.set_weights([np.full((2, 3), 1e200), np.zeros(3)])
+    table = flow(model, np.ones((4, 2)), np.zeros((4, 3)))
+    assert table["weight_norm"][0] == pytest.approx(1e200 * np.sqrt(6), rel=1e-12)
+    assert table["activation_norm"][0] == pytest.approx(2e200 * np.sqrt(12), rel=1e-12)
+    assert table["activation_mean"][0] == pytest.approx(2e200, rel=1e-12)

@@ -164,11 +164,14 @@ def measure_upload(kind: str, data: bytes, batch_size: int = 8, seed: int = 0,
 def keras_code(spec: ZooSpec) -> str:
     """Runnable code that builds the spec's model and measures it. For the zoo's own
     networks the measurement is a plain tf.GradientTape over every weighted layer's
-    output; the mlp (which holds the profile's weights) and keras.applications (nested
-    models) are measured with core.flow."""
+    output; the mlp's is the pages' own script (core.keras_model.keras_code, the
+    profile's table); keras.applications (nested models) are measured with core.flow."""
     from .. import zoo_models
     a = spec.architecture
-    if a == "mlp" or a not in CNN + TRANSFORMERS + ("lstm",):
+    if a == "mlp":
+        from ..keras_model import keras_code as mlp_code
+        return mlp_code(spec.model_spec())
+    if a not in CNN + TRANSFORMERS + ("lstm",):
         return (f"from core.zoo import ZooSpec, build\nfrom core.flow import flow\n\n"
                 f"spec = ZooSpec(**{spec.to_dict()!r})\nmodel = build(spec)  # "
                 f"see core/zoo_models.py\nprint(flow(model, batch_size={spec.batch_size}, "
