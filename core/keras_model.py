@@ -24,18 +24,50 @@ def activation_layer(spec: ModelSpec, name: str):
     return keras.layers.Activation(spec.activation, name=name, dtype=spec.dtype)
 
 
+@keras.saving.register_keras_serializable(package="gradient_lab")
+class ScaledSkip(keras.layers.Layer):
+    """h + scale x branch, the scale one scalar weight: fixed, or learned from its
+    initial value (SkipInit, De & Smith 2020; ReZero, Bachlechner et al. 2020, start it
+    at 0, so the layer is the identity at initialization). Inputs: [h, branch]."""
+
+    def __init__(self, scale: float = 1.0, learnable: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_scale, self.learnable = float(scale), bool(learnable)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(name="scale", shape=(), trainable=self.learnable,
+                                     initializer="zeros")
+        # assigned, not keras.initializers.Constant (which rounds through float32)
+        self.scale.assign(np.asarray(self.initial_scale, dtype=self.scale.dtype))
+
+    def call(self, inputs):
+        h, branch = inputs
+        return h + self.scale * branch
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.initial_scale,
+                "learnable": self.learnable}
+
+
 class Stack:
     """The hidden layers as Keras layers, the one builder of the app's MLP stack: per
-    layer Dense -> (BatchNormalization) -> activation (+ an Add skip from layer 2 on),
-    named dense_l, batch_norm_l, activation_l, skip_l (no auto-named ops: names stay
-    unique whatever another session's Keras does). core.network trains it;
-    build_keras_model measures it.
+    layer Dense -> (BatchNormalization) -> activation (+ a skip from layer 2 on: an Add,
+    or a ScaledSkip h + residual_scale x branch when residual_scale is not 1), named
+    dense_l, batch_norm_l, activation_l, skip_l (no auto-named ops: names stay unique
+    whatever another session's Keras does). core.network trains it; build_keras_model
+    measures it.
 
     `draw`: each Dense draws its kernel with the spec's Keras initializer and seed;
     off when set_weights will overwrite them (zeros: nothing drawn for nothing).
+    `learn_scale`: the skips' scales are trainable weights (core.network sets it for
+    residual_scale 0, SkipInit/ReZero).
     """
 
-    def __init__(self, spec: ModelSpec, regularizer=None, draw: bool = True):
+    def __init__(self, spec: ModelSpec, regularizer=None, draw: bool = True,
+                 learn_scale: bool = False):
         self.spec = spec
         self.dense, self.norms, self.acts, self.skips = [], [], [], []
         for layer in range(1, spec.depth + 1):
@@ -48,7 +80,7 @@ class Stack:
                 epsilon=BN_EPSILON, dtype=spec.dtype, name=f"batch_norm_{layer}")
                 if spec.batch_norm else None)
             self.acts.append(activation_layer(spec, f"activation_{layer}"))
-            self.skips.append(keras.layers.Add(name=f"skip_{layer}", dtype=spec.dtype)
+            self.skips.append(_skip(spec, f"skip_{layer}", learn_scale)
                               if spec.residual and layer > 1 else None)
 
     def __call__(self, x, training: bool | None):
@@ -64,10 +96,23 @@ class Stack:
             hs.append(h)
         return zs, hs
 
+    def scales(self) -> list[float]:
+        """Each skip's current scale (layers 2..depth; 1 for a plain Add)."""
+        return [float(getattr(skip, "scale", 1.0)) for skip in self.skips
+                if skip is not None]
+
     def set_weights(self, first, stack, biases) -> None:
         """The kernels (and biases) core.weights.make_weights drew for the profile."""
         for layer, (dense, kernel) in enumerate(zip(self.dense, [first] + list(stack))):
             dense.set_weights([kernel] if self.spec.no_bias else [kernel, biases[layer]])
+
+
+def _skip(spec: ModelSpec, name: str, learnable: bool):
+    """A plain Add at residual_scale 1 (no multiply: today's numbers bit for bit), else
+    a ScaledSkip."""
+    if spec.residual_scale == 1 and not learnable:
+        return keras.layers.Add(name=name, dtype=spec.dtype)
+    return ScaledSkip(spec.residual_scale, learnable, name=name, dtype=spec.dtype)
 
 
 def build_keras_model(spec: ModelSpec, weights=None) -> keras.Model:
@@ -138,7 +183,9 @@ def keras_code(spec: ModelSpec) -> str:
             if spec.bias_stddev > 0 and not spec.no_bias else "'zeros'")
     bn = ("\n        z = layers.BatchNormalization()(z, training=True)"
           if spec.batch_norm else "")
-    skip = ("\n    h = layers.Add()([h, a]) if layer > 1 else a" if spec.residual
+    branch = "a" if spec.residual_scale == 1 else \
+        f"layers.Rescaling({spec.residual_scale!r})(a)"  # residual_scale x a
+    skip = (f"\n    h = layers.Add()([h, {branch}]) if layer > 1 else a" if spec.residual
             else "\n    h = a")
     return f'''import numpy as np
 import keras

@@ -50,6 +50,7 @@ def run_printed(code: str) -> list[list[str]]:
 @pytest.mark.parametrize("settings", [
     dict(activation="tanh", init="glorot_normal"),
     dict(activation="leaky_relu", init="he_avg_normal", batch_norm=True, residual=True),
+    dict(activation="tanh", residual=True, residual_scale=0.5),
     dict(activation="sigmoid", init="random_uniform", limit=0.1),
 ])
 def test_mlp_keras_code_runs_and_prints_a_norm_per_layer(settings):

@@ -49,3 +49,56 @@ def test_a_stack_without_draws_starts_at_zero_and_with_draws_uses_the_specs_seed
     assert not np.any(blank.dense[0].kernel.numpy())
     np.testing.assert_array_equal(drawn.dense[1].kernel.numpy(), again.dense[1].kernel.numpy())
     assert drawn.dense[1].kernel.numpy().std() == pytest.approx(np.sqrt(2 / 8), rel=0.5)
+
+
+def test_the_skip_is_a_plain_add_at_scale_1_and_a_scaled_skip_otherwise():
+    from core.keras_model import ScaledSkip, Stack
+    from core.tf_setup import keras
+    plain = Stack(ModelSpec(depth=3, width=8, residual=True))
+    assert plain.skips[0] is None
+    assert all(type(skip) is keras.layers.Add for skip in plain.skips[1:])  # no multiply
+    scaled = Stack(ModelSpec(depth=3, width=8, residual=True, residual_scale=0.25))
+    assert all(isinstance(skip, ScaledSkip) and not skip.learnable
+               for skip in scaled.skips[1:])
+    learned = Stack(ModelSpec(depth=3, width=8, residual=True, residual_scale=0.0),
+                    learn_scale=True)
+    x = keras.ops.ones((2, 8))
+    for stack in (scaled, learned):
+        stack(x, training=False)
+    assert scaled.scales() == [0.25, 0.25] and learned.scales() == [0.0, 0.0]
+    assert [w.name for w in learned.skips[1].trainable_weights] == ["scale"]
+    assert scaled.skips[1].trainable_weights == []
+
+
+def test_keras_model_at_scale_0_is_the_identity_after_layer_1_and_scales_the_branch():
+    from core.keras_model import build_keras_model
+    from core.weights import make_data, make_weights
+    spec = ModelSpec(depth=4, width=8, batch_size=4, activation="tanh", residual=True,
+                     residual_scale=0.0)
+    x, _ = make_data(spec)
+    _, *hidden = build_keras_model(spec, make_weights(spec))(x)
+    for h in hidden[1:]:
+        np.testing.assert_array_equal(np.asarray(h), np.asarray(hidden[0]))
+    spec = spec.replace(residual_scale=0.3)
+    first, stack, biases, _ = weights = make_weights(spec)
+    _, h1, h2, *_ = build_keras_model(spec, weights)(x)
+    h1 = np.asarray(h1)
+    np.testing.assert_allclose(np.asarray(h2), h1 + 0.3 * np.tanh(h1 @ stack[0] + biases[1]),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_scaled_skip_is_registered_and_saves_and_loads(tmp_path):
+    from core.keras_model import ScaledSkip
+    from core.tf_setup import keras
+    inputs = keras.Input((3,))
+    branch = keras.layers.Dense(3, name="branch")(inputs)
+    model = keras.Model(inputs, ScaledSkip(0.0, learnable=True, name="skip")([inputs, branch]))
+    model.get_layer("skip").scale.assign(0.7)
+    path = tmp_path / "skip.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)  # safe mode: a registered class, no code
+    skip = loaded.get_layer("skip")
+    assert isinstance(skip, ScaledSkip) and skip.learnable
+    assert float(skip.scale) == pytest.approx(0.7)
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
