@@ -8,7 +8,8 @@ LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.training", "core
          "core.charts", "core.experiments.why", "core.experiments.initialization",
          "core.experiments.through_time", "core.experiments.problem",
          "core.experiments.remedies", "core.experiments.activations",
-         "core.experiments.phase", "core.jacobian", "core.phase_pass", "core.born_dead",
+         "core.experiments.phase", "core.experiments.residual_scaling", "core.jacobian",
+         "core.phase_pass", "core.born_dead",
          "core.zoo", "core.challenges", "core.challenge_bank", "core.slides", "pages.warmup"]
 
 
