@@ -4,7 +4,7 @@ import streamlit as st
 from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.experiments import remedies
-from pages import remedies_glorot, training_runs, ui
+from pages import remedies_glorot, remedies_residual, training_runs, ui
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")
 ui.intro(
@@ -107,6 +107,7 @@ else:
                     label="Download every run's measurements (CSV)",
                     help="One row per run, step and layer.")
 
+remedies_residual.section(controls, scenario, int(seed), steps)
 remedies_glorot.figure_2()
 
 ui.download_all_charts("remedies")
