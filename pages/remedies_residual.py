@@ -17,7 +17,7 @@ def section(controls, scenario: str, seed: int, steps: int) -> None:
         "how fast the signal grows with depth. Three choices: β = 1 (the plain skip), "
         "β = 1/√L (L the depth), and β = 0, where every skipped layer starts as the "
         "identity (SkipInit, ReZero). " + rs.THEORY_NOTE)
-    row = ui.row(3)
+    row = ui.row([1, 1, 2])
     branch = controls.radio("Branch", "residual_branch", list(rs.BRANCHES), "linear",
                             where=row[0], format_func=rs.BRANCH_NAMES.get,
                             help="The branch is one Dense layer and its activation; zero "
@@ -40,10 +40,11 @@ def section(controls, scenario: str, seed: int, steps: int) -> None:
                  key=f"residual_{direction}", where=column,
                  filename=f"residual_scaling_{branch}_L{depth}_{direction}")
     st.dataframe(growth, hide_index=True, key="residual_growth", column_config={
-        name: st.column_config.NumberColumn(format="%.3g") for name in growth.columns[2:]})
+        **{name: st.column_config.NumberColumn(format="%.2e") for name in growth.columns[2:5]},
+        growth.columns[5]: st.column_config.NumberColumn(format="%.3g")})
     st.caption(f"Growth over the {depth - 1} skipped layers: forward ‖h_L‖²/‖h_1‖², "
                f"backward ‖dLoss/dh_1‖²/‖dLoss/dh_L‖², for both branches. "
-               f"{rs.growth_facts(growth, depth)}")
+               f"{rs.growth_facts(growth)}")
     st.markdown(rs.RELU_NOTE)
     ui.download_csv(profiles, f"residual_scaling_{branch}_L{depth}.csv",
                     key="download_residual", label="Download these profiles (CSV)",
@@ -59,13 +60,16 @@ def section(controls, scenario: str, seed: int, steps: int) -> None:
     tables = st.session_state.get("residual_runs")
     if tables:
         st.dataframe(remedies.report(tables)["shown"], hide_index=True,
-                     key="residual_summary")
+                     key="residual_summary", column_config={
+                         **dict.fromkeys(remedies.PERCENT_COLUMNS,
+                                         st.column_config.NumberColumn(format="percent")),
+                         **dict.fromkeys(remedies.RATIO_COLUMNS,
+                                         st.column_config.NumberColumn(format="%.2e"))})
         st.caption(rs.learned_scales(tables))
-        for column, (name, figure) in zip(st.columns(2), (
-                ("loss", training_charts.loss_chart(tables)),
-                ("accuracy", training_charts.accuracy_chart(tables)))):
-            ui.chart(figure, key=f"residual_{name}", filename=f"residual_scaling_{name}",
-                     where=column)
+        ui.chart(training_charts.loss_chart(tables), key="residual_loss",
+                 filename="residual_scaling_loss")
+        ui.chart(training_charts.accuracy_chart(tables), key="residual_accuracy",
+                 filename="residual_scaling_accuracy")
         ui.download_csv(remedies.stacked(tables), "residual_scaling_runs.csv",
                         key="download_residual_runs",
                         label="Download every run's measurements (CSV)",

@@ -49,7 +49,7 @@ def test_profiles_and_growth_table_show_theory_beside_both_branches():
     # ReLU's positive outputs add coherently: measured well above the theory
     assert relu["forward, measured / theory"] > 5
     assert growth.loc[(rs.BRANCH_NAMES["relu"], "β = 0"), "forward growth, measured"] == 1
-    assert "β = 1" in rs.growth_facts(rs.growth_table(10), 10)
+    assert "β = 1" in rs.growth_facts(rs.growth_table(10))
 
 
 def test_training_runs_are_the_baseline_then_each_beta():

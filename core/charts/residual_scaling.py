@@ -12,11 +12,10 @@ from .profiles import add_layers, layer_chart, measured_and_theory, unit_rule
 DIRECTIONS = {
     "forward": ("forward_gain", "theory_forward_gain", "‖h_l‖ / ‖h_1‖",
                 "Forward: the signal ‖h_l‖ against layer 1's",
-                "measured (solid) vs theory (1 + β²)^((l−1)/2) (dashed)"),
+                "measured (solid); theory (1 + β²)^((l−1)/2) (dashed)"),
     "backward": ("backward_gain", "theory_backward_gain", "‖dLoss/dh_l‖ / ‖dLoss/dh_L‖",
                  "Backward: the gradient ‖dLoss/dh_l‖ against the top layer's",
-                 "measured with tf.GradientTape (solid) vs theory (1 + β²)^((L−l)/2) "
-                 "(dashed)"),
+                 "tf.GradientTape (solid); theory (1 + β²)^((L−l)/2) (dashed)"),
 }
 
 
@@ -33,5 +32,5 @@ def signal_chart(profiles: pd.DataFrame, direction: str, branch: str):
     a rule at 1 (no growth); `branch` names the network in the subtitle."""
     _, _, y_title, title, subtitle = DIRECTIONS[direction]
     chart = layer_chart(signal_long(profiles, direction), y_title, title,
-                        f"{branch}; {subtitle}", height=340)
+                        [branch, subtitle], height=340)
     return add_layers(chart, unit_rule())
