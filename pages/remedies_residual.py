@@ -31,10 +31,8 @@ def section(controls, scenario: str, seed: int, steps: int) -> None:
     if not presets:
         st.info("Choose at least one β.", icon="☝️")
         return
-    presets = tuple(preset for preset in rs.PRESETS if preset in presets)
     with st.spinner("Measuring every layer with TensorFlow..."):
-        profiles = rs.signal_profiles(branch, depth, presets)
-        growth = rs.growth_table(depth, presets)
+        profiles, growth = rs.measure(branch, depth, presets)
     for column, direction in zip(st.columns(2), charts.DIRECTIONS):
         ui.chart(charts.signal_chart(profiles, direction, rs.BRANCH_NAMES[branch]),
                  key=f"residual_{direction}", where=column,

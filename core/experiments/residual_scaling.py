@@ -121,6 +121,13 @@ def growth_table(depth: int, presets: tuple = PRESETS) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def measure(branch: str, depth: int, presets) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(signal_profiles, growth_table) for the chosen presets, in PRESETS order (the
+    Remedies section's call, and the slides' precompute of it)."""
+    presets = tuple(preset for preset in PRESETS if preset in presets)
+    return signal_profiles(branch, depth, presets), growth_table(depth, presets)
+
+
 def growth_facts(growth: pd.DataFrame) -> str:
     """One sentence of the measured forward growths at beta = 1 against theory."""
     facts = [f"{row['branch']}: {format_number(row['forward growth, measured'])} "
