@@ -52,15 +52,16 @@ def _jacobian_function(activation: str, residual: bool, dtype: str):
         matrix = tf.TensorSpec([None, None], dtype)
 
         @tf.function(input_signature=[matrix, matrix, tf.TensorSpec([None, None, None], dtype),
-                                      matrix, tf.TensorSpec([], dtype)], reduce_retracing=True)
-        def jacobian(x, first_kernel, kernels, biases, negative_slope):
+                                      matrix, tf.TensorSpec([], dtype),
+                                      tf.TensorSpec([], dtype)], reduce_retracing=True)
+        def jacobian(x, first_kernel, kernels, biases, negative_slope, residual_scale):
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 h = phi(tf.matmul(x, first_kernel) + biases[0], negative_slope)
                 for index in tf.range(1, tf.shape(biases)[0]):
                     out = phi(tf.matmul(h, kernels[index - 1]) + biases[index],
                               negative_slope)
-                    h = out + h if residual else out
+                    h = residual_scale * out + h if residual else out
             return tape.batch_jacobian(h, x)[0]  # (width, n_in): dh_L[i] / dx[j]
 
         _functions[key] = jacobian
@@ -77,7 +78,8 @@ def jacobian_matrix(spec: ModelSpec) -> np.ndarray:
     x = make_data(spec)[0][:1]
     jacobian = _jacobian_function(spec.activation, spec.residual, spec.dtype)
     return jacobian(x, first, stack, biases,
-                    np.asarray(spec.negative_slope, dtype=spec.dtype)).numpy()
+                    np.asarray(spec.negative_slope, dtype=spec.dtype),
+                    np.asarray(spec.residual_scale, dtype=spec.dtype)).numpy()
 
 
 def theory_moments(spec: ModelSpec) -> tuple[float, float]:

@@ -26,20 +26,51 @@ def activation_layer(spec: ModelSpec, name: str, dtype: str | None = None):
     return keras.layers.Activation(spec.activation, name=name, dtype=dtype)
 
 
+@keras.saving.register_keras_serializable(package="gradient_lab")
+class ScaledSkip(keras.layers.Layer):
+    """h + scale x branch, the scale one scalar weight: fixed, or learned from its
+    initial value (SkipInit, De & Smith 2020; ReZero, Bachlechner et al. 2020, start it
+    at 0, so the layer is the identity at initialization). Inputs: [h, branch]."""
+
+    def __init__(self, scale: float = 1.0, learnable: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_scale, self.learnable = float(scale), bool(learnable)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(name="scale", shape=(), trainable=self.learnable,
+                                     initializer="zeros")
+        # assigned, not keras.initializers.Constant (which rounds through float32)
+        self.scale.assign(np.asarray(self.initial_scale, dtype=self.scale.dtype))
+
+    def call(self, inputs):
+        h, branch = inputs
+        return h + self.scale * branch
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.initial_scale,
+                "learnable": self.learnable}
+
+
 class Stack:
     """The hidden layers as Keras layers, the one builder of the app's MLP stack: per
-    layer Dense -> (BatchNormalization) -> activation (+ an Add skip from layer 2 on),
-    named dense_l, batch_norm_l, activation_l, skip_l (no auto-named ops: names stay
-    unique whatever another session's Keras does). core.network trains it;
-    build_keras_model measures it.
+    layer Dense -> (BatchNormalization) -> activation (+ a skip from layer 2 on: an Add,
+    or a ScaledSkip h + residual_scale x branch when residual_scale is not 1), named
+    dense_l, batch_norm_l, activation_l, skip_l (no auto-named ops: names stay unique
+    whatever another session's Keras does). core.network trains it; build_keras_model
+    measures it.
 
     `draw`: each Dense draws its kernel with the spec's Keras initializer and seed;
     off when set_weights will overwrite them (zeros: nothing drawn for nothing).
     `dtype`: a dtype policy for every layer instead of spec.dtype ("mixed_float16").
+    `learn_scale`: the skips' scales are trainable weights (core.network sets it for
+    residual_scale 0, SkipInit/ReZero).
     """
 
     def __init__(self, spec: ModelSpec, regularizer=None, draw: bool = True,
-                 dtype: str | None = None):
+                 dtype: str | None = None, learn_scale: bool = False):
         self.spec = spec
         dtype = dtype or spec.dtype
         self.dense, self.norms, self.acts, self.skips = [], [], [], []
@@ -53,7 +84,7 @@ class Stack:
                 epsilon=BN_EPSILON, dtype=dtype, name=f"batch_norm_{layer}")
                 if spec.batch_norm else None)
             self.acts.append(activation_layer(spec, f"activation_{layer}", dtype))
-            self.skips.append(keras.layers.Add(name=f"skip_{layer}", dtype=dtype)
+            self.skips.append(_skip(spec, f"skip_{layer}", learn_scale, dtype)
                               if spec.residual and layer > 1 else None)
 
     def __call__(self, x, training: bool | None):
@@ -69,10 +100,23 @@ class Stack:
             hs.append(h)
         return zs, hs
 
+    def scales(self) -> list[float]:
+        """Each skip's current scale (layers 2..depth; 1 for a plain Add)."""
+        return [float(getattr(skip, "scale", 1.0)) for skip in self.skips
+                if skip is not None]
+
     def set_weights(self, first, stack, biases) -> None:
         """The kernels (and biases) core.weights.make_weights drew for the profile."""
         for layer, (dense, kernel) in enumerate(zip(self.dense, [first] + list(stack))):
             dense.set_weights([kernel] if self.spec.no_bias else [kernel, biases[layer]])
+
+
+def _skip(spec: ModelSpec, name: str, learnable: bool, dtype):
+    """A plain Add at residual_scale 1 (no multiply: today's numbers bit for bit), else
+    a ScaledSkip."""
+    if spec.residual_scale == 1 and not learnable:
+        return keras.layers.Add(name=name, dtype=dtype)
+    return ScaledSkip(spec.residual_scale, learnable, name=name, dtype=dtype)
 
 
 def build_keras_model(spec: ModelSpec, weights=None) -> keras.Model:
@@ -210,7 +254,8 @@ targets = rng.normal(0.0, 1.0, size=(batch_size, {READOUT_UNITS})).astype({dtype
 {_weights_code(spec)}
 
 model = mlp(depth, width, n_in, activation={spec.activation!r}, negative_slope={spec.negative_slope!r},
-            batch_norm={spec.batch_norm}, residual={spec.residual}, use_bias={not spec.no_bias},
+            batch_norm={spec.batch_norm}, residual={spec.residual},
+            residual_scale={spec.residual_scale!r}, use_bias={not spec.no_bias},
             kernel_initializers=["zeros"] * depth, bias_initializer="zeros",
             readout_initializer="zeros")  # zeros: the weights above replace them
 for layer, kernel in enumerate([first, *stack], start=1):

@@ -2,7 +2,9 @@
 
 Real keras.layers (Dense -> BatchNormalization -> activation, + identity skip) with the
 same initial weights core.weights draws for the profile, and a softmax readout for the
-data set's classes. An L2 penalty is a `keras.regularizers.L2` on every kernel (the
+data set's classes. With residual_scale 0 every skip's scale is a trainable scalar that
+starts at 0 (SkipInit/ReZero: each skipped layer is the identity at initialization);
+any other residual_scale is fixed. An L2 penalty is a `keras.regularizers.L2` on every kernel (the
 readout's too), which Keras collects in `model.losses`.
 """
 from __future__ import annotations
@@ -29,7 +31,8 @@ class Network:
         first, kernels, biases, _ = make_weights(spec)
         regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
         self.spec = spec
-        self.stack = Stack(spec, regularizer, draw=False, dtype=policy)
+        self.stack = Stack(spec, regularizer, draw=False, dtype=policy,
+                           learn_scale=spec.residual and spec.residual_scale == 0)
         self.readout = keras.layers.Dense(classes, kernel_regularizer=regularizer,
                                           dtype=spec.dtype, name="readout")
         inputs = keras.Input((spec.n_in,), dtype=spec.dtype, name="inputs")

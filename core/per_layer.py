@@ -5,9 +5,9 @@ BatchNormalization, Activation, Add) and the tests check the two agree. Here the
 computation runs as one traced TensorFlow function whose loop over layers is a
 tf.while_loop and whose activation is an index tensor (as in core.through_time): it is
 traced once per (batch_norm, residual, dtype) and then serves every activation, depth,
-width, batch size, initializer and seed without retracing. That is what makes a new
-configuration, including the first use of an activation, take milliseconds instead of
-seconds (see SINGLE_GRAPH for the measured choice).
+width, batch size, initializer, residual scale and seed without retracing. That is what
+makes a new configuration, including the first use of an activation, take milliseconds
+instead of seconds (see SINGLE_GRAPH for the measured choice).
 
 The back-propagated signal dLoss/dh_l is read exactly: a zero "probe" tensor is added
 to every hidden output h_l, and tf.GradientTape's gradient with respect to that probe
@@ -124,11 +124,12 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
     _activation_choice), else a graph for that activation only."""
     matrix = tf.TensorSpec([None, None], dtype)
     signature = [matrix, matrix, tf.TensorSpec([None, None, None], dtype), matrix, matrix,
-                 matrix, tf.TensorSpec([], dtype), tf.TensorSpec([], tf.int32)]
+                 matrix, tf.TensorSpec([], dtype), tf.TensorSpec([], tf.int32),
+                 tf.TensorSpec([], dtype)]
 
     @tf.function(input_signature=signature, reduce_retracing=True)
     def step(x, first_kernel, kernels, biases, readout, targets, negative_slope,
-             activation_index):
+             activation_index, residual_scale):
         phi, saturating, peak = _activation_choice(activation, activation_index)
         depth = tf.shape(biases)[0]
         batch = tf.cast(tf.shape(x)[0], dtype)
@@ -149,7 +150,8 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
                     mean, variance = tf.nn.moments(z, axes=[0], keepdims=True)
                     z = (z - mean) * tf.math.rsqrt(variance + BN_EPSILON)
                 a = phi(z, negative_slope)
-                out = a + h_prev if skip else a
+                # residual_scale x a is exactly a at scale 1 (x * 1.0 is exact in IEEE)
+                out = residual_scale * a + h_prev if skip else a
                 return out + probe_list.read(index), tf.stop_gradient(z)
 
             h, z = layer(0, x, first_kernel, skip=False)
@@ -222,7 +224,8 @@ def run_step(spec: ModelSpec, weights=None, data=None, single_graph: bool | None
     return _step_for(spec, single_graph)(
         x, first, stack, biases, readout, targets,
         np.asarray(spec.negative_slope, dtype=spec.dtype),
-        np.int32(ACTIVATIONS.index(spec.activation)))
+        np.int32(ACTIVATIONS.index(spec.activation)),
+        np.asarray(spec.residual_scale, dtype=spec.dtype))
 
 
 def compute_profile(spec: ModelSpec, single_graph: bool | None = None) -> pd.DataFrame:

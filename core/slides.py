@@ -121,6 +121,10 @@ DECKS = {deck.name: deck for deck in (
         S("Remedies: what fixes vanishing and exploding gradients",
           "The exploding baseline and its remedies, before training (press Train)",
           {"scenario": "exploding"}),
+        S("Residual scaling: h + β·branch(h)", "β = 1, 1/√L, 0 on a linear branch, beside "
+          "(1 + β²)^(L−1)"),
+        S("Residual scaling: h + β·branch(h)", "A ReLU branch grows faster than the theory",
+          {"residual_branch": "relu"}),
         S("Half precision: gradients that underflow for real, and loss scaling",
           "float32, mixed_float16 and LossScaleOptimizer (press Train)"),
         S("Glorot & Bengio's Figure 2, reproduced", "Sigmoid vs tanh while training "
@@ -154,7 +158,8 @@ DEFAULTS = {
     "phase": {"activation": "tanh", "depth": 50, "width": 128, "sigma_w2": 2.0,
               "sigma_b2": 0.05, "jacobian_activation": "linear", "dead_depth": 50},
     "activations": {"negative_slope": 0.01},
-    "remedies": {"scenario": "vanishing"},
+    "remedies": {"scenario": "vanishing", "residual_branch": "linear", "residual_depth": 20,
+                 "residual_scale": ["1", "1/sqrt(L)", "0"]},
     "through_time": {},  # core.through_time.ThroughTimeSpec's defaults
 }
 THROUGH_TIME_FIELDS = ("cell", "activation", "recurrent_init", "gain", "steps", "units",
@@ -216,8 +221,10 @@ def _activations(values):
 
 
 def _remedies(values):
-    from .experiments import remedies
+    from .experiments import remedies, residual_scaling
     remedies.before_training(values["scenario"])
+    residual_scaling.measure(values["residual_branch"], values["residual_depth"],
+                             values["residual_scale"])
 
 
 def _through_time(values):

@@ -117,6 +117,13 @@ class ModelSpec(Spec):
                           "activation", kind=bool)
     residual: bool = _f(False, "identity skip connection around every hidden layer "
                         "after the first", kind=bool)
+    residual_scale: float = _f(1.0, "residual only (no effect without it): every skipped "
+                               "layer (2 to depth) is h + residual_scale x branch(h); 1 is "
+                               "the plain skip, 1/sqrt(depth) keeps the forward variance "
+                               "O(1), 0 makes each skipped layer the identity at "
+                               "initialization (and, in training, a learned scale that "
+                               "starts at 0: SkipInit/ReZero)", low=0.0, high=10.0,
+                               kind=float)
 
     def __post_init__(self):
         super().__post_init__()

@@ -337,3 +337,25 @@ def chi_line(activation: str, chi: float = 1.0, q=np.geomspace(1e-6, 1e2, 400),
     keep = (sigma_b2 >= 0) & np.isfinite(sigma_w2)
     return pd.DataFrame({"q_star": q[keep], "sigma_w2": sigma_w2[keep],
                          "sigma_b2": sigma_b2[keep], "chi1": chi})
+
+
+# --- Residual branches scaled by beta (Hanin & Rolnick 2018; SkipInit; ReZero) -------
+# h_l = h_{l-1} + beta f(h_{l-1}) on layers 2..L (core.keras_model.Stack: layer 1 has no
+# skip, so L - 1 layers are skipped). When f's output has mean zero, is uncorrelated
+# with its input and has its input's variance (a linear layer with LeCun init), the
+# variances add: E||h_l||^2 = (1 + beta^2) E||h_{l-1}||^2. Backward, dLoss/dh_{l-1} =
+# (I + beta W_l) dLoss/dh_l with Var(W) = 1/n grows by the same factor.
+def residual_growth(residual_scale: float, skipped_layers: int) -> float:
+    """(1 + beta^2)^(skipped layers): the growth of E||h||^2 over them (theory)."""
+    return float((1.0 + residual_scale ** 2) ** skipped_layers)
+
+
+def residual_theory(depth: int, residual_scale: float) -> pd.DataFrame:
+    """Theory per hidden layer for a mean-zero, variance-preserving branch: layer,
+    theory_forward_gain ||h_l|| / ||h_1|| = (1 + beta^2)^((l-1)/2) and
+    theory_backward_gain ||dLoss/dh_l|| / ||dLoss/dh_L|| = (1 + beta^2)^((L-l)/2)."""
+    layers = np.arange(1, depth + 1)
+    per_layer = 1.0 + residual_scale ** 2
+    return pd.DataFrame({"layer": layers,
+                         "theory_forward_gain": per_layer ** ((layers - 1) / 2.0),
+                         "theory_backward_gain": per_layer ** ((depth - layers) / 2.0)})

@@ -140,7 +140,8 @@ def train(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None) -> p
     and test_accuracy; returning False stops the run there.
     attrs: stopped (None, "diverged" or "cancelled"), divergence (where inf or nan first
     appeared, or None), steps_done, seconds, model_spec and training_spec (as trained),
-    classes, train_size, test_size.
+    classes, train_size, test_size, residual_scales (each skip's scale at the end: learned
+    from 0 when residual_scale is 0).
     """
     from . import datasets
     from .network import Network, make_optimizer
@@ -189,7 +190,8 @@ def train(model_spec: ModelSpec, training_spec: TrainingSpec, on_step=None) -> p
     table.attrs.update(divergence=divergence, stopped=stopped, steps_done=done,
                        seconds=time.perf_counter() - started, model_spec=spec.to_dict(),
                        training_spec=training_spec.to_dict(), classes=data.classes,
-                       train_size=len(data.y_train), test_size=len(data.y_test))
+                       train_size=len(data.y_train), test_size=len(data.y_test),
+                       residual_scales=network.stack.scales())
     return table
 
 

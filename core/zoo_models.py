@@ -14,14 +14,16 @@ from keras import layers  # noqa: E402
 @keras.saving.register_keras_serializable(package="gradient_lab")
 class Hidden(layers.Layer):
     """One hidden layer of the mlp: Dense -> (BatchNormalization) -> activation
-    (+ identity skip). Its output is the h_l that core.profile measures."""
+    (+ skip: inputs + residual_scale x activation). Its output is the h_l that
+    core.profile measures."""
 
     def __init__(self, units, activation="tanh", negative_slope=0.01, batch_norm=False,
                  skip=False, use_bias=True, kernel_initializer="glorot_normal",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", residual_scale=1.0, **kwargs):
         super().__init__(**kwargs)
         self.units, self.activation, self.negative_slope = units, activation, negative_slope
         self.batch_norm, self.skip, self.use_bias = batch_norm, skip, use_bias
+        self.residual_scale = float(residual_scale)
         self.dense = layers.Dense(units, use_bias=use_bias, name="dense",
                                   kernel_initializer=kernel_initializer,
                                   bias_initializer=bias_initializer)
@@ -41,7 +43,9 @@ class Hidden(layers.Layer):
         if self.norm is not None:
             z = self.norm(z, training=training)
         a = self.act(z)
-        return z, a, inputs + a if self.skip else a
+        if not self.skip:
+            return z, a, a
+        return z, a, inputs + (a if self.residual_scale == 1 else self.residual_scale * a)
 
     def call(self, inputs, training=None):
         return self.parts(inputs, training)[2]
@@ -53,6 +57,7 @@ class Hidden(layers.Layer):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
                 "negative_slope": self.negative_slope, "batch_norm": self.batch_norm,
                 "skip": self.skip, "use_bias": self.use_bias,
+                "residual_scale": self.residual_scale,
                 "kernel_initializer": keras.initializers.serialize(
                     self.dense.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(
@@ -60,7 +65,7 @@ class Hidden(layers.Layer):
 
 
 def mlp(depth, width, n_in, activation, negative_slope, batch_norm, residual, use_bias,
-        kernel_initializers, bias_initializer, readout_initializer):
+        kernel_initializers, bias_initializer, readout_initializer, residual_scale=1.0):
     """Inputs -> hidden_1 ... hidden_depth (Hidden layers) -> readout Dense(10).
     `kernel_initializers[l]` is hidden layer l+1's kernel initializer."""
     inputs = keras.Input((n_in,), name="inputs")
@@ -69,7 +74,8 @@ def mlp(depth, width, n_in, activation, negative_slope, batch_norm, residual, us
         h = Hidden(width, activation, negative_slope, batch_norm,
                    skip=residual and layer > 1, use_bias=use_bias,
                    kernel_initializer=kernel_initializers[layer - 1],
-                   bias_initializer=bias_initializer, name=f"hidden_{layer}")(h)
+                   bias_initializer=bias_initializer, residual_scale=residual_scale,
+                   name=f"hidden_{layer}")(h)
     outputs = layers.Dense(10, kernel_initializer=readout_initializer,
                            name="readout")(h)
     return keras.Model(inputs, outputs, name="mlp")
@@ -195,7 +201,8 @@ def mlp_arguments(model_spec) -> dict:
         if s.bias_stddev > 0 and not s.no_bias else "zeros"
     return dict(depth=s.depth, width=s.width, n_in=s.n_in, activation=s.activation,
                 negative_slope=s.negative_slope, batch_norm=s.batch_norm,
-                residual=s.residual, use_bias=not s.no_bias, bias_initializer=bias,
+                residual=s.residual, residual_scale=s.residual_scale,
+                use_bias=not s.no_bias, bias_initializer=bias,
                 kernel_initializers=[kernel_initializer(s, layer_seed(s.seed, 100 + layer))
                                      for layer in range(1, s.depth + 1)],
                 readout_initializer=keras.initializers.GlorotUniform(

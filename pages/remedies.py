@@ -4,7 +4,8 @@ import streamlit as st
 from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.experiments import remedies
-from pages import forensics, remedies_glorot, remedies_precision, training_runs, ui
+from pages import (forensics, remedies_glorot, remedies_precision, remedies_residual,
+                   training_runs, ui)
 
 st.title("🩹 Remedies: what fixes vanishing and exploding gradients")
 ui.intro(
@@ -108,6 +109,7 @@ else:
                     label="Download every run's measurements (CSV)",
                     help="One row per run, step and layer.")
 
+remedies_residual.section(controls, scenario, int(seed), steps)
 remedies_precision.loss_scaling_section()
 remedies_glorot.figure_2()
 

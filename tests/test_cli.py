@@ -71,6 +71,9 @@ def test_dtype_float16_computes_in_float16_and_writes_its_overflow_as_inf():
     (["--negative-slope", "nan"], "--negative-slope"),
     (["--depth", "200", "--width", "1024"], "reduce depth"),
     (["--bogus", "1"], "unrecognized"), (["--format", "xml"], "--format"),
+    (["--residual", "--residual-scale", "-0.5"], "--residual-scale"),
+    (["--residual-scale", "big"], "--residual-scale"),
+    (["--residual-scale", "inf"], "--residual-scale"),
 ])
 def test_bad_flags_exit_2_with_one_line(args, flag):
     done = run_cli("profile", *args)
@@ -394,3 +397,21 @@ def test_the_readme_shows_a_seeds_command_that_parses_and_says_what_it_prints():
     assert all(f"`{column}`" in section for column in ("seed", "forward_gain",
                                                        "backward_gain"))
     assert "`core/finite_width.py`" in readme[readme.index("## Layout"):]
+
+
+def test_residual_scale_flag_reaches_the_spec_and_mlp_flow_takes_it():
+    from core.cli import build_parser, spec_from_args
+    args = build_parser("profile").parse_args(["profile", "--residual", "--residual-scale",
+                                               "0.1"])
+    spec = spec_from_args(args)
+    assert spec.residual and spec.residual_scale == 0.1
+    done = run_cli("flow", "--architecture", "mlp", "--residual", "--residual-scale", "0.1",
+                   "--depth", "4", "--width", "16")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(io.StringIO(done.stdout))
+    expected = profile(ModelSpec(depth=4, width=16, batch_size=8, residual=True,
+                                 residual_scale=0.1))
+    np.testing.assert_allclose(table["signal_grad_norm"][:4], expected["signal_grad_norm"],
+                               rtol=1e-5)
+    done = run_cli("flow", "--architecture", "resnet", "--residual-scale", "0.1")
+    assert done.returncode == 2 and "applies only to --architecture mlp" in done.stderr

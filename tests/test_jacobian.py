@@ -23,8 +23,8 @@ def explicit_product(spec: ModelSpec) -> np.ndarray:
         out = theory.phi(spec.activation, z, spec.negative_slope)
         step = kernel * slope  # d out / d h
         if spec.residual and index > 0:
-            step = step + np.eye(spec.width)
-            out = out + h
+            step = spec.residual_scale * step + np.eye(spec.width)
+            out = spec.residual_scale * out + h
         product, h = product @ step, out
     return product.T  # (width, n_in)
 
@@ -33,6 +33,7 @@ def explicit_product(spec: ModelSpec) -> np.ndarray:
     dict(activation="tanh", init="glorot_normal", bias_stddev=0.3),
     dict(activation="relu", init="he_normal", input_dim=12),
     dict(activation="leaky_relu", negative_slope=0.2, init="orthogonal", residual=True),
+    dict(activation="tanh", init="lecun_normal", residual=True, residual_scale=0.3),
 ])
 def test_tape_jacobian_is_the_product_of_the_layers(overrides):
     spec = ModelSpec(depth=6, width=16, dtype="float64", **overrides)

@@ -70,6 +70,9 @@ CODE_SPECS = {
     "identity_theory": dict(activation="linear", init="identity", gain=1.5, no_bias=True,
                             depth=3),
     "saturated": dict(activation="sigmoid", init="random_normal", stddev=2.0, seed=3),
+    "residual_scale": dict(activation="relu", init="he_normal", residual=True,
+                           residual_scale=0.3),
+    "residual_scale_0": dict(activation="tanh", residual=True, residual_scale=0.0),
 }
 from core.spec import INITS  # noqa: E402
 
@@ -213,3 +216,56 @@ def test_the_float16_code_shown_runs_and_its_norms_do_not_underflow_where_the_pa
     assert len(printed) == 20 and (printed > 0).all()
     # another draw of x (the code's own rng), the same a^(L-l) law: within a few percent
     np.testing.assert_allclose(printed / printed[-1], page / page[-1], rtol=3e-2)
+
+
+def test_the_skip_is_a_plain_add_at_scale_1_and_a_scaled_skip_otherwise():
+    from core.keras_model import ScaledSkip, Stack
+    from core.tf_setup import keras
+    plain = Stack(ModelSpec(depth=3, width=8, residual=True))
+    assert plain.skips[0] is None
+    assert all(type(skip) is keras.layers.Add for skip in plain.skips[1:])  # no multiply
+    scaled = Stack(ModelSpec(depth=3, width=8, residual=True, residual_scale=0.25))
+    assert all(isinstance(skip, ScaledSkip) and not skip.learnable
+               for skip in scaled.skips[1:])
+    learned = Stack(ModelSpec(depth=3, width=8, residual=True, residual_scale=0.0),
+                    learn_scale=True)
+    x = keras.ops.ones((2, 8))
+    for stack in (scaled, learned):
+        stack(x, training=False)
+    assert scaled.scales() == [0.25, 0.25] and learned.scales() == [0.0, 0.0]
+    assert [w.name for w in learned.skips[1].trainable_weights] == ["scale"]
+    assert scaled.skips[1].trainable_weights == []
+
+
+def test_keras_model_at_scale_0_is_the_identity_after_layer_1_and_scales_the_branch():
+    from core.keras_model import build_keras_model
+    from core.weights import make_data, make_weights
+    spec = ModelSpec(depth=4, width=8, batch_size=4, activation="tanh", residual=True,
+                     residual_scale=0.0)
+    x, _ = make_data(spec)
+    _, *hidden = build_keras_model(spec, make_weights(spec))(x)
+    for h in hidden[1:]:
+        np.testing.assert_array_equal(np.asarray(h), np.asarray(hidden[0]))
+    spec = spec.replace(residual_scale=0.3)
+    first, stack, biases, _ = weights = make_weights(spec)
+    _, h1, h2, *_ = build_keras_model(spec, weights)(x)
+    h1 = np.asarray(h1)
+    np.testing.assert_allclose(np.asarray(h2), h1 + 0.3 * np.tanh(h1 @ stack[0] + biases[1]),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_scaled_skip_is_registered_and_saves_and_loads(tmp_path):
+    from core.keras_model import ScaledSkip
+    from core.tf_setup import keras
+    inputs = keras.Input((3,))
+    branch = keras.layers.Dense(3, name="branch")(inputs)
+    model = keras.Model(inputs, ScaledSkip(0.0, learnable=True, name="skip")([inputs, branch]))
+    model.get_layer("skip").scale.assign(0.7)
+    path = tmp_path / "skip.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)  # safe mode: a registered class, no code
+    skip = loaded.get_layer("skip")
+    assert isinstance(skip, ScaledSkip) and skip.learnable
+    assert float(skip.scale) == pytest.approx(0.7)
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)

@@ -8,8 +8,8 @@ LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.training", "core
          "core.charts", "core.experiments.why", "core.experiments.initialization",
          "core.experiments.through_time", "core.experiments.problem",
          "core.experiments.remedies", "core.experiments.activations",
-         "core.experiments.phase", "core.jacobian", "core.phase_pass", "core.born_dead",
-         "core.finite_width",
+         "core.experiments.phase", "core.experiments.residual_scaling", "core.jacobian",
+         "core.phase_pass", "core.born_dead", "core.finite_width",
          "core.zoo", "core.challenges", "core.challenge_bank", "core.slides", "pages.warmup"]
 
 

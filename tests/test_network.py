@@ -70,3 +70,43 @@ def test_a_mixed_precision_network_computes_hidden_layers_in_float16_with_float3
     assert isinstance(scaled, keras.optimizers.LossScaleOptimizer)
     assert not isinstance(make_optimizer(TrainingSpec(mixed_precision=True)),
                           keras.optimizers.LossScaleOptimizer)
+
+
+def test_residual_scale_0_is_a_learned_scalar_from_0_that_trains_and_saves(tmp_path):
+    """SkipInit/ReZero: at step 0 every skipped layer is the identity; training moves
+    each skip's scale off 0; the trained model saves and loads with its scales."""
+    from core.keras_model import ScaledSkip
+    from core.tf_setup import keras
+    from core.training import _build_step
+    spec = SPEC.replace(residual_scale=0.0)
+    network = Network(spec, classes=3)
+    assert network.stack.scales() == [0.0, 0.0]
+    names = [v.name for v in network.model.trainable_variables]
+    assert names.count("scale") == spec.depth - 1
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    _, _, hs = network.forward(x, training=True)
+    for h in hs[1:]:
+        np.testing.assert_array_equal(np.asarray(h), np.asarray(hs[0]))
+    step, _ = _build_step(network, make_optimizer(TrainingSpec(learning_rate=0.5)),
+                          TrainingSpec())
+    for _ in range(5):
+        step(x, np.array([0, 1, 2, 0], dtype="int32"))
+    scales = network.stack.scales()
+    assert all(abs(scale) > 1e-4 for scale in scales), scales
+    path = tmp_path / "rezero.keras"
+    network.model.save(path)
+    loaded = keras.models.load_model(path)
+    skips = [loaded.get_layer(f"skip_{layer}") for layer in (2, 3)]
+    assert all(isinstance(skip, ScaledSkip) for skip in skips)
+    assert [float(skip.scale) for skip in skips] == pytest.approx(scales)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(network.model(x)),
+                               rtol=1e-5)
+
+
+def test_a_fixed_residual_scale_is_not_trained_and_scale_1_adds_no_weight():
+    fixed = Network(SPEC.replace(residual_scale=0.5), classes=3)
+    assert "scale" not in [v.name for v in fixed.model.trainable_variables]
+    assert fixed.stack.scales() == [0.5, 0.5]
+    plain = Network(SPEC, classes=3)
+    assert len(plain.model.trainable_variables) == 2 * SPEC.depth + 2
+    assert plain.stack.scales() == [1.0, 1.0]

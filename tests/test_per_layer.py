@@ -72,6 +72,10 @@ def test_weight_gradient_flat_while_signal_vanishes():
     dict(activation="swish", init="variance_scaling", scale=3.0, residual=True),
     dict(activation="softsign", init="lecun_uniform", batch_size=1),
     dict(activation="elu", init="identity", gain=0.8, depth=1),
+    dict(activation="tanh", residual=True, residual_scale=0.3, dtype="float64"),
+    dict(activation="relu", init="he_normal", residual=True, residual_scale=2.5,
+         batch_norm=True),
+    dict(activation="linear", init="lecun_normal", residual=True, residual_scale=0.0),
 ])
 def test_fast_profile_equals_plain_keras_model_with_eager_tape(changes):
     spec = ModelSpec(depth=5, width=24, batch_size=12).replace(**changes)
@@ -305,3 +309,28 @@ def test_the_16_bit_graphs_are_warmed_after_every_other_key():
     source = inspect.getsource(warmup._warm)
     assert source.index("HALF_KEYS, full_size=False") > source.index("WARM_KEYS[1:]")
     assert not set(per_layer.HALF_KEYS) & set(per_layer.WARM_KEYS)
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
+def test_residual_scale_0_makes_every_skipped_layer_exactly_the_identity(activation):
+    """beta = 0: h_l = h_1 and dLoss/dh_l = dLoss/dh_L exactly, for every l >= 2."""
+    spec = ModelSpec(depth=8, width=32, batch_size=16, activation=activation,
+                     residual=True, residual_scale=0.0, bias_stddev=0.2)
+    table = compute_profile(spec)
+    for column in ("activation_norm", "activation_mean", "activation_std",
+                   "signal_grad_norm"):
+        assert (table[column] == table[column].iloc[0]).all(), column
+    plain = compute_profile(spec.replace(residual_scale=0.5))
+    assert plain["activation_norm"].iloc[-1] != plain["activation_norm"].iloc[0]
+
+
+def test_residual_scale_1_is_the_plain_skip_and_scales_between_differ():
+    spec = ModelSpec(depth=5, width=16, batch_size=8, residual=True)
+    assert spec.residual_scale == 1.0
+    one = compute_profile(spec)
+    assert one.equals(compute_profile(spec.replace(residual_scale=1.0)))
+    half = compute_profile(spec.replace(residual_scale=0.5))
+    assert half["activation_norm"].iloc[-1] < one["activation_norm"].iloc[-1]
+    # without skips the scale does nothing
+    plain = ModelSpec(depth=5, width=16, batch_size=8)
+    assert compute_profile(plain).equals(compute_profile(plain.replace(residual_scale=0.5)))

@@ -241,3 +241,17 @@ def test_chi_lines_have_the_chi_they_claim():
         for row in line.iloc[::60].itertuples():
             assert theory.chi1("tanh", row.sigma_w2, row.sigma_b2) == \
                 pytest.approx(chi, rel=1e-6)
+
+
+def test_residual_theory_is_one_plus_beta_squared_per_skipped_layer():
+    from core.theory import residual_growth, residual_theory
+    assert residual_growth(1.0, 19) == 2.0 ** 19
+    assert residual_growth(0.0, 49) == 1.0
+    assert residual_growth(1 / math.sqrt(20), 19) == pytest.approx((1 + 1 / 20) ** 19)
+    assert residual_growth(1 / math.sqrt(1000), 999) < math.e  # 1/sqrt(L): O(1)
+    table = residual_theory(5, 0.5)
+    np.testing.assert_allclose(table["theory_forward_gain"], 1.25 ** (np.arange(5) / 2))
+    np.testing.assert_allclose(table["theory_backward_gain"],
+                               1.25 ** (np.arange(4, -1, -1) / 2))
+    assert table["theory_forward_gain"].iloc[-1] ** 2 == pytest.approx(
+        residual_growth(0.5, 4))

@@ -58,6 +58,7 @@ def test_cifar_networks_have_6n_plus_2_layers():
 
 @pytest.mark.parametrize("changes", [
     dict(activation="relu", init="he_normal", batch_norm=True, residual=True),
+    dict(activation="tanh", residual=True, residual_scale=0.1),
     dict(activation="tanh", bias_stddev=0.1, input_dim=12),
     dict(activation="leaky_relu", negative_slope=0.2, no_bias=True, init="orthogonal")])
 def test_mlp_flow_gives_the_profile_numbers(changes):

@@ -5,6 +5,7 @@ profiles      per-layer profiles of one or several networks, gains, activation h
 grids         one number per network over a grid: the init x activation heatmap, sweeps
 curves        activation functions and their slopes (Keras, tf.GradientTape)
 training      training runs: per-step curves and layer x step heatmaps
+residual_scaling  skips h + beta branch(h): signal per beta, measured and theory
 through_time  gradients through time in recurrent networks
 precision     half precision: zero-gradient fractions per layer, the loss scale over steps
 phase         the phase diagram over (sigma_w2, sigma_b2) with theory's lines

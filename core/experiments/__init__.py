@@ -6,6 +6,7 @@ initialization  Initialization: formulas, side by side, the grid, the sigma_w sw
 activations     Activations: the curves and their slopes, dying ReLU runs
 remedies        Remedies: the failing baselines and each remedy, Glorot & Bengio's Figure 2
 loss_scaling    Remedies: float32, mixed_float16 and LossScaleOptimizer on the same network
+residual_scaling  Remedies: skips scaled by beta = 1, 1/sqrt(L), 0; theory; training
 through_time    Through time: the cells compared, the LSTM forget bias, clipping in action
 phase           Phase diagram: signal ratio over (sigma_w2, sigma_b2), the critical line
 your_network    Your network: blocks, diagnosis, comparisons and code of any Keras model
