@@ -47,7 +47,6 @@ import os
 import pathlib
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -189,7 +188,8 @@ def answer_plan(challenge, rng: random.Random) -> list:
 
 
 async def student(port: int, code: str, index: int, done: asyncio.Queue,
-                  log: list, stop: asyncio.Event, rng: random.Random) -> dict:
+                  log: list, stop: asyncio.Event, rng: random.Random,
+                  poll_times: list) -> dict:
     """Join, then poll every 2 s (one request at a time, as the browser queues them);
     answer each question as it shows, then change the answer once or twice."""
     from core import challenges
@@ -216,7 +216,8 @@ async def student(port: int, code: str, index: int, done: asyncio.Queue,
                     done.put_nowait(index)
                 continue
             next_poll = max(next_poll + REFRESH, time.perf_counter())
-            await session.rerun(fragment=session.auto_fragment, auto=True)
+            sent, end = await session.rerun(fragment=session.auto_fragment, auto=True)
+            poll_times.append(end - sent)
             number = next((int(m.group(1)) for text in session.texts
                            for m in [re.match(r"#* *Question (\d+)$", text)] if m), None)
             if number is not None and number not in seen:
@@ -252,9 +253,10 @@ async def class_run(server: Server, students: int, seed: int = 15) -> dict:
     rng = random.Random(seed)
     instructor = await instructor_start(server.port)
     code, log, polls, stop = instructor.code, [], [], asyncio.Event()
+    poll_times: list[float] = []  # the students' fragment reruns
     done: asyncio.Queue = asyncio.Queue()
     tasks = [asyncio.ensure_future(student(server.port, code, i, done, log, stop,
-                                           random.Random(rng.random())))
+                                           random.Random(rng.random()), poll_times))
              for i in range(students)]
     await asyncio.sleep(students * 0.1 + 3)  # everyone joined and waiting
     joined = server.rss(), server.peak_rss()  # a class polling, no question yet
@@ -287,7 +289,7 @@ async def class_run(server: Server, students: int, seed: int = 15) -> dict:
     results = await asyncio.gather(*tasks, return_exceptions=True)
     await instructor.__aexit__(None, None, None)
     return dict(log=log, polls=polls, finals=finals, results=results, summary=summary,
-                answering=answering, joined=joined,
+                answering=answering, joined=joined, poll_times=poll_times,
                 instructor_errors=instructor.errors, challenges=challenges)
 
 
@@ -401,6 +403,12 @@ def main() -> None:
           f"{seconds:.0f} s")
     print(f"answer-to-tally latency: p50 {p50:.2f} s, p95 {p95:.2f} s, max {top:.2f} s "
           f"({len(values)} answers, {unseen} never read; goal p95 <= 3 s)")
+    acks = [a["acked"] - a["sent"] for a in run["log"]]
+    reads = [p["end"] - p["sent"] for p in run["polls"]]
+    print(f"    of which: answer press to acknowledgement p95 {quantiles(acks)[1]:.2f} s; "
+          f"the instructor's tally read p95 {quantiles(reads)[1]:.2f} s; the students' "
+          f"polls p95 {quantiles(run['poll_times'])[1]:.2f} s "
+          f"({len(run['poll_times'])}); the rest waits for the {REFRESH:g} s refresh")
     print(f"answers lost or double-counted: {len(problems)} problems (the database and "
           f"the last tally against each student's last answer; {checked} of "
           f"{len(run['polls'])} tally reads with no answer in flight checked exactly)"
