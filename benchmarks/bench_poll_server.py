@@ -130,6 +130,10 @@ class PollSession(Session):
         if field in WIDGETS:
             proto = getattr(element, field)
             self.widgets[(field, proto.label)] = (proto.id, fragment)
+            if field == "text_input" and (proto.set_value or proto.id not in self.states):
+                # the browser holds a text box's value as drawn and sends it back
+                value = proto.value if proto.set_value else proto.default
+                self.states[proto.id] = ("string_value", value)
         elif field == "exception":
             self.errors.append(element.exception.message or element.exception.type)
         elif field == "alert" and element.alert.format == Alert.ERROR:
@@ -280,6 +284,7 @@ async def class_run(server: Server, students: int, seed: int = 15) -> dict:
         finals[number] = dict(stored=stored, projected=polls[-1]["tally"],
                               answered=polls[-1]["answered"])
     answering = server.rss(), server.peak_rss()  # before the reveal's measurement
+    names = Classroom(server.url).students(code)
     # the end of the class: reveal, end, the summary (untimed; must not fail)
     await instructor.rerun(trigger=("button", "Reveal the answer"),
                            fragment=instructor.widget("button", "Reveal")[1])
@@ -289,7 +294,7 @@ async def class_run(server: Server, students: int, seed: int = 15) -> dict:
     results = await asyncio.gather(*tasks, return_exceptions=True)
     await instructor.__aexit__(None, None, None)
     return dict(log=log, polls=polls, finals=finals, results=results, summary=summary,
-                answering=answering, joined=joined, poll_times=poll_times,
+                answering=answering, joined=joined, names=names, poll_times=poll_times,
                 instructor_errors=instructor.errors, challenges=challenges)
 
 
@@ -389,6 +394,9 @@ def main() -> None:
     values, unseen = latencies(run["log"], run["polls"])
     p50, p95, top = quantiles(values)
     problems = check_counts(run, args.students)
+    wanted = sorted(f"Student {i}" for i in range(args.students))
+    if sorted(map(str, run["names"])) != wanted:
+        problems.append(f"the names stored are not the names typed: {run['names']}")
     checked, mismatches = check_reads(run)
     problems += mismatches
     errors = idle_errors + run["instructor_errors"] + [
