@@ -31,10 +31,11 @@ if role == "a student":
             "Room code", "room", "", room.parse_code, f"{CODE_LENGTH} letters and digits",
             "K7QX2", max_chars=12, placeholder="K7QX2",
             help="The code on the projector, or open the join link.")
-        name = st.text_input("Your name (optional)", key="classroom_name", max_chars=30,
-                             help="Shown to the instructor; leave empty to stay anonymous.")
+        st.text_input("Your name (optional)", key="classroom_name", max_chars=30,
+                      help="Shown to the instructor; leave empty to stay anonymous.")
         st.button("Join", key="classroom_join", type="primary", icon="🙋", width="stretch",
-                  on_click=room.join, args=(db, code, name), disabled=not code.strip())
+                  on_click=room.join, args=(db, controls.key("room")),
+                  disabled=not code.strip())
         problem = st.session_state.pop("classroom_problem", None)
         if problem:
             st.error(problem, icon="⚠️")

@@ -186,9 +186,14 @@ def summary(db, code, secret) -> None:
 
 
 # --- a student ---------------------------------------------------------------------------
-def join(db, code: str, name: str) -> None:
+def join(db, code_key: str) -> None:
+    """Join with the room code and name as the boxes hold them at the click: a name typed
+    and Join clicked straight away arrive in the click's own rerun, after the button's
+    arguments were fixed."""
+    code = st.session_state.get(code_key) or ""
     try:
-        token = db.join(code, name, session=session_id())
+        token = db.join(code, st.session_state.get("classroom_name"),
+                        session=session_id())
     except ClassroomError as error:
         st.session_state["classroom_problem"] = str(error)
         return

@@ -117,3 +117,21 @@ def test_every_challenge_page_has_a_name_in_the_picker():
     from core.challenge_bank import BANK
     from pages.classroom_ui import PAGE_NAMES
     assert {challenge.page for challenge in BANK} <= set(PAGE_NAMES)
+
+
+def test_a_name_typed_then_join_clicked_at_once_is_kept(app):
+    """A browser that types a name and clicks Join straight away sends both in one rerun
+    (the text box's own rerun is cut short by the click's): the join must read the boxes
+    at the click, not the arguments the button was drawn with (found by
+    benchmarks/bench_poll_server.py; the name was lost)."""
+    _, code = instructor(app)
+    at = app("pages/classroom.py", {"room": code})
+    at.text_input(key="classroom_name").set_value("Ada")
+    at.button(key="classroom_join").click().run()
+    assert not at.exception, at.exception
+    assert "you are Ada" in texts(at)
+    other = app("pages/classroom.py", {"room": "ZZZZZ"})  # a wrong code in the link,
+    other.text_input(key="classroom:room").set_value(code.lower())  # corrected by hand
+    other.button(key="classroom_join").click().run()
+    assert "Waiting for the instructor" in texts(other)
+    assert Classroom().students(code) == ["Ada", None]
