@@ -105,9 +105,14 @@ def test_through_time_the_unclipped_run_is_reported_and_the_fix_holds():
     spec = recurrent.ClippingSpec(gain=2.5, learning_rate=1.0, train_steps=40)
     table = recurrent.train_clipping(spec)
     found = forensics.report(table)
+    # the step is read from the recorded run: where exactly an explosion overflows
+    # depends on float32 rounding (oneDNN on or off moved it from 14 to 19)
+    unclipped = table[table["run"] == "without clipping"]
+    first = int(unclipped.loc[~np.isfinite(unclipped["loss"]), "step"].iloc[0])
+    assert 5 < first < spec.train_steps
     assert (found["kind"], found["step"], found["layer"], found["quantity"],
-            found["value"]) == ("through_time", 14, None, "loss", "inf")
-    assert found["steps"]["step"].tolist() == [9, 10, 11, 12, 13, 14]
+            found["value"]) == ("through_time", first, None, "loss", "inf")
+    assert found["steps"]["step"].tolist() == list(range(first - 5, first + 1))
     assert "stays finite" in found["explanation"]  # the clipped run beside it
     assert found["fixes"] == [{"label": "learning rate 0.1",
                                "changes": {"learning_rate": 0.1}}]
