@@ -20,7 +20,8 @@ def finite_width_section(controls) -> None:
         "ln(‖h_L‖²/‖x‖²) is a sum of L independent layer terms, with mean about −5L/(2n) "
         "and variance about 5L/n (theory, Hanin 2018; Hanin & Rolnick 2018). The mean "
         "gain ‖h_L‖²/‖x‖² is exactly 1, yet a deep, narrow network is a lottery.")
-    row = st.columns(3)
+    controls_column, charts_column = ui.beside()  # side by side in presenter mode
+    row = ui.row(3, controls_column)
     depth = controls.select_slider(
         "Depth L", "seeds_depth", DEPTHS, 20, where=row[0],
         help="Hidden layers of every network drawn.")
@@ -39,9 +40,10 @@ def finite_width_section(controls) -> None:
     fan = finite_width.measure(base)["fan"]
     note = finite_width.theory_applies(base)
     ui.chart(charts.fan_chart(fan, spread[spread["width"] == width], width, note),
-             key="chart_seeds_fan", filename=f"seeds_fan_{init}_L{depth}_n{width}")
+             key="chart_seeds_fan", filename=f"seeds_fan_{init}_L{depth}_n{width}",
+             where=charts_column)
     ui.chart(charts.spread_chart(spread, width), key="chart_seeds_spread",
-             filename=f"seeds_spread_{init}_L{depth}")
+             filename=f"seeds_spread_{init}_L{depth}", where=charts_column)
     st.markdown(finite_width.spread_text(spread, base))
     st.caption(
         "One N(0, 1) input per network, zero biases, seeds 0 to 99 (each seed's network "

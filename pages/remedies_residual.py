@@ -17,7 +17,8 @@ def section(controls, scenario: str, seed: int, steps: int) -> None:
         "how fast the signal grows with depth. Three choices: β = 1 (the plain skip), "
         "β = 1/√L (L the depth), and β = 0, where every skipped layer starts as the "
         "identity (SkipInit, ReZero). " + rs.THEORY_NOTE)
-    row = ui.row([1, 1, 2])
+    controls_column, charts_column = ui.beside()  # side by side in presenter mode
+    row = ui.row([1, 1, 2], controls_column)
     branch = controls.radio("Branch", "residual_branch", list(rs.BRANCHES), "linear",
                             where=row[0], format_func=rs.BRANCH_NAMES.get,
                             help="The branch is one Dense layer and its activation; zero "
@@ -29,11 +30,11 @@ def section(controls, scenario: str, seed: int, steps: int) -> None:
         format_func=lambda preset: rs.preset_label(preset, depth),
         help="Each β is a network of its own; every layer after the first is skipped.")
     if not presets:
-        st.info("Choose at least one β.", icon="☝️")
+        controls_column.info("Choose at least one β.", icon="☝️")
         return
     with st.spinner("Measuring every layer with TensorFlow..."):
         profiles, growth = rs.measure(branch, depth, presets)
-    for column, direction in zip(st.columns(2), charts.DIRECTIONS):
+    for column, direction in zip(ui.row(2, charts_column), charts.DIRECTIONS):
         ui.chart(charts.signal_chart(profiles, direction, rs.BRANCH_NAMES[branch]),
                  key=f"residual_{direction}", where=column,
                  filename=f"residual_scaling_{branch}_L{depth}_{direction}")

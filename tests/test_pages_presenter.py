@@ -83,6 +83,21 @@ def slider_beside_chart(at, slider: str, chart: str) -> bool:
     return False
 
 
+# Sections added after the first: their own slider beside their own chart too.
+LATER_SECTIONS = {
+    "pages/remedies.py": ("remedies:residual_depth", "residual_forward"),
+    "pages/initialization.py": ("initialization:seeds_depth", "chart_seeds_fan"),
+}
+
+
+def test_presenter_mode_puts_later_sections_sliders_beside_their_charts(app):
+    for page, (slider, chart) in LATER_SECTIONS.items():
+        plain = app(page, SMALL.get(page))
+        assert not slider_beside_chart(plain, slider, chart), page
+        shown = app(page, {**SMALL.get(page, {}), "present": "true"})
+        assert slider_beside_chart(shown, slider, chart), page
+
+
 def test_presenter_mode_puts_the_first_slider_beside_the_chart_it_drives(app):
     for page, (slider, chart) in FIRST_SLIDER_AND_CHART.items():
         plain = app(page, SMALL.get(page))
