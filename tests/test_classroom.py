@@ -182,6 +182,32 @@ def test_sqlite_is_a_wal_file(tmp_path, monkeypatch):
     assert classroom.database_url() == "sqlite:///" + str(tmp_path / "u.sqlite")
 
 
+def test_reads_do_not_wait_for_a_writer(room):
+    """Polling (state, answers, is_instructor) takes no write lock: while a writer holds
+    SQLite's (BEGIN IMMEDIATE) or a row lock, the tally is still read at once."""
+    db, code, secret = room
+    number = db.ask(code, secret, "relu-init")
+    token = db.join(code, "ana", session="s-ana")
+    db.answer(code, token, number, "he_normal", session="s-ana")
+    read, done = {}, threading.Event()
+
+    def poll():
+        read["state"] = db.state(code, token)
+        read["answers"] = db.answers(code, number)
+        read["instructor"] = db.is_instructor(code, secret)
+        done.set()
+    with db.engine.begin() as writer:  # a writer in the middle of its transaction
+        writer.execute(classroom.students.update().where(
+            classroom.students.c.room == code).values(name="ana"))
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        answered = done.wait(5)  # a read that waited for the lock would take 30 s
+    thread.join(60)
+    assert answered, "a read waited for the writer's lock"
+    assert read["answers"] == ["he_normal"] and read["instructor"] is True
+    assert read["state"]["question"]["answered"] == 1
+
+
 STUDENTS = 30
 
 
