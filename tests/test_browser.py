@@ -389,6 +389,13 @@ def test_presenter_mode_shows_the_first_chart_beside_its_slider_at_1280x720(
         open_page(tab, server, name, "?present=true")
         chart = tab.locator("[data-testid=stVegaLiteChart]").first
         chart.locator("canvas, svg").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+        # the page settles (a loaded server can still be drawing later sections, which
+        # moves things for a moment): wait until the first chart's box is on screen
+        tab.wait_for_function(
+            "([w, h]) => { const c = document.querySelector('[data-testid=stVegaLiteChart]');"
+            " if (!c) return false; const r = c.getBoundingClientRect();"
+            " return r.top >= 0 && r.bottom <= h && r.right <= w; }",
+            arg=[width, height], timeout=60_000)
         # the page's own first slider (not Predict first's, folded above the sections)
         slider = tab.locator("[data-testid=stSlider]:not([data-testid=stExpander] *)").first
         boxes = {"chart": chart.bounding_box(), "slider": slider.bounding_box()}

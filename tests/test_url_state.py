@@ -42,6 +42,13 @@ def bound_widgets(at: AppTest):
                 yield kind, widget
 
 
+def real_options(at: AppTest, widget) -> list:
+    """The option values the page declared for a URL-bound widget (its Controls field):
+    AppTest shows only their labels, and a widget with a format_func takes values."""
+    controls = at.session_state["_ui_controls"]
+    return list(controls.fields[widget.key.split(":", 1)[1]].options)
+
+
 def set_something(at: AppTest, rng: random.Random) -> None:
     """Give one control of the page a random non-default value, and rerun."""
     choices = list(bound_widgets(at))
@@ -49,16 +56,12 @@ def set_something(at: AppTest, rng: random.Random) -> None:
         return
     kind, widget = rng.choice(choices)
     if kind in ("select_slider", "selectbox", "radio"):
-        options = [o for o in widget.options if o != widget.format_func(widget.value)] \
-            if kind != "select_slider" else [o for o in widget.options]
-        if kind == "select_slider":
-            value = rng.choice(options)
-            widget.set_value(type(widget.value)(value) if not isinstance(
-                widget.value, str) else value)
-        else:
-            widget.set_value(rng.choice(options) if options else widget.value)
+        options = real_options(at, widget)
+        others = [o for o in options if o != widget.value]
+        widget.set_value(rng.choice(others or options))
     elif kind == "multiselect":
-        widget.set_value(rng.sample(widget.options, min(2, len(widget.options))))
+        options = real_options(at, widget)
+        widget.set_value(rng.sample(options, min(2, len(options))))
     else:  # slider, number_input: the top of the range exercises the bounds
         widget.set_value(type(widget.value)(widget.proto.max))
     at.run()
