@@ -68,7 +68,7 @@ def status_mb(pid: int, field: str) -> float:
 class Server:
     """`streamlit run` from `repo`, tuned or as the naive baseline."""
 
-    def __init__(self, repo: pathlib.Path, tuned: bool):
+    def __init__(self, repo: pathlib.Path, tuned: bool, log: str | None = None):
         self.port = free_port()
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
         args = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -81,9 +81,9 @@ class Server:
             env["GRADIENT_LAB_NO_TUNING"] = "1"
             args += ["--runner.postScriptGC", "true"]
         self.start = time.perf_counter()
-        self.process = subprocess.Popen(args, cwd=repo, env=env,
-                                        stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        out = open(log, "w") if log else subprocess.DEVNULL  # the server's log, kept
+        self.process = subprocess.Popen(args, cwd=repo, env=env, stdout=out,
+                                        stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 120
         while True:
@@ -313,7 +313,8 @@ async def training_load(server: Server, trainers: int, duration_cap: float = 600
 
 
 def one_server(repo: pathlib.Path, tuned: bool, mode: str, args) -> dict:
-    server = Server(repo, tuned)
+    server = Server(repo, tuned, log=f"{args.log}.{'tuned' if tuned else 'naive'}"
+                    if args.log else None)
     try:
         asyncio.run(warm(server.port))
         warm_rss = server.rss()
@@ -375,6 +376,8 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=2)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--trainers", type=int, default=10)
+    parser.add_argument("--log", metavar="FILE",
+                        help="keep each server's log in FILE.tuned / FILE.naive")
     parser.add_argument("--py-spy", metavar="FILE",
                         help="record the server with py-spy (raw folded stacks) into FILE.*")
     args = parser.parse_args()

@@ -6,11 +6,15 @@ check both give the same numbers, and benchmarks/ uses it as the naive baseline.
 """
 from __future__ import annotations
 
+import functools
+import inspect
+import threading
+
 import numpy as np
 import pandas as pd
 
 from .per_layer import BN_EPSILON
-from .spec import READOUT_UNITS, VARIANCE_SCALING, ModelSpec
+from .spec import READOUT_UNITS, ModelSpec
 from .tf_setup import keras, tf
 from .weights import kernel_initializer, layer_seed, make_data, \
     make_weights
@@ -201,6 +205,22 @@ def _weights_code(spec: ModelSpec) -> str:
     return "\n".join(lines)
 
 
+_source_lock = threading.Lock()
+
+
+@functools.cache
+def _source(obj) -> str:
+    return inspect.getsource(obj)
+
+
+def source_of(obj) -> str:
+    """inspect.getsource(obj), read once and by one thread at a time: it runs ast.parse,
+    which CPython 3.11 cannot run in two threads at once ("SystemError: AST constructor
+    recursion depth mismatch"), and every session of the server renders this code."""
+    with _source_lock:
+        return _source(obj)
+
+
 def keras_code(spec: ModelSpec) -> str:
     """A runnable script that builds this network as a Keras model (core.zoo_models'
     `mlp`, the one `python -m core flow --architecture mlp` measures), gives it the
@@ -208,8 +228,6 @@ def keras_code(spec: ModelSpec) -> str:
     tf.GradientTape and prints the CSV of `python -m core profile --format csv` (the
     same columns, the same numbers: tests run it). The pages' "Show the Keras code"
     and `python -m core code` print it."""
-    import inspect
-
     from . import zoo_models
     from .activations import peak_slope, saturates
     from .per_layer import SATURATION_MIN_Z, SATURATION_SLOPE
@@ -237,9 +255,9 @@ from keras import layers
 keras.config.set_floatx({dtype})  # every layer computes in {spec.dtype}
 
 
-{inspect.getsource(zoo_models.Hidden)}
+{source_of(zoo_models.Hidden)}
 
-{inspect.getsource(zoo_models.mlp)}
+{source_of(zoo_models.mlp)}
 
 depth, width, n_in, batch_size = {spec.depth}, {spec.width}, {spec.n_in}, {spec.batch_size}
 

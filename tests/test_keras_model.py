@@ -269,3 +269,34 @@ def test_scaled_skip_is_registered_and_saves_and_loads(tmp_path):
     assert float(skip.scale) == pytest.approx(0.7)
     x = np.arange(6, dtype="float32").reshape(2, 3)
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
+
+
+def test_the_shown_code_is_read_once_and_safely_from_many_threads(monkeypatch):
+    """Thirty sessions render "Show the Keras code" at once: inspect.getsource runs
+    ast.parse, which CPython 3.11 cannot run in two threads at once (a session died with
+    "SystemError: AST constructor recursion depth mismatch" under the class benchmark).
+    The source is read once per object, under a lock."""
+    import inspect
+    import threading
+    from core import keras_model
+    from core.keras_model import keras_code
+    calls = []
+    real = inspect.getsource
+    monkeypatch.setattr(keras_model.inspect, "getsource",
+                        lambda obj: calls.append(obj) or real(obj))
+    keras_model._source.cache_clear()
+    spec = ModelSpec(depth=3, width=8)
+    results, errors = [], []
+
+    def render():
+        try:
+            results.append(keras_code(spec))
+        except Exception as error:  # noqa: BLE001 - collected for the assert
+            errors.append(error)
+    threads = [threading.Thread(target=render) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(set(results)) == 1
+    assert len(calls) == 2  # zoo_models.Hidden and zoo_models.mlp, once each

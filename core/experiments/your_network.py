@@ -6,13 +6,13 @@ Loads TensorFlow only when a computation runs.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
 
 import numpy as np
 import pandas as pd
 
 from ..cache import memoize
+from ..keras_model import source_of
 from ..summary import describe_problems, format_number, summarize, verdict_of
 from ..zoo import CNN, TRANSFORMERS, ZooSpec
 
@@ -195,7 +195,7 @@ import tensorflow as tf
 from keras import layers
 
 
-{inspect.getsource(builder)}
+{source_of(builder)}
 
 random.seed({spec.seed})  # unseeded Keras initializers draw their seeds from here
 model = {call}
