@@ -37,6 +37,7 @@ CHUNK_WEIGHTS = 2 ** 23  # weights held at once (float32: 32 MB); seeds run in c
 THEORY_INITS = ("he_normal", "he_uniform")  # Var(W) = 2 / n_in exactly
 SPREAD_WIDTHS = (8, 16, 32, 64, 128)  # the page's widths
 PAGE_SEEDS = 100  # networks per width on the page
+PAGE_DEPTH, PAGE_WIDTH = 20, 16  # the page's default view (pages/warmup.py caches it)
 
 
 def _model(name: str, default=None, **overrides):

@@ -23,10 +23,11 @@ def finite_width_section(controls) -> None:
     controls_column, charts_column = ui.beside()  # side by side in presenter mode
     row = ui.row(3, controls_column)
     depth = controls.select_slider(
-        "Depth L", "seeds_depth", DEPTHS, 20, where=row[0],
+        "Depth L", "seeds_depth", DEPTHS, finite_width.PAGE_DEPTH, where=row[0],
         help="Hidden layers of every network drawn.")
     width = controls.select_slider(
-        "Width n of the fan", "seeds_width", finite_width.SPREAD_WIDTHS, 16, where=row[1],
+        "Width n of the fan", "seeds_width", finite_width.SPREAD_WIDTHS,
+        finite_width.PAGE_WIDTH, where=row[1],
         help="Units per hidden layer of the networks in the first chart; the second "
              "chart shows every width.")
     init = controls.selectbox(

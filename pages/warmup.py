@@ -16,7 +16,8 @@ _start_lock = threading.Lock()
 
 def _warm() -> None:
     from core.experiments.initialization import sweep
-    from core.finite_width import PAGE_SEEDS, FiniteWidthSpec, spread_over_widths
+    from core.finite_width import (PAGE_DEPTH, PAGE_SEEDS, PAGE_WIDTH, FiniteWidthSpec,
+                                   spread_over_widths)
     from core.experiments.problem import identity_spec
     from core.per_layer import HALF_KEYS, WARM_KEYS, profile, warm_up
     from core.spec import ModelSpec
@@ -30,7 +31,8 @@ def _warm() -> None:
     warm_up(keys=WARM_KEYS[1:], full_size=False)
     warm_up(keys=HALF_KEYS, full_size=False)  # The problem's float16 and bfloat16
     # last: Initialization's finite-width section at its defaults (100 seeds per width)
-    spread_over_widths(FiniteWidthSpec(seeds=PAGE_SEEDS, depth=20, width=16))
+    spread_over_widths(FiniteWidthSpec(seeds=PAGE_SEEDS, depth=PAGE_DEPTH,
+                                        width=PAGE_WIDTH))
 
 
 def start_in_background() -> bool:

@@ -60,7 +60,8 @@ def test_warm_up_runs_once_and_fills_the_cache():
     from core import finite_width
     from pages import initialization_seeds  # its defaults, as the section builds them
     assert finite_width.is_cached(finite_width.FiniteWidthSpec(
-        seeds=initialization_seeds.SEEDS, depth=20, width=16, init="he_normal"))
+        seeds=initialization_seeds.SEEDS, depth=finite_width.PAGE_DEPTH,
+        width=finite_width.PAGE_WIDTH, init="he_normal"))
 
 
 def _lines(path) -> int:
