@@ -568,6 +568,7 @@ def test_slides_step_with_next_and_pagedown_at_1280x720(server, browser):
         wait_for_text(tab, "[data-testid=stMetricValue]", "Exploding")
         assert "present=true" in tab.url and "/problem" in tab.url
         next_button = tab.locator(".st-key-slides-next button:visible")
+        wait_until_idle(tab)  # Start's reruns done: a click during one can be lost (CI)
         next_button.click()
         wait_for_text(tab, "[data-testid=stMetricValue]", "Vanishing")
         wait_until_idle(tab)
