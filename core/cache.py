@@ -109,3 +109,37 @@ def memoize(entries: int):
         cached.uncached = function
         return cached
     return decorate
+
+
+class ByIdentity:
+    """A thread-safe LRU keyed by an object's identity, for values derived from objects
+    that are themselves shared (core.charts' remembered charts): the object is kept
+    beside its value, so its id() cannot be reused while it is cached."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, thing, make):
+        """make(thing), or the value kept for this very object."""
+        with self._lock:
+            kept = self._items.get(id(thing))
+            if kept is not None and kept[0] is thing:
+                self._items.move_to_end(id(thing))
+                return kept[1]
+        value = make(thing)
+        if self.entries:
+            with self._lock:
+                self._items[id(thing)] = (thing, value)
+                while len(self._items) > self.entries:
+                    self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

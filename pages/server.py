@@ -15,10 +15,15 @@
   them with the documented `to_dict(validate=False)`.
 - Altair's debug mode (on by default) validates every schema object as it is built,
   a second validation of what the tests already validate: off on the server.
+- A page rebuilds its charts at every rerun, though most are the same as the last
+  rerun's. core.charts remembers its charts by their inputs' contents
+  (core.charts.base.remembered), and the server keeps each remembered chart's
+  converted spec (SPECS): an unchanged chart costs a dict copy, not a build and a
+  to_dict() tree walk. These were most of the Initialization page's rerun.
 - The process-wide training queue (pages/admission.py) gets its slots, about one per
   core; pages/training_runs.py trains in them.
 
-GRADIENT_LAB_NO_TUNING=1 turns the first three off and lets every training run at once
+GRADIENT_LAB_NO_TUNING=1 turns the first four off and lets every training run at once
 (the naive baseline of benchmarks/bench_classroom.py).
 """
 from __future__ import annotations
@@ -28,6 +33,8 @@ import os
 import sys
 import threading
 
+from core.cache import ByIdentity
+from core.charts import base as chart_base
 from pages import admission
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,6 +79,9 @@ def _keep_keras_state() -> bool:
                     "the per-rerun Keras clear_session is not replaced")
 
 
+SPECS = ByIdentity(256)  # chart -> its converted Vega-Lite spec (Streamlit's to_dict)
+
+
 class _Unvalidated:
     """A chart whose to_dict() skips the schema validation; everything else delegates."""
 
@@ -91,7 +101,9 @@ def _skip_chart_validation() -> bool:
 
     def make(original):
         def convert(altair_chart):
-            return original(_Unvalidated(altair_chart))
+            spec = SPECS.get(altair_chart, lambda chart: original(_Unvalidated(chart)))
+            # Streamlit changes the spec's top level (datasets, data, autosize): a copy.
+            return {**spec, "datasets": dict(spec.get("datasets") or {})}
         return convert
     return _replace(vega_charts, "_convert_altair_to_vega_lite_spec", make,
                     "Altair charts are validated on every rerun")
@@ -113,5 +125,7 @@ def tune() -> dict[str, bool]:
                 applied["keep_keras_state"] = _keep_keras_state()
                 applied["skip_chart_validation"] = _skip_chart_validation()
                 applied["altair_no_debug_mode"] = _no_altair_debug_mode()
+            else:  # the naive baseline builds and converts every chart at every rerun
+                chart_base.REMEMBER["entries"] = SPECS.entries = 0
             admission.training_queue(None if tuning_disabled() else admission.default_slots())
     return applied

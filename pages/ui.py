@@ -13,6 +13,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from core.cache import ByIdentity
 from core.charts import export
 from core.summary import format_number as _format_number
 from core.spec import ModelSpec
@@ -165,14 +166,23 @@ def pin(page: str, setting: dict, describe, where=None) -> dict | None:
 PRESENT_HEIGHT = 420  # px, legends included: a chart beside its controls at 1280x720
 
 
+_PROJECTED = {"light": ByIdentity(128), "dark": ByIdentity(128)}  # chart -> projected
+
+
 def _projected(figure):
     """Chart text readable from the back row: labels and legends >= 15 px, dark grey
     on a light theme (light grey on a dark one), larger titles; at most PRESENT_HEIGHT
-    tall."""
+    tall. Kept per chart (core.charts remembers charts), so an unchanged chart is not
+    copied and converted again at every rerun."""
+    dark = getattr(getattr(st.context, "theme", None), "type", None) == "dark"
+    return _PROJECTED["dark" if dark else "light"].get(
+        figure, lambda chart: _enlarged(chart, dark))
+
+
+def _enlarged(figure, dark: bool):
     height = getattr(figure, "height", None)
     if isinstance(height, (int, float)) and height > PRESENT_HEIGHT:
         figure = figure.properties(height=PRESENT_HEIGHT)  # chart and slider on one screen
-    dark = getattr(getattr(st.context, "theme", None), "type", None) == "dark"
     ink = "#dddddd" if dark else "#333333"
     return (figure.configure_axis(labelFontSize=15, titleFontSize=16, labelColor=ink,
                                   titleColor=ink)

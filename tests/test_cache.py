@@ -95,3 +95,24 @@ def test_computations_log_each_miss_with_its_thread_not_the_hits():
         (threading.current_thread().name, name), (threading.current_thread().name, name),
         ("a-worker", name)]
     assert [number for number, _, _ in new] == sorted({number for number, _, _ in new})
+
+
+def test_by_identity_keeps_a_value_per_object_and_forgets_the_oldest():
+    from core.cache import ByIdentity
+    made = []
+    cache = ByIdentity(2)
+
+    def make(thing):
+        made.append(thing)
+        return [len(made)]
+    a, b, c = [0], [0], [0]  # equal, but three objects
+    assert cache.get(a, make) is cache.get(a, make) and len(made) == 1
+    cache.get(b, make)
+    cache.get(c, make)  # a is dropped
+    assert len(cache) == 2
+    cache.get(a, make)
+    assert len(made) == 4
+    cache.entries = 0
+    cache.clear()
+    cache.get(a, make)
+    assert len(cache) == 0

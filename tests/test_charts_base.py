@@ -134,3 +134,59 @@ def test_a_log_chart_draws_the_float16_limits_its_axis_reaches_and_stays_json_sa
                       "float16 smallest subnormal 6e-8"}
     json.dumps(spec, allow_nan=False)
     assert chart_png(chart)[:4] == b"\x89PNG"
+
+
+def test_remembered_charts_come_back_for_equal_contents_and_only_then():
+    from core.charts import profiles
+    table = pd.DataFrame({"layer": [1, 2, 3], "measured_gain": [1.0, float("nan"), 0.5],
+                          "init": ["he_normal"] * 3, "theory_gain": [1.0, 1.0, 1.0]})
+    first = profiles.gain_chart(table)
+    assert profiles.gain_chart(table.copy()) is first  # a fresh copy of the same numbers
+    changed = table.copy()
+    changed.loc[2, "measured_gain"] = 0.25
+    assert profiles.gain_chart(changed) is not first
+    assert profiles.gain_chart(changed).to_dict() == profiles.gain_chart.unremembered(
+        changed).to_dict()
+    renamed = table.copy()
+    renamed["init"] = "glorot_normal"
+    assert profiles.gain_chart(renamed) is not first
+    old = base.REMEMBER["entries"]
+    base.REMEMBER["entries"] = 0
+    try:
+        assert profiles.gain_chart(table) is not profiles.gain_chart(table)
+    finally:
+        base.REMEMBER["entries"] = old
+
+
+def test_content_keys_tell_apart_what_a_chart_would_draw_differently():
+    key = base.content_key
+    frame = pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", "y"]})
+    assert key(frame) == key(frame.copy())
+    assert key(frame) != key(frame[["b", "a"]])  # column order
+    assert key(frame) != key(frame.set_axis([5, 6]))  # the index
+    with_attrs = frame.copy()
+    with_attrs.attrs["note"] = "theory"
+    assert key(frame) != key(with_attrs)
+    assert key(frame) != key(frame.astype({"a": "float32"}))
+    assert key(True) != key(1) and key(1) != key(1.0)
+    assert key(float("nan")) == key(float("nan"))
+    assert key({"a": (1, 2)}) == key({"a": (1, 2)}) != key({"a": [1, 2]})
+    assert key(np.arange(3)) != key(np.arange(3.0))
+    try:
+        key(object())
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("an object has no content key")
+
+
+def test_a_chart_function_given_an_object_is_called_plainly():
+    calls = []
+
+    @base.remembered
+    def chart(thing):
+        calls.append(thing)
+        return alt.Chart(pd.DataFrame({"x": [1]})).mark_point()
+    thing = object()
+    assert chart(thing) is not chart(thing) and len(calls) == 2
+    assert chart("same") is chart("same") and len(calls) == 3

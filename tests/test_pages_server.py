@@ -102,6 +102,10 @@ def test_altair_charts_reach_streamlit_unvalidated_and_unchanged(monkeypatch):
     assert seen == [False, True]
     assert fast.keys() == slow.keys() and fast["encoding"] == slow["encoding"]
     assert len(fast["datasets"]) == 1  # Streamlit's Arrow transformer still applied
+    again = vega_charts._convert_altair_to_vega_lite_spec(chart)  # kept: no to_dict()
+    assert seen == [False, True] and again == fast and again is not fast
+    again["datasets"].clear()  # Streamlit moves the datasets out of its copy
+    assert len(vega_charts._convert_altair_to_vega_lite_spec(chart)["datasets"]) == 1
 
 
 def test_functional_models_in_threads_survive_concurrent_reruns():

@@ -6,8 +6,12 @@ top edge of the plot with their own marker shape and a tooltip that says what th
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 import textwrap
+import threading
+from collections import OrderedDict
 
 import altair as alt
 import numpy as np
@@ -35,6 +39,81 @@ FRACTION_TITLE = "fraction of units"
 # Where float32 stops: drawn on a log chart whose axis reaches them.
 FLOAT32_LINES = {float(np.finfo(np.float32).max): "float32 max 3.4e38",
                  float(np.finfo(np.float32).tiny): "float32 smallest normal 1.2e-38"}
+
+
+class _Unkeyable(TypeError):
+    """An argument remembered() cannot reduce to a content key: the call is not kept."""
+
+
+def content_key(value):
+    """A hashable key equal for equal contents: DataFrames (columns, dtypes, index,
+    values, attrs), Series, arrays, dicts, lists, tuples, strings and numbers (nan
+    included). Anything else raises _Unkeyable."""
+    if isinstance(value, pd.DataFrame):
+        try:
+            rows = pd.util.hash_pandas_object(value, index=True).to_numpy()
+        except TypeError as error:  # unhashable cells (lists, dicts)
+            raise _Unkeyable(str(error)) from None
+        return ("frame", tuple(map(str, value.columns)), tuple(map(str, value.dtypes)),
+                hashlib.blake2b(rows.tobytes(), digest_size=16).digest(),
+                content_key(dict(value.attrs)))
+    if isinstance(value, pd.Series):
+        return ("series", str(value.name), content_key(value.to_frame()))
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            raise _Unkeyable("an object array")
+        return ("array", str(value.dtype), value.shape,
+                hashlib.blake2b(np.ascontiguousarray(value).tobytes(),
+                                digest_size=16).digest())
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((repr(k), content_key(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(content_key(item) for item in value))
+    if value is None:
+        return None
+    if isinstance(value, (bool, int, str)):
+        return (type(value).__name__, value)  # True == 1, but not as a chart's input
+    if isinstance(value, (float, np.floating, np.integer, np.bool_)):
+        return (type(value).__name__, repr(value))  # nan == nan here, 1 != 1.0
+    raise _Unkeyable(type(value).__name__)
+
+
+_REMEMBERED: OrderedDict = OrderedDict()  # (function, content key) -> chart
+_remembered_lock = threading.Lock()
+REMEMBER = {"entries": 256}  # how many charts the process keeps; 0 turns remembering off
+
+
+def remembered(function):
+    """Decorator for a chart function: equal inputs give back the very same chart object.
+
+    A page rebuilds every chart at every rerun, though most of a rerun's inputs are
+    the same as the last one's; building an Altair chart (and copying it, as Altair
+    does at every method call) was a third of the Initialization page's rerun. The key
+    is the arguments' contents (content_key), the last REMEMBER["entries"] charts are
+    kept, process-wide. The charts are shared: a caller must not change one in place
+    (Altair's methods return copies, so .properties() and friends are safe). An
+    argument with no content key (an object) makes the call a plain one.
+    """
+    @functools.wraps(function)
+    def chart(*args, **kwargs):
+        if not REMEMBER["entries"]:
+            return function(*args, **kwargs)
+        try:
+            key = (function.__qualname__, content_key(args), content_key(kwargs))
+        except _Unkeyable:
+            return function(*args, **kwargs)
+        with _remembered_lock:
+            if key in _REMEMBERED:
+                _REMEMBERED.move_to_end(key)
+                return _REMEMBERED[key]
+        made = function(*args, **kwargs)  # two threads may both build it: same result
+        with _remembered_lock:
+            _REMEMBERED[key] = made
+            while len(_REMEMBERED) > REMEMBER["entries"]:
+                _REMEMBERED.popitem(last=False)
+        return made
+    chart.unremembered = function
+    return chart
 
 
 def _short(value: float, digits: int) -> str:

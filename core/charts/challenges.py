@@ -7,12 +7,14 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .base import LAYER_TITLE, PALETTE, STEP_TITLE, TIME_STEP_TITLE, heading, log_chart
+from .base import (LAYER_TITLE, PALETTE, STEP_TITLE, TIME_STEP_TITLE,
+                   heading, log_chart, remembered)
 
 RIGHT, OTHER = PALETTE[2], PALETTE[0]  # bluish green for the right answers
 X_TITLES = {"layer": LAYER_TITLE, "step": STEP_TITLE}
 
 
+@remembered
 def answers_chart(counts: pd.DataFrame, title: str, decades: bool,
                   measured: float | None = None, guess: float | None = None,
                   height: int = 300) -> alt.Chart:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .base import colors
-
+from .base import colors, remembered
 Y_TITLES = {"value": "φ(z)", "slope": "φ′(z)"}
 
 
+@remembered
 def activation_curves_chart(curves: pd.DataFrame, column: str = "value", *,
                             title: str | None = None,
                             subtitle: str = "computed by keras.activations and "

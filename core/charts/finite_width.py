@@ -10,8 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import LAYER_TITLE, PALETTE, heading, integer_axis, spec_number
-
+from .base import LAYER_TITLE, PALETTE, heading, integer_axis, remembered, spec_number
 FAN_TITLE = "ln(‖h_l‖²/‖x‖²), natural log (0 = unchanged)"
 EDGE_MARKS = {"dead (gain 0)": "triangle-down", "overflow (gain ∞, then nan)": "triangle-up"}
 MEAN_NAME = "mean of the seeds"
@@ -26,6 +25,7 @@ def _edges(values: np.ndarray) -> tuple[float, float]:
     return spec_number(math.floor(low - room)), spec_number(math.ceil(high + room))
 
 
+@remembered
 def fan_chart(fan: pd.DataFrame, spread: pd.DataFrame, width: int,
               theory_note: str | None = None) -> alt.LayerChart:
     """One thin line per seed (ln gain² against layer), the seeds' mean, and theory's
@@ -106,6 +106,7 @@ def _edge_marks(fan: pd.DataFrame, low: float, high: float) -> pd.DataFrame:
         "plotted": np.where(dead, low, high).astype(float)})
 
 
+@remembered
 def spread_chart(spread: pd.DataFrame, chosen_width: int) -> alt.LayerChart:
     """Variance over seeds of ln gain² at every layer against l/n, one line per width
     (the chosen one thick), beside theory's 5·l/n (dashed; ReLU with He)."""

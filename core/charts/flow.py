@@ -7,8 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import format_value, log_chart, long_format
-
+from .base import format_value, log_chart, long_format, remembered
 FLOW_LAYER_TITLE = "layer with weights (1 = nearest the input)"
 BLOCK_TITLE = "block (1 = nearest the input)"
 NORM_TITLE = "gradient norm (log scale)"
@@ -16,6 +15,7 @@ SERIES = {"signal_grad_norm": "signal ‖dLoss/d layer output‖",
           "weight_grad_norm": "weight gradient ‖dLoss/d kernel‖"}
 
 
+@remembered
 def flow_chart(table: pd.DataFrame, title: str) -> alt.Chart:
     """Signal and weight-gradient norms of every layer with weights."""
     return log_chart(long_format(table, "index", SERIES), x="index",
@@ -23,6 +23,7 @@ def flow_chart(table: pd.DataFrame, title: str) -> alt.Chart:
                      subtitle="one point per layer with weights; hover for the exact value")
 
 
+@remembered
 def block_chart(blocks: pd.DataFrame, title: str) -> alt.Chart:
     """The same per block: the signal at each block's first layer, the root sum of
     squares of its weight gradients (core.experiments.your_network.by_block)."""
@@ -32,6 +33,7 @@ def block_chart(blocks: pd.DataFrame, title: str) -> alt.Chart:
                               "sum of squares over the block's layers")
 
 
+@remembered
 def compare_chart(blocks: dict[str, pd.DataFrame], column: str, title: str) -> alt.Chart:
     """One line per architecture (label -> by_block table) for one column."""
     frames = [pd.DataFrame({"block_number": table["block_number"], "series": label,
@@ -40,6 +42,7 @@ def compare_chart(blocks: dict[str, pd.DataFrame], column: str, title: str) -> a
                      x_title=BLOCK_TITLE, y_title=SERIES[column], title=title)
 
 
+@remembered
 def flow_heatmap(table: pd.DataFrame, column: str = "signal_grad_norm",
                  title: str = "Gradient flow during training") -> alt.Chart:
     """core.GradientFlowCallback's table as layer (rows, 1 at the bottom) x recorded

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import STEP_TITLE, log_chart
+from .base import STEP_TITLE, log_chart, remembered
 from .training import layer_lines
 
 LAYER_CHARTS = {
@@ -17,6 +17,7 @@ LAYER_CHARTS = {
                      "‖ΔW_l‖ / ‖W_l‖ per step (log)")}
 
 
+@remembered
 def lead_up_chart(found: dict, column: str):
     """One line per hidden layer over the last finite steps and the diverged one."""
     title, y_title = LAYER_CHARTS[column]
@@ -29,6 +30,7 @@ def lead_up_chart(found: dict, column: str):
                        subtitle=subtitle)
 
 
+@remembered
 def step_lead_up_chart(found: dict):
     """‖g‖ and learning rate × ‖g‖ per step, up to the divergence (no layers: Through
     time's recurrent run)."""

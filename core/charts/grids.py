@@ -7,10 +7,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import format_value, log_chart
+from .base import format_value, log_chart, remembered
 from .profiles import add_layers, title_params, unit_rule
 
 
+@remembered
 def heatmap_chart(grid: pd.DataFrame, clip: float = 10.0) -> alt.LayerChart:
     """init x activation, coloured by log10(signal ratio); 0/inf/nan cells labelled."""
     data = grid.copy()
@@ -56,6 +57,7 @@ def heatmap_chart(grid: pd.DataFrame, clip: float = 10.0) -> alt.LayerChart:
         height=360, width="container")
 
 
+@remembered
 def sweep_chart(rows: pd.DataFrame, edges: dict[str, float | None], depth: int):
     """Signal ratio vs sigma_w: measured points, theory curve, the edge of chaos marked."""
     long = pd.DataFrame({

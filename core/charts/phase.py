@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import format_value, heading
+from .base import format_value, heading, remembered
 from .profiles import layer_chart, measured_and_theory
 
 W_TITLE = "weight variance σ_w² (W ~ N(0, σ_w²/n))"
@@ -62,6 +62,7 @@ def cells(grid: pd.DataFrame, clip: float) -> pd.DataFrame:
     return data
 
 
+@remembered
 def phase_chart(grid: pd.DataFrame, lines: pd.DataFrame, chosen: tuple | None = None,
                 clip: float = 8.0) -> alt.LayerChart:
     """Heatmap of the measured log10 signal ratio, theory's lines over it, and the chosen
@@ -155,6 +156,7 @@ def theory_layers(lines: pd.DataFrame, x_scale, y_scale, x_domain, y_domain) -> 
     return [drawn, labels]
 
 
+@remembered
 def point_charts(table: pd.DataFrame, label: str) -> tuple:
     """(forward, backward) per-layer charts of the chosen network: measured and theory."""
     profiles = table.assign(init=label)
@@ -174,6 +176,7 @@ def point_charts(table: pd.DataFrame, label: str) -> tuple:
 S_TITLE = "singular value s of J = ∂h_L/∂x (log axis)"
 
 
+@remembered
 def spectrum_chart(histogram: pd.DataFrame, weights: str, activation: str) -> alt.LayerChart:
     """Distribution of J's singular values, one step line per depth, for one kind of
     weights; the rule s = 1 is isometry."""
@@ -203,6 +206,7 @@ def spectrum_chart(histogram: pd.DataFrame, weights: str, activation: str) -> al
         height=420, width="container")
 
 
+@remembered
 def lambda_variance_chart(moments: pd.DataFrame, activation: str) -> alt.LayerChart:
     """Var(lambda = s^2) against depth for both kinds of weights: measured points and
     the free-probability theory (dashed)."""
@@ -235,6 +239,7 @@ def lambda_variance_chart(moments: pd.DataFrame, activation: str) -> alt.LayerCh
 
 
 # --- Born dead ------------------------------------------------------------------------------
+@remembered
 def born_dead_chart(table: pd.DataFrame) -> alt.LayerChart:
     """Share of ReLU networks dead at initialization against width: measured (points,
     ±2 standard errors) and theory 1 − (1 − 2⁻ⁿ)ᴸ (dashed)."""

@@ -8,13 +8,14 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .base import LAYER_TITLE, STEP_TITLE, colors, heading, integer_axis, spec_number
-
+from .base import (LAYER_TITLE, STEP_TITLE, colors, heading, integer_axis, remembered,
+                   spec_number)
 # One shape per run, so lines that coincide (float32 and loss scaling) stay visible.
 RUN_SHAPES = ["circle", "square", "triangle-up", "diamond"]
 RUN_DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3]]
 
 
+@remembered
 def zero_gradient_chart(zeros: pd.DataFrame, steps: int) -> alt.Chart:
     """Lines over the hidden layers, one per run: the share of the kernel gradient's
     entries that are exactly 0, averaged over `steps` steps (zero_fractions' table)."""
@@ -44,6 +45,7 @@ def zero_gradient_chart(zeros: pd.DataFrame, steps: int) -> alt.Chart:
         height=340, width="container")
 
 
+@remembered
 def loss_scale_chart(scales: pd.DataFrame) -> alt.LayerChart:
     """The loss scale of each step (a log-2 axis), for the runs that scale their loss;
     steps whose scaled gradients overflowed (skipped, scale halved) marked in red."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .base import LAYER_TITLE, colors, integer_axis, log_chart, long_format
-
-
+from .base import LAYER_TITLE, colors, integer_axis, log_chart, long_format, remembered
 def title_params(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(text, subtitle=subtitle or [], anchor="start")
 
 
+@remembered
 def histogram_chart(histograms: pd.DataFrame, title: str) -> alt.Chart:
     """Distribution of the outputs of every layer, one line per layer (their Fig. 3-4)."""
     return alt.Chart(histograms).mark_line(interpolate="step-after").encode(
@@ -37,6 +36,7 @@ DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3]]
 SHAPES = ["circle", "square", "triangle-up", "diamond"]
 
 
+@remembered
 def by_init_chart(profiles: pd.DataFrame, column: str, title: str, y_title: str,
                   fraction: bool = False) -> alt.Chart:
     """One line per initialization, each with its own dash and point shape (so lines
@@ -76,6 +76,7 @@ def measured_and_theory(profiles: pd.DataFrame, measured: str, theory: str | Non
     return pd.concat(frames, ignore_index=True)
 
 
+@remembered
 def gain_chart(profiles: pd.DataFrame) -> alt.LayerChart:
     """Per-layer backward gain ||g_{l-1}|| / ||g_l||: the amplifier chain, one per init."""
     long = measured_and_theory(profiles.dropna(subset=["measured_gain"]), "measured_gain",
@@ -110,6 +111,7 @@ def layer_chart(long: pd.DataFrame, y_title: str, title: str, subtitle: str | No
 
 
 # --- The problem: W = a * I ------------------------------------------------------------
+@remembered
 def identity_charts(data: dict[str, pd.DataFrame], formats=("float32",)) -> tuple:
     """(forward, backward) of core.experiments.problem.chart_data: measured vs exact,
     with the limits of the number `formats` (core.summary.FORMATS) the axes reach."""
@@ -124,6 +126,7 @@ def identity_charts(data: dict[str, pd.DataFrame], formats=("float32",)) -> tupl
     return forward, backward
 
 
+@remembered
 def gradients_chart(table: pd.DataFrame, title: str, formats=("float32",)) -> alt.LayerChart:
     """One network's back-propagated signal and weight gradient per layer."""
     long = long_format(table, "layer", {
@@ -134,6 +137,7 @@ def gradients_chart(table: pd.DataFrame, title: str, formats=("float32",)) -> al
 
 
 # --- Why it happens ---------------------------------------------------------------------
+@remembered
 def signal_by_init_chart(profiles: pd.DataFrame) -> alt.LayerChart:
     """Glorot & Bengio's networks: the back-propagated signal per layer, one per init."""
     long = measured_and_theory(profiles, "signal_grad_norm", None, "signal ‖dL/dh_l‖")
@@ -141,6 +145,7 @@ def signal_by_init_chart(profiles: pd.DataFrame) -> alt.LayerChart:
                        "measured with tf.GradientTape", height=360, dash=None)
 
 
+@remembered
 def variance_chart(table: pd.DataFrame, title: str) -> alt.LayerChart:
     """One network (a profile with theory columns and an `init` column): signal measured
     and theory, and the weight gradient."""
@@ -157,6 +162,7 @@ def variance_chart(table: pd.DataFrame, title: str) -> alt.LayerChart:
 
 
 # --- Initialization ---------------------------------------------------------------------
+@remembered
 def forward_std_chart(profiles: pd.DataFrame) -> alt.LayerChart:
     """Activation std per layer, one line per init, with mean-field theory dashed."""
     long = measured_and_theory(profiles, "activation_std", "theory_activation_std",
@@ -166,6 +172,7 @@ def forward_std_chart(profiles: pd.DataFrame) -> alt.LayerChart:
                        "width 128, batch 128; dashed: mean-field theory", height=440)
 
 
+@remembered
 def backward_signal_chart(profiles: pd.DataFrame) -> alt.LayerChart:
     """Back-propagated signal per layer, one line per init, with theory dashed."""
     long = measured_and_theory(profiles, "signal_grad_norm", "theory_signal", "measured")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .base import remembered
 from .profiles import add_layers, layer_chart, measured_and_theory, unit_rule
 
 DIRECTIONS = {
@@ -27,6 +28,7 @@ def signal_long(profiles: pd.DataFrame, direction: str) -> pd.DataFrame:
     return long.assign(group=long["series"].str.rsplit(": ", n=1).str[0])
 
 
+@remembered
 def signal_chart(profiles: pd.DataFrame, direction: str, branch: str):
     """One direction ("forward" or "backward") of every beta, measured and theory, with
     a rule at 1 (no growth); `branch` names the network in the subtitle."""

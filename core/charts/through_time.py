@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import STEP_TITLE, TIME_STEP_TITLE, format_value, log_chart, long_format
-
+from .base import (STEP_TITLE, TIME_STEP_TITLE, format_value, log_chart, long_format,
+                   remembered)
 SIGNAL_TITLE = "‖d(loss)/d(h_t)‖ (L2 norm over the batch)"
 # Streamlit fits legends and titles inside the chart's height: leave room for the plot.
 HEIGHT = 460
 
 
+@remembered
 def signal_through_time(table: pd.DataFrame, *, title: str, theory: np.ndarray | None = None,
                         radius: float | None = None):
     """The measured signal per step; with `theory`, the dashed line rho^(T-t)."""
@@ -42,6 +43,7 @@ def signal_through_time(table: pd.DataFrame, *, title: str, theory: np.ndarray |
                      subtitle=subtitle, dash="kind")
 
 
+@remembered
 def compare_cells(table: pd.DataFrame, *, title: str):
     """One line per cell (a core.experiments.through_time.compare_cells table)."""
     long = pd.DataFrame({"step": table["step"], "series": table["cell"],
@@ -51,6 +53,7 @@ def compare_cells(table: pd.DataFrame, *, title: str):
                      subtitle="same inputs, loss and recurrent initializer for every cell")
 
 
+@remembered
 def forget_bias(table: pd.DataFrame, *, title: str):
     """One line per LSTM forget-gate bias (core.experiments.through_time's sweep)."""
     long = pd.DataFrame({"step": table["step"],
@@ -63,6 +66,7 @@ def forget_bias(table: pd.DataFrame, *, title: str):
                      subtitle="LSTM, the forget gate's initial bias changed, all else equal")
 
 
+@remembered
 def clipping_norms(table: pd.DataFrame, *, title: str):
     """Global gradient norm per training step: before and after clipping, per run."""
     frames = []
@@ -84,6 +88,7 @@ def clipping_norms(table: pd.DataFrame, *, title: str):
                      subtitle="‖g‖ over all weights, every SGD step")
 
 
+@remembered
 def clipping_losses(table: pd.DataFrame, *, title: str):
     """Training loss per step, one line per run."""
     long = pd.DataFrame({"step": table["step"], "series": table["run"],

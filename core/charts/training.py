@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .base import (FLOAT_TINY, LAYER_SHORT_TITLE, LAYER_TITLE, PALETTE, STATUS_SHAPES,
-                   STEP_TITLE, colors, pin_for_log, spec_number)
+                   STEP_TITLE, colors, pin_for_log, remembered, spec_number)
 
 MAX_COLUMNS = 150
 # Loss charts: a diverged run's loss (1e14, 1e35...) would flatten every other run at
@@ -82,6 +82,7 @@ def shared_domain(tables, column: str, log10: bool = False) -> list | None:
     return [low, high] if high > low else [low - 0.5, high + 0.5]
 
 
+@remembered
 def layer_step_heatmap(table: pd.DataFrame, column: str, *, title: str, legend: str,
                        log10: bool = False, domain=None, scheme: str = "viridis",
                        subtitle: str | list[str] | None = None,
@@ -140,6 +141,7 @@ def paired_domains(tables, column: str, log10: bool = False) -> tuple[list, bool
     return own, False
 
 
+@remembered
 def weight_gradient_pair(tables: dict, labels) -> list[tuple]:
     """(log10 weight-gradient heatmap, update-to-weight ratio) of each run in `labels`.
 
@@ -234,6 +236,7 @@ def loss_cap(tables: dict, factor: float = LOSS_CAP_FACTOR) -> float | None:
                        FLOAT_TINY)
 
 
+@remembered
 def loss_chart(tables: dict, title: str = "Training loss (cross-entropy of each batch)"
                ) -> alt.Chart:
     cap = loss_cap(tables)
@@ -247,6 +250,7 @@ def loss_chart(tables: dict, title: str = "Training loss (cross-entropy of each 
                           subtitle=subtitle, cap=cap)
 
 
+@remembered
 def accuracy_chart(tables: dict, column: str = "test_accuracy",
                    title: str = "Accuracy on the held-out test set") -> alt.Chart:
     data = per_step(tables, column).dropna()
@@ -322,6 +326,7 @@ def layer_lines(table: pd.DataFrame, column: str, *, title: str, y_title: str,
                             width="container")
 
 
+@remembered
 def update_ratio_chart(table: pd.DataFrame, title: str) -> alt.Chart:
     return layer_lines(table, "update_ratio", title=title,
                        y_title="‖ΔW‖ / ‖W‖ per step (log)", guide=1e-3,
@@ -330,6 +335,7 @@ def update_ratio_chart(table: pd.DataFrame, title: str) -> alt.Chart:
                                 "1e-3 guide line")
 
 
+@remembered
 def clipping_chart(tables: dict, learning_rate: float) -> alt.Chart:
     """Global gradient norm before clipping vs the norm actually applied (plain SGD)."""
     frames = []
@@ -347,6 +353,7 @@ def clipping_chart(tables: dict, learning_rate: float) -> alt.Chart:
                                    "gradient, so update / learning rate is its norm")
 
 
+@remembered
 def first_step_profile(tables: dict, column: str, *, title: str, y_title: str
                        ) -> alt.Chart:
     """A per-layer column at step 1 (the network at initialization), per run."""
@@ -358,6 +365,7 @@ def first_step_profile(tables: dict, column: str, *, title: str, y_title: str
                           subtitle="measured at step 1, before its update")
 
 
+@remembered
 def weight_norm_chart(tables: dict) -> alt.Chart:
     """sqrt(sum over layers of ‖W_l‖²): the size of all hidden kernels, per step."""
     frames = []
@@ -372,6 +380,7 @@ def weight_norm_chart(tables: dict) -> alt.Chart:
                           subtitle="L2 norm of every hidden layer's kernel together")
 
 
+@remembered
 def activation_mean_chart(table: pd.DataFrame, title: str) -> alt.Chart:
     """Mean output of each hidden layer over training (Glorot & Bengio's Figure 2)."""
     return layer_lines(table, "activation_mean", title=title, log=False,
@@ -380,6 +389,7 @@ def activation_mean_chart(table: pd.DataFrame, title: str) -> alt.Chart:
                                 "batch", max_points=400)
 
 
+@remembered
 def init_profile_chart(profiles: dict, column: str = "signal_grad_norm") -> alt.Chart:
     """Per-layer profiles (core.per_layer tables) of several networks, before training."""
     frames = [pd.DataFrame({"layer": table["layer"], "series": label,
