@@ -10,9 +10,11 @@ validated charts, trainings all at once), then the tuned server. Modes:
            client uses, beside 2 real chromium sessions (Playwright). Prints p50, p95,
            max seconds from sending the request to the page's charts (script_finished),
            errors, and the server's peak RSS. Goals: p95 <= 5 s, 0 errors, <= 2.0 GB.
-  latency  one client, 20 consecutive slider changes to unseen settings on The problem,
-           Why and Initialization: median server seconds per rerun; RSS every 20 reruns
-           (memory stays bounded without the post-script gc).
+  latency  one client opens The problem, Why and Initialization, then moves a slider
+           there 20 times in a row, each time to a setting not seen before (the
+           slider's new value sent as its widget state, as the browser does; the URL is
+           read only when a page is entered): median server seconds per rerun; RSS
+           every 20 reruns (memory stays bounded without the post-script gc).
   training 10 sessions press Activations' "Train this network" (a form submit button,
            sent as its widget trigger) with distinct seeds; meanwhile another session
            opens The problem with unseen settings every second. Prints the profile
@@ -117,6 +119,8 @@ class Session:
         self.ws = None
         self.buttons: dict[str, tuple[str, str]] = {}  # label -> (widget id, form id)
         self.selectboxes: set[str] = set()  # labels seen in the last run
+        self.sliders: dict[str, str] = {}  # key ("page:name") -> widget id
+        self.drawn = ""  # every chart's spec of the last run, joined
 
     async def __aenter__(self):
         self.ws = await websockets.connect(self.url, subprotocols=["streamlit"],
@@ -127,8 +131,10 @@ class Session:
         await self.ws.close()
 
     async def run(self, page: str, query: str, trigger: str | None = None,
-                  timeout: float = 600) -> tuple[float, int, list[str]]:
-        """Rerun `page` with `query` (and a button's trigger); (seconds, charts, errors)."""
+                  timeout: float = 600, sliders: dict | None = None
+                  ) -> tuple[float, int, list[str]]:
+        """Rerun `page` with `query` (and a button's trigger, or new values of sliders by
+        key, as the browser sends a moved slider); (seconds, charts, errors)."""
         message = BackMsg()
         message.rerun_script.query_string = query
         message.rerun_script.page_name = page
@@ -136,9 +142,13 @@ class Session:
             widget = message.rerun_script.widget_states.widgets.add()
             widget.id = self.buttons[trigger][0]
             widget.trigger_value = True
+        for key, value in (sliders or {}).items():
+            widget = message.rerun_script.widget_states.widgets.add()
+            widget.id = self.sliders[key]
+            widget.double_array_value.data[:] = [value]
         start = time.perf_counter()
         await self.ws.send(message.SerializeToString())
-        charts, errors = 0, []
+        charts, errors, drawn = 0, [], []
         self.selectboxes.clear()
         while True:
             raw = await asyncio.wait_for(self.ws.recv(), timeout)
@@ -150,6 +160,7 @@ class Session:
                 field = element.WhichOneof("type")
                 if field in CHART_FIELDS:
                     charts += 1
+                    drawn.append(getattr(element, field).spec)
                 elif field == "exception":
                     errors.append(element.exception.message or element.exception.type)
                 elif field == "selectbox":
@@ -157,22 +168,43 @@ class Session:
                 elif field == "button":
                     self.buttons[element.button.label] = (element.button.id,
                                                           element.button.form_id)
+                elif field == "slider":  # a keyed widget's id ends with its key
+                    self.sliders[element.slider.id.rsplit("-", 1)[-1]] = element.slider.id
             elif kind == "page_not_found":
                 errors.append(f"page not found: {page}")
             elif kind == "script_finished" and forward.script_finished != EARLY:
+                self.drawn = "".join(drawn)
                 return time.perf_counter() - start, charts, errors
 
 
 PAGES = ("problem", "why", "initialization")
 
 
+SWEEP_DEPTHS = [depth for depth in range(5, 65, 5) if depth != 30]  # the slider's grid
+
+
 def light_query(page: str, index: int) -> str:
-    """Settings no other client of this run uses (and not the warm-up's defaults)."""
+    """Settings no other client of this run uses (and not the warm-up's defaults), each
+    on its slider's grid."""
     if page == "problem":
-        return f"depth={20 + index}&gain={0.61 + 0.013 * index:.3f}"
+        return f"depth={20 + index}&gain={0.61 + 0.01 * index:.2f}"
     if page == "why":
         return f"depth={11 + index}"
-    return f"depth={11 + index}&sweep_depth={31 + index % 25}"
+    return f"depth={11 + index}&sweep_depth={SWEEP_DEPTHS[index % len(SWEEP_DEPTHS)]}"
+
+
+def slider_change(page: str, index: int) -> dict:
+    """The index-th slider move on `page` to a setting not seen before: The problem's
+    depth and gain in turn, Why's depth, Initialization's depth and its Goldilocks
+    sweep's depth in turn (that one has 11 unseen values; later moves revisit them)."""
+    if page == "problem":
+        return ({"problem:depth": 60 + index // 2} if index % 2 == 0
+                else {"problem:gain": round(0.4 + 0.01 * index, 2)})
+    if page == "why":
+        return {"why:depth": 40 + index}
+    if index % 2 == 0:
+        return {"initialization:depth": 40 + index // 2}
+    return {"initialization:sweep_depth": SWEEP_DEPTHS[(index // 2) % len(SWEEP_DEPTHS)]}
 
 
 async def warm(port: int) -> None:
@@ -252,9 +284,13 @@ async def latency_load(server: Server, changes: int) -> dict:
         done = 0
         for page in PAGES:
             times = []
+            await session.run(page, "")  # enter the page: its sliders' ids
             for index in range(changes):
-                seconds, charts, errors = await session.run(page, light_query(page, 40 + index))
+                before = session.drawn
+                seconds, charts, errors = await session.run(
+                    page, "", sliders=slider_change(page, index))
                 assert charts and not errors, (page, errors)
+                assert session.drawn != before, (page, index, "the charts did not change")
                 times.append(seconds)
                 done += 1
                 if done % 20 == 0:
@@ -263,7 +299,8 @@ async def latency_load(server: Server, changes: int) -> dict:
         # Memory over many more reruns of pages already computed (cached): bounded?
         for index in range(60):
             page = PAGES[index % 3]
-            await session.run(page, light_query(page, 40 + index % changes))
+            await session.run(page, "")
+            await session.run(page, "", sliders=slider_change(page, index % changes))
             if index % 20 == 19:
                 rss.append(server.rss())
     return {"per_page": per_page, "rss": rss}

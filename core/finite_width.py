@@ -256,13 +256,20 @@ def is_cached(spec: FiniteWidthSpec, widths=SPREAD_WIDTHS) -> bool:
 
 def spread_over_widths(spec: FiniteWidthSpec, widths=SPREAD_WIDTHS, on_width=None):
     """layer_spread at each width (the page's width-vs-depth chart), other fields as in
-    `spec`. `on_width(done, total)` reports progress."""
-    tables = []
-    for done, width in enumerate(widths, start=1):
-        tables.append(layer_spread(spec.replace(width=int(width))))
-        if on_width is not None:
+    `spec`. `on_width(done, total)` reports progress while the widths are measured."""
+    widths = tuple(int(width) for width in widths)
+    if on_width is not None and not _spread_table.contains(spec, widths):
+        for done, width in enumerate(widths, start=1):
+            measure(spec.replace(width=width))
             on_width(done, len(widths))
-    return pd.concat(tables, ignore_index=True)
+    return _spread_table(spec, widths)
+
+
+@memoize(entries=64)
+def _spread_table(spec: FiniteWidthSpec, widths: tuple) -> pd.DataFrame:
+    """spread_over_widths' table, kept: the page asks for it at every rerun."""
+    return pd.concat([layer_spread(spec.replace(width=width)) for width in widths],
+                     ignore_index=True)
 
 
 def spread_text(spread: pd.DataFrame, spec: FiniteWidthSpec) -> str:
