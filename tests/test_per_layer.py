@@ -334,3 +334,26 @@ def test_residual_scale_1_is_the_plain_skip_and_scales_between_differ():
     # without skips the scale does nothing
     plain = ModelSpec(depth=5, width=16, batch_size=8)
     assert compute_profile(plain).equals(compute_profile(plain.replace(residual_scale=0.5)))
+
+
+def test_profiles_measures_the_missing_ones_side_by_side_and_equal_to_profile(monkeypatch):
+    import threading
+
+    import pandas as pd
+
+    from core import per_layer
+    base = ModelSpec(depth=7, width=16, batch_size=8, activation="tanh", seed=4242)
+    specs = [base.replace(seed=4242 + k) for k in range(3)] + [base]  # one repeated
+    threads = []
+    real = per_layer.profile
+
+    def spy(spec):
+        threads.append(threading.current_thread().name)
+        return real(spec)
+    monkeypatch.setattr(per_layer, "profile", spy)
+    tables = per_layer.profiles(specs)
+    assert [len(table) for table in tables] == [7] * 4
+    for spec, table in zip(specs, tables):
+        pd.testing.assert_frame_equal(table, compute_profile(spec))
+    assert any(name.startswith("profiles") for name in threads)  # one on the helper
+    assert threading.current_thread().name in threads

@@ -99,11 +99,11 @@ def _spec(activation: str, init: str, depth: int, width: int, batch_size: int,
 @memoize(entries=32)
 def compare(base: ModelSpec, inits: tuple) -> pd.DataFrame:
     """Profiles of `base` under each initializer, stacked with an `init` column."""
-    from ..per_layer import profile
+    from ..per_layer import profiles
+    specs = [base.replace(init=init) for init in inits]
     frames = []
-    for init in inits:
-        spec = base.replace(init=init)
-        frame = with_theory(spec, profile(spec))
+    for init, spec, table in zip(inits, specs, profiles(specs)):  # side by side
+        frame = with_theory(spec, table)
         frame.insert(0, "init", init)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

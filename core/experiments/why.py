@@ -194,12 +194,13 @@ def variance_propagation(activation: str, init: str, depth: int, width: int) -> 
     Keys: spec, seeds (the specs), table (seed 0's profile with theory columns and an
     `init` column), summary (core.summary.summarize of it), theory_ratio, and weights
     and signals (ratio_over_seeds of the weight gradient and of the signal)."""
-    from ..per_layer import profile
+    from ..per_layer import profiles
     spec = ModelSpec(depth=depth, width=width, batch_size=128, activation=activation,
                      init=init)
     seeds = [spec.replace(seed=spec.seed + k) for k in range(SEEDS)]
-    table = with_theory(spec, profile(spec)).assign(init=init)
-    tables = [table] + [profile(one) for one in seeds[1:]]
+    first, *others = profiles(seeds)  # side by side: two cores
+    table = with_theory(spec, first).assign(init=init)
+    tables = [table] + others
     return dict(spec=spec, seeds=seeds, table=table, summary=summarize(table),
                 theory_ratio=summarize(table, "theory_signal")["ratio"],
                 weights=ratio_over_seeds(tables),
