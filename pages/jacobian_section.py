@@ -1,7 +1,9 @@
 """The Jacobian spectrum (dynamical isometry): every direction, not only the average.
 
-The engine is core.experiments.phase (isometry), the charts core.charts.phase. Its control
-is bound to the URL as `jacobian_activation`, scoped to the page that shows it.
+Shown on Why it happens (the average χ against every direction) and on Initialization
+(orthogonal against Gaussian weights); the engine is core.experiments.phase (isometry)
+and the charts core.charts.phase. Its control is bound to the URL as
+`jacobian_activation`, scoped to the page that shows it.
 """
 import streamlit as st
 
@@ -13,7 +15,6 @@ TITLE = "Every direction, not only the average: the Jacobian spectrum"
 # The first sentences of the intro, by page (the Controls' page name): what this
 # section adds to the sections above it on that page.
 LEADS = {
-    "phase": "The ratio above is one average.",
     "why": "χ above is an average: it follows the mean squared gain over every direction "
            "of the signal at once.",
     "initialization": "Orthogonal and Gaussian weights of the same variance give the same "

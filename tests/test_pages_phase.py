@@ -37,18 +37,14 @@ def test_phase_page_bad_url_warns_and_uses_the_default(app):
     assert at.radio(key="phase:activation").value == "tanh"
 
 
-def test_phase_page_jacobian_section(app):
-    at = app(PAGE, {**SMALL, "jacobian_activation": "tanh"})
-    titles = [spec.get("title", {}).get("text", "") for spec in chart_specs(at)]
-    assert "orthogonal weights: singular values of J (tanh)" in titles
-    assert "How the spectrum spreads with depth (tanh)" in titles
-    assert any("**orthogonal**: Var λ" in m.value for m in at.markdown)
-    at.radio(key="phase:jacobian_activation").set_value("relu").run()
-    assert not at.exception
-    assert any("(relu)" in t for t in [s.get("title", {}).get("text", "")
-                                       for s in chart_specs(at)])
-    labels = [button.proto.label for button in at.get("download_button")]
-    assert "Download the moments (CSV)" in labels
+def test_phase_page_points_to_the_jacobian_section(app):
+    """The Jacobian spectrum moved to Why it happens and Initialization: the page links
+    there, and its control is not left here."""
+    at = app(PAGE, SMALL)
+    links = [(link.proto.page, link.proto.label) for link in at.get("page_link")]
+    assert {page for page, label in links if "Jacobian" in label} == {
+        "why", "initialization"}, links
+    assert "jacobian_activation" not in at.session_state["_ui_controls"].fields
 
 
 def test_phase_page_born_dead_section(app):
