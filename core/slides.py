@@ -108,13 +108,15 @@ DECKS = {deck.name: deck for deck in (
           {"sigma_w2": 1.0, "sigma_b2": 0.0}),
         S("1. Order, chaos and the edge between", "ReLU: critical at σ_w² = 2, any bias",
           {"activation": "relu"}),
-        S("2. Born dead", "ReLU networks dead at initialization, depth 50"),
     )),
     Deck("activations", "Activations", (
         S("Each activation and its derivative", "Leaky ReLU with slope 0.01"),
         S("Each activation and its derivative", "Slope 0: Leaky ReLU is ReLU",
           {"negative_slope": 0.0}),
         S("Each activation and its derivative", "Slope 0.3", {"negative_slope": 0.3}),
+        S("Born dead", "ReLU networks dead at initialization, depth 50"),
+        S("Born dead", "depth 200: about half of width-8 networks dead",
+          {"dead_depth": 200}),
         S("Dying ReLU, live", "ReLU at learning rate 0.5 (press Train)"),
         S("Dying ReLU, live", "Leaky ReLU at learning rate 0.5 (press Train)",
           {"activation": "leaky_relu"}),
@@ -161,8 +163,8 @@ DEFAULTS = {
                        "sweep_depth": 30, "seeds_depth": 20, "seeds_width": 16,
                        "seeds_init": "he_normal", "jacobian_activation": "linear"},
     "phase": {"activation": "tanh", "depth": 50, "width": 128, "sigma_w2": 2.0,
-              "sigma_b2": 0.05, "dead_depth": 50},
-    "activations": {"negative_slope": 0.01},
+              "sigma_b2": 0.05},
+    "activations": {"negative_slope": 0.01, "dead_depth": 50},
     "remedies": {"scenario": "vanishing", "residual_branch": "linear", "residual_depth": 20,
                  "residual_scale": ["1", "1/sqrt(L)", "0"]},
     "through_time": {},  # core.through_time.ThroughTimeSpec's defaults
@@ -170,6 +172,7 @@ DEFAULTS = {
 THROUGH_TIME_FIELDS = ("cell", "activation", "recurrent_init", "gain", "steps", "units",
                        "forget_bias", "stddev", "seed")
 INIT_WIDTH = 128  # pages/initialization.py's WIDTH
+BORN_DEAD_SEEDS = 500  # pages/born_dead_section.py's SEEDS
 
 
 def _problem(values):
@@ -214,8 +217,14 @@ def _jacobian(values):
     phase.isometry(values["jacobian_activation"])
 
 
-def _phase(values):
+def _born_dead(values):
+    """pages/born_dead_section.py (Activations)."""
     from . import born_dead
+    born_dead.over_widths(born_dead.BornDeadSpec(depth=values["dead_depth"],
+                                                 seeds=BORN_DEAD_SEEDS))
+
+
+def _phase(values):
     from .experiments import phase
     from .per_layer import profile
     spec = phase.PhaseSpec(activation=values["activation"], depth=values["depth"],
@@ -224,12 +233,12 @@ def _phase(values):
     phase.phase_grid(spec)
     phase.theory_lines(values["activation"], max(phase.PAGE_SIGMA_B2))
     profile(spec.network(values["sigma_w2"], values["sigma_b2"]).replace(batch_size=128))
-    born_dead.over_widths(born_dead.BornDeadSpec(depth=values["dead_depth"], seeds=500))
 
 
 def _activations(values):
     from .experiments import activations
     activations.curves(values["negative_slope"])
+    _born_dead(values)
 
 
 def _remedies(values):

@@ -4,7 +4,7 @@ import streamlit as st
 from core.charts import phase as charts
 from core.experiments import phase
 from core.theory import with_theory
-from pages import born_dead_section, ui
+from pages import ui
 
 SIGMA_W2, SIGMA_B2 = phase.PAGE_SIGMA_W2, phase.PAGE_SIGMA_B2
 st.title("🧭 Phase diagram")
@@ -72,13 +72,18 @@ ui.download_csv(table, f"phase_point_{activation}_w{sigma_w2:g}_b{sigma_b2:g}.cs
                 key="download_point")
 ui.keras_code_expander(network.replace(batch_size=128))
 
-born_dead_section.born_dead_section(controls, 2)
-st.markdown("How the gains spread over directions on the critical line, orthogonal "
-            "weights against Gaussian ones, is the Jacobian spectrum's section:")
+st.header("2. Beyond the average")
+st.markdown(
+    "The ratio above is one average over every direction of the signal. How the gains "
+    "spread over directions on the critical line, orthogonal weights against Gaussian "
+    "ones (the Jacobian's singular values, beside free-probability theory), and how "
+    "often a narrow, deep ReLU network is dead before training have their own sections:")
 ui.page_link("pages/why.py", label="The Jacobian spectrum: every direction, not only the "
              "average (Why it happens)", icon="🔍")
 ui.page_link("pages/initialization.py", label="Orthogonal or Gaussian weights: the "
              "Jacobian spectrum (Initialization)", icon="🎚️")
+ui.page_link("pages/activations.py", label="Born dead: ReLU networks dead before "
+             "training (Activations)", icon="〰️")
 
 ui.download_all_charts("phase")
 st.info("**Takeaway.** Whether a deep network can pass a gradient is decided before "
@@ -87,5 +92,7 @@ st.info("**Takeaway.** Whether a deep network can pass a gradient is decided bef
         "infinite, and for tanh at σ_b² = 0 the decay is only a power law of the depth. "
         "Glorot/LeCun for tanh and He for ReLU are points on this line. The line "
         "fixes the average gain only: how the gains spread over directions depends on "
-        "the weights (orthogonal or Gaussian, the Jacobian spectrum).", icon="💡")
+        "the weights (orthogonal or Gaussian, the Jacobian spectrum), and a narrow, "
+        "deep ReLU network can be dead before training even on the line, at He "
+        "initialization (born dead).", icon="💡")
 ui.page_link("pages/activations.py", label="Next: Activations", icon="〰️")

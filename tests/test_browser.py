@@ -414,17 +414,28 @@ def test_presenter_mode_shows_the_first_chart_beside_its_slider_at_1280x720(
         context.close()
 
 
-def test_phase_page_draws_the_diagram_the_chosen_point_and_born_dead(server, page):
-    open_page(page, server, "phase", "?depth=10&width=64&sigma_w2=0.5&dead_depth=20")
+def test_phase_page_draws_the_diagram_and_the_chosen_point(server, page):
+    open_page(page, server, "phase", "?depth=10&width=64&sigma_w2=0.5")
     wait_for_count(page, "[data-testid=stVegaLiteChart] canvas, "
-                         "[data-testid=stVegaLiteChart] svg", 4)
+                         "[data-testid=stVegaLiteChart] svg", 3)
     text = page.locator("[data-testid=stMainBlockContainer]").inner_text()
     assert "ordered (gradients vanish)" in text and "48 Keras networks (tanh)" in text
-    assert "At depth 20:" in text and "The Jacobian spectrum" in text  # a link now
+    assert "The Jacobian spectrum" in text and "Born dead" in text  # links to them
     assert page.locator("[data-testid=stException]").count() == 0
     sizes = chart_sizes(page)
-    assert len(sizes) == 4 and all(w > 100 and h > 50 for w, h in sizes), sizes
+    assert len(sizes) == 3 and all(w > 100 and h > 50 for w, h in sizes), sizes
     assert "sigma_w2=0.5" in page.url
+
+
+def test_activations_page_draws_born_dead(server, page):
+    open_page(page, server, "activations", "?dead_depth=20")
+    wait_for_main_text(page, "At depth 20:")
+    wait_for_count(page, "[data-testid=stVegaLiteChart] canvas, "
+                         "[data-testid=stVegaLiteChart] svg", 3)
+    assert page.locator("[data-testid=stException]").count() == 0
+    sizes = chart_sizes(page)
+    assert len(sizes) == 3 and all(w > 100 and h > 50 for w, h in sizes), sizes
+    assert "Born dead" in main_text(page) and "dead_depth=20" in page.url
 
 
 JACOBIAN = "Every direction, not only the average: the Jacobian spectrum"
