@@ -77,6 +77,12 @@ DECKS = {deck.name: deck for deck in (
           {"init": "glorot_normal"}),
         S("3. Variance propagation, with theory overlaid", "relu, he_normal",
           {"activation": "relu", "init": "he_normal"}),
+        S("4. Every direction, not only the average: the Jacobian spectrum",
+          "linear: orthogonal is exactly isometric, Gaussian spreads"),
+        S("4. Every direction, not only the average: the Jacobian spectrum",
+          "tanh near the critical line", {"jacobian_activation": "tanh"}),
+        S("4. Every direction, not only the average: the Jacobian spectrum",
+          "ReLU cannot be isometric", {"jacobian_activation": "relu"}),
     )),
     Deck("initialization", "Initialization", (
         S("1. The formulas", "n_in = n_out = 128"),
@@ -93,6 +99,8 @@ DECKS = {deck.name: deck for deck in (
         S("5. One seed is not the whole story",
           "depth 50: width 128 predictable, 8 a lottery",
           {"seeds_depth": 50, "seeds_width": 8}),
+        S("6. Every direction, not only the average: the Jacobian spectrum",
+          "orthogonal or Gaussian: a linear network's spectrum"),
     )),
     Deck("phase", "Phase diagram", (
         S("1. Order, chaos and the edge between", "tanh, depth 50: the measured diagram"),
@@ -100,17 +108,15 @@ DECKS = {deck.name: deck for deck in (
           {"sigma_w2": 1.0, "sigma_b2": 0.0}),
         S("1. Order, chaos and the edge between", "ReLU: critical at σ_w² = 2, any bias",
           {"activation": "relu"}),
-        S("2. Every direction, not only the average: the Jacobian spectrum",
-          "linear: orthogonal is exactly isometric, Gaussian spreads"),
-        S("2. Every direction, not only the average: the Jacobian spectrum",
-          "tanh near the critical line", {"jacobian_activation": "tanh"}),
-        S("3. Born dead", "ReLU networks dead at initialization, depth 50"),
     )),
     Deck("activations", "Activations", (
         S("Each activation and its derivative", "Leaky ReLU with slope 0.01"),
         S("Each activation and its derivative", "Slope 0: Leaky ReLU is ReLU",
           {"negative_slope": 0.0}),
         S("Each activation and its derivative", "Slope 0.3", {"negative_slope": 0.3}),
+        S("Born dead", "ReLU networks dead at initialization, depth 50"),
+        S("Born dead", "depth 200: about half of width-8 networks dead",
+          {"dead_depth": 200}),
         S("Dying ReLU, live", "ReLU at learning rate 0.5 (press Train)"),
         S("Dying ReLU, live", "Leaky ReLU at learning rate 0.5 (press Train)",
           {"activation": "leaky_relu"}),
@@ -150,14 +156,15 @@ DEFAULTS = {
     "problem": {"depth": 50, "gain": 1.5, "dtype": "float32", "activation": "tanh",
                 "stddev": 0.05},
     "why": {"z_range": 5.0, "gb_activation": "sigmoid", "gb_depth": 8,
-            "activation": "tanh", "init": "random_normal", "depth": 30, "width": 128},
+            "activation": "tanh", "init": "random_normal", "depth": 30, "width": 128,
+            "jacobian_activation": "linear"},
     "initialization": {"n_in": 128, "n_out": 128, "activation": "relu", "depth": 30,
                        "inits": ["glorot_normal", "he_normal"], "grid_depth": 50,
                        "sweep_depth": 30, "seeds_depth": 20, "seeds_width": 16,
-                       "seeds_init": "he_normal"},
+                       "seeds_init": "he_normal", "jacobian_activation": "linear"},
     "phase": {"activation": "tanh", "depth": 50, "width": 128, "sigma_w2": 2.0,
-              "sigma_b2": 0.05, "jacobian_activation": "linear", "dead_depth": 50},
-    "activations": {"negative_slope": 0.01},
+              "sigma_b2": 0.05},
+    "activations": {"negative_slope": 0.01, "dead_depth": 50},
     "remedies": {"scenario": "vanishing", "residual_branch": "linear", "residual_depth": 20,
                  "residual_scale": ["1", "1/sqrt(L)", "0"]},
     "through_time": {},  # core.through_time.ThroughTimeSpec's defaults
@@ -165,6 +172,7 @@ DEFAULTS = {
 THROUGH_TIME_FIELDS = ("cell", "activation", "recurrent_init", "gain", "steps", "units",
                        "forget_bias", "stddev", "seed")
 INIT_WIDTH = 128  # pages/initialization.py's WIDTH
+BORN_DEAD_SEEDS = 500  # pages/born_dead_section.py's SEEDS
 
 
 def _problem(values):
@@ -183,6 +191,7 @@ def _why(values):
     why.glorot_bengio(values["gb_activation"], values["gb_depth"])
     why.variance_propagation(values["activation"], values["init"], values["depth"],
                              values["width"])
+    _jacobian(values)
 
 
 def _initialization(values):
@@ -199,10 +208,23 @@ def _initialization(values):
     spread_over_widths(FiniteWidthSpec(
         seeds=PAGE_SEEDS, depth=values["seeds_depth"], width=values["seeds_width"],
         init=values["seeds_init"]))
+    _jacobian(values)
+
+
+def _jacobian(values):
+    """pages/jacobian_section.py (Why it happens, Initialization)."""
+    from .experiments import phase
+    phase.isometry(values["jacobian_activation"])
+
+
+def _born_dead(values):
+    """pages/born_dead_section.py (Activations)."""
+    from . import born_dead
+    born_dead.over_widths(born_dead.BornDeadSpec(depth=values["dead_depth"],
+                                                 seeds=BORN_DEAD_SEEDS))
 
 
 def _phase(values):
-    from . import born_dead
     from .experiments import phase
     from .per_layer import profile
     spec = phase.PhaseSpec(activation=values["activation"], depth=values["depth"],
@@ -211,13 +233,12 @@ def _phase(values):
     phase.phase_grid(spec)
     phase.theory_lines(values["activation"], max(phase.PAGE_SIGMA_B2))
     profile(spec.network(values["sigma_w2"], values["sigma_b2"]).replace(batch_size=128))
-    phase.isometry(values["jacobian_activation"])
-    born_dead.over_widths(born_dead.BornDeadSpec(depth=values["dead_depth"], seeds=500))
 
 
 def _activations(values):
     from .experiments import activations
     activations.curves(values["negative_slope"])
+    _born_dead(values)
 
 
 def _remedies(values):

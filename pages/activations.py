@@ -1,4 +1,4 @@
-"""Activations: each activation and its slope; dying ReLU, live, and its fixes."""
+"""Activations: each activation and its slope; ReLU nets born dead; dying ReLU, live, fixes."""
 import streamlit as st
 
 from core.charts import curves as curve_charts
@@ -6,7 +6,7 @@ from core.charts import training as charts
 from core.charts.export import safe_filename
 from core.datasets import TEST_FRACTION
 from core.experiments import activations
-from pages import forensics, training_runs, ui
+from pages import born_dead_section, forensics, training_runs, ui
 
 st.title("〰️ Activations: slopes, saturation and dying ReLU")
 ui.intro(
@@ -53,6 +53,7 @@ ui.download_csv(table, f"activations_curves_slope_{negative_slope:g}.csv",
                 help="φ(z) and φ′(z) at every grid point, per activation.",
                 where=downloads)
 st.markdown(measured["notes"])
+born_dead_section.born_dead_section(controls)
 
 st.header("Dying ReLU, live")
 ui.intro(

@@ -116,6 +116,8 @@ st.caption(
     "only slowly toward the fixed point.")
 ui.download_csv(rows, f"init_sweep_L{sweep_depth}.csv", key="download_sweep")
 initialization_seeds.finite_width_section(controls)
+from pages.jacobian_section import jacobian_section  # noqa: E402 - its own section
+jacobian_section(controls, 6)
 
 ui.download_all_charts("initialization")
 st.info("**Takeaway.** Match the initialization to the activation: Glorot for tanh, He "

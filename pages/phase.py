@@ -1,7 +1,6 @@
 """Phase diagram: order, chaos and the edge between them, measured beside mean-field theory."""
 import streamlit as st
 
-from core import born_dead
 from core.charts import phase as charts
 from core.experiments import phase
 from core.theory import with_theory
@@ -73,62 +72,27 @@ ui.download_csv(table, f"phase_point_{activation}_w{sigma_w2:g}_b{sigma_b2:g}.cs
                 key="download_point")
 ui.keras_code_expander(network.replace(batch_size=128))
 
-st.header("2. Every direction, not only the average: the Jacobian spectrum")
-ui.intro(
-    "The ratio above is one average. The input-output Jacobian J = ∂h_L/∂x says what "
-    "the network does to *every* direction of its input: its singular values s are the "
-    "gains along each one. On the critical line the mean of λ = s² is 1, but how much "
-    "the s spread depends on the weights. Orthogonal weights add no spread of their own; "
-    "Gaussian ones add one unit of Var λ per layer (Saxe et al. 2013; Pennington, "
-    "Schoenholz & Ganguli 2017). When every s = 1 the network is a *dynamical isometry*.")
-jacobian_activation = controls.radio(
-    "Activation", "jacobian_activation", phase.ISOMETRY_ACTIVATIONS, "linear",
-    horizontal=True, help="Each on its critical line: linear σ_w² = 1, ReLU σ_w² = 2 "
-    "(He), tanh with σ_b² = 10⁻⁵ and its critical σ_w², inputs at the fixed point q*.")
-with st.spinner("Computing the Jacobians with tf.GradientTape..."):
-    spectra = phase.isometry(jacobian_activation)
-left, right = ui.row(2)
-for weights, where in (("orthogonal", left), ("Gaussian", right)):
-    ui.chart(charts.spectrum_chart(spectra["histogram"], weights, jacobian_activation),
-             key=f"chart_spectrum_{weights}", where=where,
-             filename=f"jacobian_{weights}_{jacobian_activation}")
-ui.chart(charts.lambda_variance_chart(spectra["moments"], jacobian_activation),
-         key="chart_lambda_variance", filename=f"jacobian_variance_{jacobian_activation}")
-st.markdown(phase.isometry_text(jacobian_activation, spectra["moments"]))
-st.caption(f"Width {phase.ISOMETRY_WIDTH}, one input, seed 0; theory is infinite width, so "
-           "the deepest Gaussian networks scatter around it. ReLU cannot be isometric: "
-           "its slope is 0 or 1, so μ₂/μ₁² = 2 adds spread at every layer whatever W.")
-left, right = ui.row(2)
-ui.download_csv(spectra["values"], f"jacobian_{jacobian_activation}.csv",
-                key="download_spectrum", where=left,
-                help="Every singular value: weights, depth, rank.")
-ui.download_csv(spectra["moments"], f"jacobian_moments_{jacobian_activation}.csv",
-                key="download_moments", label="Download the moments (CSV)", where=right,
-                help="Mean and variance of λ per depth, measured and theory.")
-ui.keras_code_expander(phase.isometry_spec(jacobian_activation, "orthogonal",
-                                           max(phase.ISOMETRY_DEPTHS)))
-
-st.header("3. Born dead")
-ui.intro("A ReLU layer of width n outputs all zeros when its n pre-activations are all "
-         "negative: with zero biases and symmetric weights that has chance 2⁻ⁿ at every "
-         "layer, so a network is dead before training with probability "
-         "1 − (1 − 2⁻ⁿ)ᴸ (theory; Lu et al. 2019). Below, real Keras-drawn networks.")
-dead_depth = controls.select_slider("Depth L", "dead_depth", (10, 20, 50, 100, 200), 50,
-                                    help="Hidden layers of every ReLU network drawn.")
-with st.spinner("Drawing ReLU networks with Keras..."):
-    dead = born_dead.over_widths(born_dead.BornDeadSpec(depth=dead_depth, seeds=500))
-ui.chart(charts.born_dead_chart(dead), key="chart_born_dead",
-         filename=f"born_dead_L{dead_depth}")
-st.markdown(born_dead.born_dead_text(dead))
-ui.download_csv(dead, f"born_dead_L{dead_depth}.csv", key="download_born_dead",
-                help="One row per width: networks dead, measured and theory.")
+st.header("2. Beyond the average")
+st.markdown(
+    "The ratio above is one average over every direction of the signal. How the gains "
+    "spread over directions on the critical line, orthogonal weights against Gaussian "
+    "ones (the Jacobian's singular values, beside free-probability theory), and how "
+    "often a narrow, deep ReLU network is dead before training have their own sections:")
+ui.page_link("pages/why.py", label="The Jacobian spectrum: every direction, not only the "
+             "average (Why it happens)", icon="🔍")
+ui.page_link("pages/initialization.py", label="Orthogonal or Gaussian weights: the "
+             "Jacobian spectrum (Initialization)", icon="🎚️")
+ui.page_link("pages/activations.py", label="Born dead: ReLU networks dead before "
+             "training (Activations)", icon="〰️")
 
 ui.download_all_charts("phase")
 st.info("**Takeaway.** Whether a deep network can pass a gradient is decided before "
         "training, by two numbers: σ_w² and σ_b². Below the critical line gradients "
         "vanish within a few depth scales ξ; above it they explode. On the line ξ is "
         "infinite, and for tanh at σ_b² = 0 the decay is only a power law of the depth. "
-        "Glorot/LeCun for tanh and He for ReLU are points on this line. Being on it is "
-        "not enough for every direction: orthogonal weights keep the whole spectrum "
-        "of a linear network at 1, Gaussian ones spread it like the depth.", icon="💡")
+        "Glorot/LeCun for tanh and He for ReLU are points on this line. The line "
+        "fixes the average gain only: how the gains spread over directions depends on "
+        "the weights (orthogonal or Gaussian, the Jacobian spectrum), and a narrow, "
+        "deep ReLU network can be dead before training even on the line, at He "
+        "initialization (born dead).", icon="💡")
 ui.page_link("pages/activations.py", label="Next: Activations", icon="〰️")

@@ -1,4 +1,4 @@
-"""Why it happens: saturating slopes, Glorot & Bengio's experiment, variance propagation."""
+"""Why it happens: saturation, Glorot & Bengio's experiment, variance, the Jacobian spectrum."""
 import streamlit as st
 
 from core import summary
@@ -6,7 +6,7 @@ from core.charts import curves as curve_charts
 from core.charts import profiles as charts
 from core.experiments import why
 from core.spec import ACTIVATIONS, INITS
-from pages import ui
+from pages import jacobian_section, ui
 
 WIDTHS = (64, 128, 256)
 
@@ -129,8 +129,9 @@ st.markdown(why.flatness_text(run))
 st.caption(why.noise_caption(run))
 ui.download_csv(run["table"], f"{name}.csv", key="download_why")
 ui.keras_code_expander(run["spec"])
+jacobian_section.jacobian_section(controls, 4)
 
-st.header("4. The same multiplication through time")
+st.header("5. The same multiplication through time")
 st.markdown(
     "A recurrent network applies the same weight matrix at every time step, so the "
     "gradient through T steps is a product of T Jacobians: it vanishes or explodes with "
@@ -140,6 +141,8 @@ ui.page_link("pages/through_time.py", label="Recurrent networks: gradients throu
 ui.download_all_charts("why")
 st.info("**Takeaway.** The gradient shrinks when the activation's slope is small where "
         "units sit (saturation) or when the weights are too small; it grows when they are "
-        "too large. The per-layer factor χ says which, and initialization sets it.",
-        icon="💡")
+        "too large. The per-layer factor χ says which, and initialization sets it. χ is "
+        "an average: at χ = 1 the gains along single directions can still spread apart; "
+        "orthogonal weights keep them near 1 for linear and tanh networks, ReLU spreads "
+        "them whatever the weights (section 4).", icon="💡")
 ui.page_link("pages/initialization.py", label="Next: Initialization", icon="🎚️")

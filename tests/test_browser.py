@@ -414,17 +414,51 @@ def test_presenter_mode_shows_the_first_chart_beside_its_slider_at_1280x720(
         context.close()
 
 
-def test_phase_page_draws_the_diagram_the_chosen_point_and_the_spectra(server, page):
-    open_page(page, server, "phase", "?depth=10&width=64&sigma_w2=0.5&dead_depth=20")
+def test_phase_page_draws_the_diagram_and_the_chosen_point(server, page):
+    open_page(page, server, "phase", "?depth=10&width=64&sigma_w2=0.5")
     wait_for_count(page, "[data-testid=stVegaLiteChart] canvas, "
-                         "[data-testid=stVegaLiteChart] svg", 7)
+                         "[data-testid=stVegaLiteChart] svg", 3)
+    for link in ("The Jacobian spectrum", "Born dead: ReLU"):  # the links, after the
+        wait_for_main_text(page, link)  # charts (a page link's text can come later)
     text = page.locator("[data-testid=stMainBlockContainer]").inner_text()
     assert "ordered (gradients vanish)" in text and "48 Keras networks (tanh)" in text
-    assert "Var λ" in text and "At depth 20:" in text
     assert page.locator("[data-testid=stException]").count() == 0
     sizes = chart_sizes(page)
-    assert len(sizes) == 7 and all(w > 100 and h > 50 for w, h in sizes), sizes
+    assert len(sizes) == 3 and all(w > 100 and h > 50 for w, h in sizes), sizes
     assert "sigma_w2=0.5" in page.url
+
+
+def test_activations_page_draws_born_dead(server, page):
+    open_page(page, server, "activations", "?dead_depth=20")
+    wait_for_main_text(page, "At depth 20:")
+    wait_for_count(page, "[data-testid=stVegaLiteChart] canvas, "
+                         "[data-testid=stVegaLiteChart] svg", 3)
+    assert page.locator("[data-testid=stException]").count() == 0
+    sizes = chart_sizes(page)
+    assert len(sizes) == 3 and all(w > 100 and h > 50 for w, h in sizes), sizes
+    assert "Born dead" in main_text(page) and "dead_depth=20" in page.url
+
+
+JACOBIAN = "Every direction, not only the average: the Jacobian spectrum"
+
+
+@pytest.mark.parametrize("name,query,number", [
+    ("why", "?depth=12&jacobian_activation=tanh", 4),
+    ("initialization", "?grid_depth=10&sweep_depth=5&depth=8&seeds_depth=5", 6)])
+def test_the_jacobian_section_draws_its_spectra(server, page, name, query, number):
+    """Why it happens and Initialization show the Jacobian spectrum: its heading, its
+    sentence of measured numbers, every chart of the page drawn, no exception."""
+    open_page(page, server, name, query)
+    wait_for_main_text(page, f"{number}. {JACOBIAN}")
+    wait_for_main_text(page, "Var λ")
+    wait_until_idle(page)
+    charts = page.locator("[data-testid=stVegaLiteChart]")
+    wait_for_count(page, "[data-testid=stVegaLiteChart] canvas, "
+                         "[data-testid=stVegaLiteChart] svg", charts.count())
+    assert page.locator("[data-testid=stException]").count() == 0
+    sizes = chart_sizes(page)
+    assert len(sizes) >= 9 and all(w > 100 and h > 50 for w, h in sizes), sizes
+    assert ("tanh" if name == "why" else "linear") + " at σ_w² = " in main_text(page)
 
 def test_your_network_picks_an_architecture_and_draws_its_flow(server, page):
     """Open Your network, choose the LSTM stack in the architecture box: its layers are

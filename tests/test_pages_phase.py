@@ -37,22 +37,14 @@ def test_phase_page_bad_url_warns_and_uses_the_default(app):
     assert at.radio(key="phase:activation").value == "tanh"
 
 
-def test_phase_page_jacobian_section(app):
-    at = app(PAGE, {**SMALL, "jacobian_activation": "tanh"})
-    titles = [spec.get("title", {}).get("text", "") for spec in chart_specs(at)]
-    assert "orthogonal weights: singular values of J (tanh)" in titles
-    assert "How the spectrum spreads with depth (tanh)" in titles
-    assert any("**orthogonal**: Var λ" in m.value for m in at.markdown)
-    at.radio(key="phase:jacobian_activation").set_value("relu").run()
-    assert not at.exception
-    assert any("(relu)" in t for t in [s.get("title", {}).get("text", "")
-                                       for s in chart_specs(at)])
-    labels = [button.proto.label for button in at.get("download_button")]
-    assert "Download the moments (CSV)" in labels
-
-
-def test_phase_page_born_dead_section(app):
-    at = app(PAGE, {**SMALL, "dead_depth": "20"})
-    titles = [spec.get("title", {}).get("text", "") for spec in chart_specs(at)]
-    assert "Born dead: ReLU networks of depth 20 dead before training" in titles
-    assert any(m.value.startswith("At depth 20: ") for m in at.markdown)
+def test_phase_page_points_to_the_jacobian_and_born_dead_sections(app):
+    """Those sections moved to Why it happens, Initialization and Activations: the
+    page links there, and neither their controls nor their charts are left here."""
+    at = app(PAGE, SMALL)
+    links = [(link.proto.page, link.proto.label) for link in at.get("page_link")]
+    pages = {page for page, label in links if "Jacobian" in label or "Born dead" in label}
+    assert pages == {"why", "initialization", "activations"}, links
+    fields = at.session_state["_ui_controls"].fields
+    assert "jacobian_activation" not in fields and "dead_depth" not in fields
+    assert len(chart_specs(at)) == 3  # the diagram and the chosen point's two profiles
+    assert any("born dead" in i.value for i in at.info)

@@ -87,6 +87,7 @@ def slider_beside_chart(at, slider: str, chart: str) -> bool:
 LATER_SECTIONS = {
     "pages/remedies.py": ("remedies:residual_depth", "residual_forward"),
     "pages/initialization.py": ("initialization:seeds_depth", "chart_seeds_fan"),
+    "pages/activations.py": ("activations:dead_depth", "chart_born_dead"),
 }
 
 

@@ -23,7 +23,7 @@ def check_exports(at, csv_keys, next_page):
 
 def test_activations_page_shows_curves_and_a_short_run(app):
     at = app("pages/activations.py")
-    assert len(chart_specs(at)) == 2  # phi and phi' before any training
+    assert len(chart_specs(at)) == 3  # phi, phi' and born dead before any training
     facts = at.dataframe[0].value
     relu = facts[facts["activation"] == "relu"].iloc[0]
     assert relu["slope exactly 0 for"] == "z <= 0"
@@ -34,8 +34,8 @@ def test_activations_page_shows_curves_and_a_short_run(app):
     (label, table), = runs.items()
     assert label.startswith("relu, lr 0.5") and table["step"].max() <= 100
     specs = chart_specs(at)
-    assert len(specs) == 5  # curves x2, dead-fraction heatmap, loss, accuracy
-    assert "Dead units" in str(specs[2]["title"])
+    assert len(specs) == 6  # curves x2, born dead, dead-fraction heatmap, loss, accuracy
+    assert "Dead units" in str(specs[3]["title"])
     check_exports(at, ["download_facts", "download_curves", "download_summary",
                        "download_run"], "remedies")
     # Activations' loss axis stops at 1e3 x the initial loss: a diverging run is capped.
