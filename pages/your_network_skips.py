@@ -10,15 +10,15 @@ def control(controls, spec: ZooSpec, where=None):
     """Draws the mlp's Skips switch and the β presets (disabled, and saying why, for a
     model without skips). Returns the spec with its β and the mlp's ModelSpec (None
     for the other architectures)."""
-    left, right = (where or st).columns([1, 3])
-    mlp = None
+    place, mlp = where or st, None
     if spec.architecture == "mlp":
+        left, place = place.columns([1, 3])
         residual = controls.toggle("Skips", "residual", False, where=left,
                                    help="Every hidden layer after the first: h + β·layer(h).")
         mlp = spec.model_spec(residual=residual)
     skips = skip_count(spec, mlp)
     preset = controls.radio(
-        "Skip scale β", "residual_scale", list(yn.SKIP_PRESETS), "1", where=right,
+        "Skip scale β", "residual_scale", list(yn.SKIP_PRESETS), "1", where=place,
         horizontal=True, disabled=not skips,
         format_func=lambda preset: yn.preset_label(preset, skips),
         help="Each skip adds its branch times β (fixed: the network at initialization). "
@@ -26,5 +26,5 @@ def control(controls, spec: ZooSpec, where=None):
     if skips:
         spec = spec.replace(residual_scale=yn.skip_scale(preset, skips))
         mlp = spec.model_spec(residual=True) if mlp is not None else None
-    right.caption(yn.skips_note(spec, mlp))
+    place.caption(yn.skips_note(spec, mlp))
     return spec, mlp
