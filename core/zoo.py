@@ -27,13 +27,15 @@ CNN = ("plain_cnn", "resnet")
 TRANSFORMERS = ("transformer_post_ln", "transformer_pre_ln")
 IMAGES = CNN + tuple(APPLICATIONS)
 SEQUENCES = TRANSFORMERS + ("lstm",)
+SKIPPED = ("mlp", "resnet") + TRANSFORMERS  # the architectures with skip connections
 # depth and width when the spec leaves them None
 DEFAULT_DEPTH = {"mlp": 20, "plain_cnn": 20, "resnet": 20, "lstm": 4}
 DEFAULT_WIDTH = {"mlp": 128, "plain_cnn": 16, "resnet": 16, "lstm": 64}
 MAX_LSTM_LAYERS = 16
 READOUT_UNITS = 10  # the image and vector models' readout Dense(10)
 # The mlp takes every ModelSpec field the zoo spec does not already have.
-SHARED_WITH_MODEL = ("depth", "width", "batch_size", "seed", "batch_norm")
+SHARED_WITH_MODEL = ("depth", "width", "batch_size", "seed", "batch_norm",
+                     "residual_scale")
 MLP_FIELDS = tuple(name for name in ModelSpec.field_map()
                    if name not in SHARED_WITH_MODEL + ("dtype",))
 
@@ -50,6 +52,14 @@ class ZooSpec(Spec):
                            "lstm: units (default 64)", low=2, high=512, kind=int)
     batch_norm: bool = _f(False, "mlp, plain_cnn, resnet: batch normalization after "
                           "every dense or convolution layer", kind=bool)
+    residual_scale: float = _f(1.0, "mlp (with --residual), resnet, transformers: every "
+                               "skip adds its branch scaled, x + residual_scale x "
+                               "branch(x) (post-LN: LayerNorm(x + residual_scale x "
+                               "sublayer(x))); 1 is the plain skip, 1/sqrt(L) (L skipped "
+                               "blocks) keeps the forward variance O(1), 0 makes every "
+                               "skipped block the identity at initialization "
+                               "(SkipInit/ReZero); fixed, not trained; other "
+                               "architectures ignore it", low=0.0, high=10.0, kind=float)
     blocks: int = _f(6, "transformers: encoder blocks", low=1, high=48, kind=int)
     d_model: int = _f(64, "transformers: model width (attention and residual stream)",
                       low=8, high=512, kind=int)
@@ -84,24 +94,47 @@ class ZooSpec(Spec):
         return self.width or DEFAULT_WIDTH.get(self.architecture, 0)
 
     def model_spec(self, **mlp_fields) -> ModelSpec:
-        """The mlp's ModelSpec: this spec's depth, width, batch and seed, plus any
-        other ModelSpec field (activation, init, residual, ...)."""
-        return ModelSpec(depth=self.layers if self.architecture == "mlp" else 20,
-                         width=self.units if self.architecture == "mlp" else 128,
-                         batch_size=self.batch_size, seed=self.seed,
-                         batch_norm=self.batch_norm, **mlp_fields)
+        """The mlp's ModelSpec: this spec's depth, width, batch, seed, batch norm and
+        residual scale, then any ModelSpec field given (activation, init, residual,
+        ...; one given here wins)."""
+        shared = dict(depth=self.layers if self.architecture == "mlp" else 20,
+                      width=self.units if self.architecture == "mlp" else 128,
+                      batch_size=self.batch_size, seed=self.seed,
+                      batch_norm=self.batch_norm, residual_scale=self.residual_scale)
+        return ModelSpec(**{**shared, **mlp_fields})
 
-    def describe(self) -> str:
-        """The architecture and its size, in a few words (chart legends, file names)."""
+    def describe(self, mlp: ModelSpec | None = None) -> str:
+        """The architecture and its size, in a few words (chart titles and legends);
+        the skips' scale when it is not 1 and the model has skips (`mlp`: the mlp's
+        ModelSpec, whose `residual` says whether it has)."""
         a = self.architecture
         if a in TRANSFORMERS:
-            return f"{a}, {self.blocks} blocks x {self.d_model}"
-        if a in CNN:
-            return f"{a}-{self.layers}" + (" + BN" if self.batch_norm else "")
-        if a in ("mlp", "lstm"):
-            return f"{a}, {self.layers} x {self.units}" + (
-                " + BN" if self.batch_norm and a == "mlp" else "")
-        return f"{a}, {self.image_size}x{self.image_size}"
+            words = f"{a}, {self.blocks} blocks x {self.d_model}"
+        elif a in CNN:
+            words = f"{a}-{self.layers}" + (" + BN" if self.batch_norm else "")
+        elif a in ("mlp", "lstm"):
+            words = f"{a}, {self.layers} x {self.units}" + (
+                " + BN" if self.batch_norm and a == "mlp" else "") + (
+                " + skips" if a == "mlp" and skip_count(self, mlp) else "")
+        else:
+            words = f"{a}, {self.image_size}x{self.image_size}"
+        if self.residual_scale != 1 and skip_count(self, mlp):
+            words += f", β = {self.residual_scale:.3g}"
+        return words
+
+
+def skip_count(spec: ZooSpec, mlp: ModelSpec | None = None) -> int:
+    """L, the skip connections of the spec's model (each adds a branch scaled by
+    residual_scale): the mlp's hidden layers 2..depth when `mlp` (default
+    spec.model_spec()) is residual, the resnet's 3n blocks, two per transformer block
+    (attention and feed-forward); 0 for the others."""
+    a = spec.architecture
+    if a == "mlp":
+        model = mlp or spec.model_spec()
+        return model.depth - 1 if model.residual else 0
+    if a == "resnet":
+        return (spec.layers - 2) // 2
+    return 2 * spec.blocks if a in TRANSFORMERS else 0
 
 
 _build_lock = threading.Lock()

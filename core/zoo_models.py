@@ -81,11 +81,14 @@ def mlp(depth, width, n_in, activation, negative_slope, batch_norm, residual, us
     return keras.Model(inputs, outputs, name="mlp")
 
 
-def cifar_cnn(depth, width, residual, batch_norm, image_size):
+def cifar_cnn(depth, width, residual, batch_norm, image_size, residual_scale=1.0):
     """He et al.'s CIFAR network, 6n+2 layers: a 3x3 stem, 3 stages of n blocks of two
     3x3 convolutions (width, 2 width, 4 width filters; stride 2 entering stages 2 and
     3), global average pooling and readout Dense(10). `residual`: each block adds its
-    input (a 1x1 convolution where the shape changes)."""
+    input (a 1x1 convolution where the shape changes) to its branch scaled by
+    `residual_scale` (beta): relu(shortcut + beta x branch). At beta = 1 there is no
+    multiply; at beta = 0 a block with an identity shortcut is the identity (its input,
+    the output of a ReLU, is already >= 0)."""
     n = (depth - 2) // 6
 
     def conv(x, filters, stride, name, relu):
@@ -113,6 +116,8 @@ def cifar_cnn(depth, width, residual, batch_norm, image_size):
                     shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
                                              kernel_initializer="he_normal",
                                              name=f"{name}_shortcut")(x)
+                if residual_scale != 1:  # beta x branch (Rescaling: y * scale)
+                    y = layers.Rescaling(residual_scale, name=f"{name}_scale")(y)
                 y = layers.ReLU()(layers.Add()([shortcut, y]))
             x = y
     x = layers.GlobalAveragePooling2D()(x)
@@ -120,13 +125,19 @@ def cifar_cnn(depth, width, residual, batch_norm, image_size):
     return keras.Model(inputs, outputs, name="resnet" if residual else "plain_cnn")
 
 
-def transformer(blocks, d_model, heads, seq_len, pre_ln):
+def transformer(blocks, d_model, heads, seq_len, pre_ln, residual_scale=1.0):
     """Encoder blocks of MultiHeadAttention and a ReLU feed-forward network (4 d_model
-    wide), each sublayer wrapped in a residual add. Post-LN (the original Transformer):
-    x = LayerNorm(x + sublayer(x)). Pre-LN (Xiong et al. 2020): x = x +
-    sublayer(LayerNorm(x)), with a final LayerNorm. Inputs are sequences of d_model
-    vectors (standing in for token embeddings); readout Dense(d_model) at every
-    position."""
+    wide), each sublayer wrapped in a residual add, its output scaled by
+    `residual_scale` (beta). Post-LN (the original Transformer): x = LayerNorm(x + beta
+    x sublayer(x)). Pre-LN (Xiong et al. 2020): x = x + beta x sublayer(LayerNorm(x)),
+    with a final LayerNorm. At beta = 1 there is no multiply; at beta = 0 every
+    sublayer of Pre-LN is the identity. Inputs are sequences of d_model vectors
+    (standing in for token embeddings); readout Dense(d_model) at every position."""
+    def scaled(branch, name):  # beta x branch (Rescaling: branch * scale)
+        if residual_scale == 1:
+            return branch
+        return layers.Rescaling(residual_scale, name=name)(branch)
+
     inputs = keras.Input((seq_len, d_model), name="embeddings")
     x = inputs
     for block in range(1, blocks + 1):
@@ -139,11 +150,11 @@ def transformer(blocks, d_model, heads, seq_len, pre_ln):
         ffn_2 = layers.Dense(d_model, name=f"{name}_ffn_2")
         if pre_ln:
             h = norm_1(x)
-            x = layers.Add()([x, attention(h, h)])
-            x = layers.Add()([x, ffn_2(ffn_1(norm_2(x)))])
+            x = layers.Add()([x, scaled(attention(h, h), f"{name}_scale_1")])
+            x = layers.Add()([x, scaled(ffn_2(ffn_1(norm_2(x))), f"{name}_scale_2")])
         else:
-            x = norm_1(layers.Add()([x, attention(x, x)]))
-            x = norm_2(layers.Add()([x, ffn_2(ffn_1(x))]))
+            x = norm_1(layers.Add()([x, scaled(attention(x, x), f"{name}_scale_1")]))
+            x = norm_2(layers.Add()([x, scaled(ffn_2(ffn_1(x)), f"{name}_scale_2")]))
     if pre_ln:
         x = layers.LayerNormalization(name="final_norm")(x)
     outputs = layers.Dense(d_model, name="readout")(x)
@@ -182,10 +193,11 @@ def build_model(spec, mlp_spec):
         return use_profile_weights(mlp(**mlp_arguments(mlp_spec)), mlp_spec)
     if a in ("plain_cnn", "resnet"):
         return cifar_cnn(spec.layers, spec.units, a == "resnet", spec.batch_norm,
-                         spec.image_size)
+                         spec.image_size, spec.residual_scale)
     if a in ("transformer_post_ln", "transformer_pre_ln"):
         return transformer(spec.blocks, spec.d_model, spec.heads, spec.seq_len,
-                           pre_ln=a == "transformer_pre_ln")
+                           pre_ln=a == "transformer_pre_ln",
+                           residual_scale=spec.residual_scale)
     if a == "lstm":
         return lstm_stack(spec.layers, spec.units, spec.seq_len)
     return application(APPLICATIONS[a], spec.image_size)

@@ -6,7 +6,7 @@ from core.experiments import your_network as yn
 from core.summary import format_table
 from core.user_model import MAX_FILE_BYTES, ModelRefused
 from core.zoo import APPLICATIONS, ARCHITECTURES, CNN, TRANSFORMERS, ZooSpec, flow_of
-from pages import ui
+from pages import ui, your_network_skips as skips
 
 CNN_DEPTHS = [8, 14, 20, 32, 44, 56, 110]
 st.title("🧪 Your network")
@@ -23,7 +23,7 @@ st.header("1. Measure one network")
 SOURCES = {"zoo": "From the zoo", "upload": "Bring your own (.keras or JSON)"}
 source = controls.radio("Network", "source", list(SOURCES), "zoo", horizontal=True,
                         format_func=lambda value: SOURCES.get(value, value))
-table, name, spec = None, "", None
+table, name, spec, mlp = None, "", None, None
 if source == "zoo":
     row = st.columns(3)
     architecture = controls.selectbox("Architecture", "architecture", ARCHITECTURES,
@@ -47,11 +47,11 @@ if source == "zoo":
     else:
         sizes["image_size"] = controls.select_slider(
             "Image size", "image_size", [32, 64, 96], 32, where=row[1])
-    spec = ZooSpec(architecture=architecture, **sizes)
-    name = spec.describe()
+    spec, mlp = skips.control(controls, ZooSpec(architecture=architecture, **sizes))
+    name = spec.describe(mlp)
     with st.spinner(f"Building {name} in Keras and measuring every layer..."):
         try:
-            table = flow_of(spec)
+            table = flow_of(spec, mlp)
         except ModelRefused as error:
             st.error(str(error), icon="🚫")
 else:
@@ -99,7 +99,7 @@ if table is not None:
         ui.chart(charts.block_chart(blocks, f"{label}, block by block"),
                  key="chart_blocks", filename="your_network_blocks")
     st.subheader("Diagnosis")
-    st.markdown("\n".join(f"- {line}" for line in yn.diagnosis(table, show)))
+    st.markdown("\n".join(f"- {line}" for line in yn.diagnosis(table, show, spec, mlp)))
     with st.expander("How these numbers are measured"):
         from core.flow import (DEAD_DESCRIPTION, LOSS_DESCRIPTION, TRAINING_DESCRIPTION,
                                WEIGHT_DESCRIPTION)
@@ -113,7 +113,7 @@ if table is not None:
         with st.expander("Show the Keras code for this network"):
             st.caption("Runnable code that builds the same model with the same weights "
                        "and prints the signal at every layer, as in the chart.")
-            st.code(yn.keras_code(spec), language="python")
+            st.code(yn.keras_code(spec, mlp), language="python")
 
 st.header("2. Two architectures side by side")
 comparison = controls.selectbox("Comparison", "comparison", list(yn.COMPARISONS),

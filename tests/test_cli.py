@@ -326,6 +326,14 @@ def test_flow_of_a_saved_keras_file(tmp_path):
     (["--model", "x.keras", "--blocks", "3"], "does not apply to --model"),
     (["--architecture", "resnet50", "--image-size", "224", "--batch-size", "64"],
      "work budget"),
+    (["--architecture", "resnet", "--residual-scale", "-1"],
+     "--residual-scale must be a number from 0 to 10 (got '-1')"),
+    (["--architecture", "transformer_pre_ln", "--residual-scale", "11"],
+     "--residual-scale must be"),
+    (["--residual-scale", "nan"], "--residual-scale must be"),
+    (["--architecture", "mlp", "--residual", "--residual-scale", "1/sqrt(L)"],
+     "--residual-scale must be"),
+    (["--model", "x.keras", "--residual-scale", "0"], "does not apply to --model"),
 ])
 def test_flow_bad_flags_exit_2_with_one_line(args, words):
     done = run_cli("flow", *args)
@@ -413,5 +421,28 @@ def test_residual_scale_flag_reaches_the_spec_and_mlp_flow_takes_it():
                                  residual_scale=0.1))
     np.testing.assert_allclose(table["signal_grad_norm"][:4], expected["signal_grad_norm"],
                                rtol=1e-5)
-    done = run_cli("flow", "--architecture", "resnet", "--residual-scale", "0.1")
-    assert done.returncode == 2 and "applies only to --architecture mlp" in done.stderr
+    done = run_cli("flow", "--architecture", "resnet", "--residual", "--residual-scale",
+                   "0.1")
+    assert done.returncode == 2 and "--residual applies only to --architecture mlp" in \
+        done.stderr
+
+
+@pytest.mark.parametrize("architecture, flags", [
+    ("resnet", ["--depth", "8", "--width", "4"]),
+    ("transformer_pre_ln", ["--blocks", "2", "--d-model", "16", "--heads", "2"])])
+def test_flow_takes_the_residual_scale_for_every_architecture_with_skips(architecture,
+                                                                         flags):
+    from core.zoo import ZooSpec, flow_of
+    done = run_cli("flow", "--architecture", architecture, *flags, "--seq-len", "4",
+                   "--batch-size", "2", "--residual-scale", "0.25")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(io.StringIO(done.stdout))
+    spec = ZooSpec(architecture=architecture, depth=8 if architecture == "resnet" else None,
+                   width=4 if architecture == "resnet" else None, blocks=2, d_model=16,
+                   heads=2, seq_len=4, batch_size=2, residual_scale=0.25)
+    expected = flow_of(spec)
+    assert list(table["name"]) == list(expected["name"])
+    np.testing.assert_allclose(table["signal_grad_norm"], expected["signal_grad_norm"],
+                               rtol=1e-7)
+    unscaled = flow_of(spec.replace(residual_scale=1.0))
+    assert not np.allclose(expected["signal_grad_norm"], unscaled["signal_grad_norm"])

@@ -71,7 +71,12 @@ def test_the_literature_story_as_measured():
     ZooSpec(architecture="resnet", depth=8, width=4, batch_norm=True, batch_size=2),
     ZooSpec(architecture="transformer_post_ln", blocks=2, d_model=16, heads=2, seq_len=4,
             batch_size=2, seed=3),
-    ZooSpec(architecture="lstm", depth=2, width=8, seq_len=5, batch_size=2)])
+    ZooSpec(architecture="lstm", depth=2, width=8, seq_len=5, batch_size=2),
+    ZooSpec(architecture="resnet", depth=8, width=4, batch_size=2, residual_scale=0.5),
+    ZooSpec(architecture="transformer_pre_ln", blocks=2, d_model=16, heads=2, seq_len=4,
+            batch_size=2, residual_scale=0.0),
+    ZooSpec(architecture="transformer_post_ln", blocks=2, d_model=16, heads=2, seq_len=4,
+            batch_size=2, residual_scale=0.3)])
 def test_the_keras_code_prints_the_numbers_of_the_chart(spec):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -89,6 +94,69 @@ def test_code_of_applications_uses_flow_and_the_mlps_is_the_pages_script():
     from core.keras_model import keras_code  # run by tests/test_keras_model.py
     spec = ZooSpec(architecture="mlp", depth=3, width=8, batch_norm=True, seed=4)
     assert yn.keras_code(spec) == keras_code(spec.model_spec())
+    skipped = spec.replace(residual_scale=0.25)
+    mlp = skipped.model_spec(residual=True)
+    assert yn.keras_code(skipped, mlp) == keras_code(mlp) and "residual_scale=0.25" in \
+        keras_code(mlp)
+
+
+def test_beta_is_in_the_shown_code_of_every_zoo_model_with_skips():
+    assert "residual_scale=1.0)" in yn.keras_code(ZooSpec(architecture="resnet", depth=8))
+    code = yn.keras_code(ZooSpec(architecture="transformer_post_ln", residual_scale=0.5))
+    assert "residual_scale=0.5)" in code and "layers.Rescaling(residual_scale" in code
+    assert "residual_scale" not in yn.keras_code(ZooSpec(architecture="plain_cnn",
+                                                         depth=8)).split("\nrandom.seed")[1]
+
+
+def test_presets_and_what_l_counts():
+    assert yn.skip_scale("1/sqrt(L)", 9) == pytest.approx(1 / 3)
+    assert (yn.skip_scale("1", 9), yn.skip_scale("0", 9)) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="residual scale preset"):
+        yn.skip_scale("7", 9)
+    assert yn.preset_label("1/sqrt(L)", 9) == "β = 1/√L = 0.333"
+    assert yn.preset_label("1/sqrt(L)", 0) == "β = 1/√L" and yn.preset_label("0", 4) == "β = 0"
+    assert yn.skips_note(ZooSpec(architecture="resnet", depth=20)).startswith("L = 9 blocks")
+    assert "no skip connections" in yn.skips_note(ZooSpec(architecture="lstm"))
+    assert "Turn the skips on" in yn.skips_note(ZooSpec(architecture="mlp"))
+
+
+def test_the_diagnosis_follows_beta():
+    spec = ZooSpec(architecture="transformer_pre_ln", blocks=2, d_model=16, heads=2,
+                   seq_len=4, batch_size=2)
+    lines = yn.diagnosis(flow_of(spec), str, spec)
+    assert any("*Theory*" in line and "(1 + β²)^L = 16 over the L skips" in line
+               for line in lines)
+    assert not any("β = 0:" in line for line in lines)
+    zero = spec.replace(residual_scale=0.0)
+    lines = yn.diagnosis(flow_of(zero), str, zero)
+    text = " ".join(lines)
+    assert "β = 0: every sublayer is the identity at initialization (SkipInit/ReZero)" in text
+    assert "gradient reaches the input unchanged" in text
+    assert "The 10 layers inside the branches get exactly 0" in text
+    assert "underflow" not in text.replace("not underflow", "")  # the zeros are β's
+    assert lines[0].endswith("(healthy).")  # over the final norm and the readout
+    without = yn.diagnosis(flow_of(zero), str)  # no spec: read as any model
+    assert any("underflows to exactly 0" in line for line in without)
+    lstm = ZooSpec(architecture="lstm", depth=2, width=8, seq_len=5, batch_size=2,
+                   residual_scale=0.0)
+    assert not any("β" in line for line in yn.diagnosis(flow_of(lstm), str, lstm))
+
+
+def test_the_mlp_diagnosis_measures_beside_theory():
+    spec = ZooSpec(architecture="mlp", depth=6, width=32, batch_size=16,
+                   residual_scale=0.0)
+    mlp = spec.model_spec(residual=True)
+    lines = yn.diagnosis(flow_of(spec, mlp), str, spec, mlp)
+    assert "Measured over the L skipped layers: forward ‖h_L‖²/‖h_1‖² = 1, backward " \
+           "‖dLoss/dh_1‖²/‖dLoss/dh_L‖² = 1." in lines
+    assert any("Measured: 5 layers' kernels get exactly 0 gradient" in line
+               for line in lines)
+    half = spec.replace(residual_scale=0.5)
+    mlp = half.model_spec(residual=True, activation="linear", init="lecun_normal")
+    line = next(line for line in yn.diagnosis(flow_of(half, mlp), str, half, mlp)
+                if line.startswith("Measured over"))
+    forward = float(line.split("= ")[1].split(",")[0])
+    assert 1.25 ** 5 / 1.5 < forward < 1.25 ** 5 * 1.5  # theory (1 + β²)^L = 3.05
 
 
 def test_an_uploaded_json_model_is_measured_and_cached_by_content():
