@@ -5,7 +5,8 @@ core.per_layer.warm_up traces its one graph for every activation per (batch_norm
 residual, dtype) key, most wanted first; the first topic page's defaults are computed
 right after the first key, so that they are cached for the first visit; so is
 Initialization's Goldilocks sweep, whose batched pass the Phase diagram shares. The
-16-bit formats come last, so they delay nothing else."""
+16-bit formats come last, so they delay nothing else; after them, the finite-width
+fan, the Jacobian spectrum and born dead at their pages' defaults."""
 from __future__ import annotations
 
 import threading
@@ -33,6 +34,12 @@ def _warm() -> None:
     # last: Initialization's finite-width section at its defaults (100 seeds per width)
     spread_over_widths(FiniteWidthSpec(seeds=PAGE_SEEDS, depth=PAGE_DEPTH,
                                         width=PAGE_WIDTH))
+    # then the Jacobian spectrum (Why, Initialization) and born dead (Activations) at
+    # their defaults: about 5 s and 1-8 s of a first visit's wait otherwise
+    from core.born_dead import BornDeadSpec, over_widths
+    from core.experiments.phase import isometry
+    isometry("linear")
+    over_widths(BornDeadSpec(depth=50, seeds=500))
 
 
 def start_in_background() -> bool:

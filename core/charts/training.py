@@ -12,8 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .base import (FLOAT_TINY, LAYER_SHORT_TITLE, LAYER_TITLE, PALETTE, STATUS_SHAPES,
-                   STEP_TITLE, colors, pin_for_log, remembered, spec_number)
+from .base import (FLOAT_TINY, LAYER_SHORT_TITLE, LAYER_TITLE, STATUS_SHAPES, STEP_TITLE,
+                   colors, integer_axis, pin_for_log, remembered, spec_number)
 
 MAX_COLUMNS = 150
 # Loss charts: a diverged run's loss (1e14, 1e35...) would flatten every other run at
@@ -31,11 +31,6 @@ def legend_height(entries: int, at_least: int) -> int:
     70 px below the top of a titled chart).
     """
     return max(at_least, 100 + 30 * entries)
-
-
-def integer_axis(**kwargs) -> alt.Axis:
-    """An axis of whole numbers (steps, layers): no 1.5 ticks on a short run."""
-    return alt.Axis(format="d", tickMinStep=1, **kwargs)
 
 
 def bin_steps(table: pd.DataFrame, columns, max_steps: int = MAX_COLUMNS) -> pd.DataFrame:
