@@ -18,6 +18,7 @@ from ..spec import ModelSpec
 from ..summary import describe_problems, format_number, summarize, verdict_of
 from ..theory import residual_growth
 from ..zoo import CNN, TRANSFORMERS, ZooSpec, skip_count
+from . import residual_scaling
 
 CHANGE_ABOVE = 10.0  # a block across which the signal changes more than 10x is named
 DEAD_ABOVE = 0.5  # a layer with more than half its units dead is named
@@ -61,7 +62,7 @@ def by_block(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # The skips' scale: presets of beta, as Remedies' (the URL values), L the model's skips.
-SKIP_PRESETS = ("1", "1/sqrt(L)", "0")
+SKIP_PRESETS = residual_scaling.PRESETS
 SKIPS_OF = {  # what L counts, per architecture
     "mlp": "skipped hidden layers (2 to depth), each h + β·layer(h)",
     "resnet": "blocks, each relu(shortcut + β·branch)",
@@ -107,18 +108,16 @@ REZERO_NOTE = (
 
 
 def skip_scale(preset: str, skips: int) -> float:
-    """The preset's beta for a model with `skips` skip connections (L)."""
-    if preset not in SKIP_PRESETS:
-        raise ValueError(f"residual scale preset must be one of "
-                         f"{', '.join(SKIP_PRESETS)} (got {preset!r})")
-    return {"1": 1.0, "1/sqrt(L)": 1.0 / math.sqrt(max(skips, 1)), "0": 0.0}[preset]
+    """The preset's beta for a model with `skips` skip connections (L): Remedies' presets
+    (residual_scaling.scale_of), with L counted as the model's skips."""
+    return residual_scaling.scale_of(preset, max(skips, 1))
 
 
 def preset_label(preset: str, skips: int) -> str:
     """'β = 1/√L = 0.333' (L = skips; without skips, the preset alone)."""
-    if preset == "1/sqrt(L)":
-        return f"β = 1/√L = {skip_scale(preset, skips):.3g}" if skips else "β = 1/√L"
-    return f"β = {preset}"
+    if preset == "1/sqrt(L)" and not skips:
+        return "β = 1/√L"
+    return residual_scaling.preset_label(preset, skips)
 
 
 def skips_note(spec: ZooSpec, mlp: ModelSpec | None = None) -> str:
