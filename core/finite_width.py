@@ -18,9 +18,7 @@ FiniteWidthSpec holds every default and bound. CLI: `python -m core seeds ...`.
 from __future__ import annotations
 
 import math
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,7 +109,6 @@ def theory_moments(layer, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 _passes: dict = {}
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
 
 
 def _build(activation: str, dtype: str):
@@ -157,27 +154,15 @@ def _pass_for(spec: FiniteWidthSpec):
         return _passes[key]
 
 
-def _drawing_pool() -> ThreadPoolExecutor:
-    """Threads that draw seeds' weights side by side: a Keras initializer's random op
-    runs on one core, and each seed's draw is independent (measured: 5.1 s serial, 3.6 s
-    on two threads for 100 seeds of depth 50 x width 128)."""
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
-                                       thread_name_prefix="finite-width-draw")
-        return _pool
-
-
 def _chunk(spec: FiniteWidthSpec, seeds: range):
     """(layer norms (S, L), first and last signal norms (S,), input norms (S,)) of the
     networks of `seeds`, each drawn exactly as core.per_layer draws it."""
-    from .weights import make_data, make_weights
+    from .weights import drawing_pool, make_data, make_weights
 
     def draw(seed):
         network = spec.network(seed)
         return make_weights(network), make_data(network)
-    draws = list(_drawing_pool().map(draw, seeds))
+    draws = list(drawing_pool().map(draw, seeds))
     first, stack, biases, readout = (np.stack([draw[0][i] for draw in draws])
                                      for i in range(4))
     if spec.no_bias:

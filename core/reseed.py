@@ -25,26 +25,10 @@ fresh build for every zoo architecture.
 from __future__ import annotations
 
 import math
-import os
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from .tf_setup import keras
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _drawing_pool() -> ThreadPoolExecutor:
-    """Threads that draw variables side by side: each draw is one stateless random op
-    that runs on one core without the GIL, and the variables are independent."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
-                                       thread_name_prefix="reseed-draw")
-        return _pool
+from .weights import drawing_pool
 
 SEED_RANGE = (1, int(1e9))  # keras.src.random.seed_generator.make_default_seed's draw
 
@@ -121,7 +105,7 @@ class Reseeder:
                 variable.assign(fresh(tuple(variable.shape), dtype=variable.dtype))
             # largest first, on two threads (benchmarks/bench_flow.py: new seed)
             slots = sorted(self.slots, key=lambda slot: -math.prod(slot[0].shape))
-            list(_drawing_pool().map(draw, slots))
+            list(drawing_pool().map(draw, slots))
             self.seed = seed
         return True
 
