@@ -9,9 +9,11 @@ width, batch size, initializer, residual scale and seed without retracing. That 
 makes a new configuration, including the first use of an activation, take milliseconds
 instead of seconds (see SINGLE_GRAPH for the measured choice).
 
-The back-propagated signal dLoss/dh_l is read exactly: a zero "probe" tensor is added
-to every hidden output h_l, and tf.GradientTape's gradient with respect to that probe
-is dLoss/dh_l.
+The back-propagated signal dLoss/dh_l and the weight gradient dLoss/dW_l are read
+exactly, as norms, inside the backward pass (see `measured` in _build_step), and every
+layer's forward statistics inside the forward loop: no (depth, batch, width) stack is
+kept (with them, a pass at depth 150 x 128 x 256 took about 0.12-0.15 s; now 0.07-0.11 s,
+benchmarks/bench_first_choice.py).
 """
 from __future__ import annotations
 
@@ -78,13 +80,25 @@ def unit_fractions(a, slope, z, saturating, peak, dtype):
     return dead, tf.cond(saturating, saturated_fraction, none)
 
 
+def _slope_of(fn, z, negative_slope, upstream=None):
+    """fn(z) and its derivative at z times `upstream` (default ones: the slope), by
+    the function's own registered gradient."""
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        out = fn(z, negative_slope)
+    return out, tape.gradient(out, z, output_gradients=upstream)
+
+
 def _activation_choice(activation: str | None, index):
-    """(phi, saturating, peak) for one traced graph.
+    """(phi, saturating, peak) for one traced graph; phi(z, negative_slope) gives the
+    activation a = phi(z), differentiable, and its slope phi'(z) (a constant to the
+    tape), which the layer's statistics read.
 
     With a name, the activation is fixed when the graph is traced (one graph per
     activation). With None, `index` (a scalar int32 tensor, ACTIVATIONS.index(name))
     chooses it inside the graph, so one trace serves every activation:
-    - forward, a tf.switch_case runs the chosen activation's Keras function only;
+    - forward, a tf.switch_case runs the chosen activation's Keras function (and its
+      slope) only;
     - backward, a custom gradient runs, in a second tf.switch_case, the chosen
       function's own registered gradient (an inner tape over the same ops, fed the same
       upstream gradient), so every derivative is the one the fixed graph computes.
@@ -94,25 +108,26 @@ def _activation_choice(activation: str | None, index):
     - `saturating` and `peak` are read from constant tables by the index.
     Tests check every activation against the fixed graphs and plain Keras."""
     if activation is not None:
-        return activation_fn(activation), saturates(activation), peak_slope(activation)
+        fixed = activation_fn(activation)
+
+        def phi(z, negative_slope):
+            value = fixed(z, negative_slope)
+            return value, tf.stop_gradient(_slope_of(fixed, tf.stop_gradient(z),
+                                                     negative_slope)[1])
+        return phi, saturates(activation), peak_slope(activation)
     functions = [activation_fn(name) for name in ACTIVATIONS]
 
     def phi(z, negative_slope):
         @tf.custom_gradient
         def chosen(z):
-            value = tf.switch_case(index, [lambda fn=fn: fn(z, negative_slope)
-                                           for fn in functions])
+            value, slope = tf.switch_case(
+                index, [lambda fn=fn: _slope_of(fn, z, negative_slope) for fn in functions])
 
-            def grad(upstream):
-                def derivative(fn):
-                    def run():
-                        with tf.GradientTape() as tape:
-                            tape.watch(z)
-                            out = fn(z, negative_slope)
-                        return tape.gradient(out, z, output_gradients=upstream)
-                    return run
-                return tf.switch_case(index, [derivative(fn) for fn in functions])
-            return value, grad
+            def grad(upstream, _):
+                return tf.switch_case(index, [
+                    lambda fn=fn: _slope_of(fn, z, negative_slope, upstream)[1]
+                    for fn in functions])
+            return (value, tf.stop_gradient(slope)), grad
         return chosen(z)
 
     saturating = tf.gather(tf.constant([saturates(name) for name in ACTIVATIONS]), index)
@@ -136,60 +151,68 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
         depth = tf.shape(biases)[0]
         batch = tf.cast(tf.shape(x)[0], dtype)
         width = tf.shape(biases)[1]
-        probes = tf.zeros([depth, tf.shape(x)[0], width], dtype)
-        with tf.GradientTape() as tape:
-            tape.watch([first_kernel, kernels, probes])
-            kernel_list = tf.TensorArray(dtype, size=depth - 1, clear_after_read=False,
-                                         infer_shape=False).unstack(kernels)
-            probe_list = tf.TensorArray(dtype, size=depth, clear_after_read=False,
-                                        infer_shape=False).unstack(probes)
-            outputs = tf.TensorArray(dtype, size=depth, infer_shape=False)
-            preactivations = tf.TensorArray(dtype, size=depth, infer_shape=False)
-
-            def layer(index, h_prev, kernel, skip):
-                z = tf.matmul(h_prev, kernel) + biases[index]
-                if batch_norm:
-                    mean, variance = tf.nn.moments(z, axes=[0], keepdims=True)
-                    z = (z - mean) * tf.math.rsqrt(variance + BN_EPSILON)
-                a = phi(z, negative_slope)
-                # residual_scale x a is exactly a at scale 1 (x * 1.0 is exact in IEEE)
-                out = residual_scale * a + h_prev if skip else a
-                return out + probe_list.read(index), tf.stop_gradient(z)
-
-            h, z = layer(0, x, first_kernel, skip=False)
-            outputs = outputs.write(0, tf.stop_gradient(h))
-            preactivations = preactivations.write(0, z)
-            for index in tf.range(1, depth):
-                h, z = layer(index, h, kernel_list.read(index - 1), skip=residual)
-                outputs = outputs.write(index, tf.stop_gradient(h))
-                preactivations = preactivations.write(index, z)
-            prediction = tf.matmul(h, readout)
-            loss = tf.reduce_mean(tf.square(prediction - targets))
-        probe_grad, first_grad, kernel_grad = tape.gradient(
-            loss, [probes, first_kernel, kernels],
-            unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        signal = safe_norm(probe_grad, axes=[1, 2])
-        weight_grad = tf.concat([safe_norm(first_grad)[None],
-                                 safe_norm(kernel_grad, [1, 2])], 0)
-        weight_norm = tf.concat([safe_norm(first_kernel)[None], safe_norm(kernels, [1, 2])],
-                                0)
-        # Statistics of every layer at once, on (depth, batch, width) stacks.
-        h_all, z_all = outputs.stack(), preactivations.stack()
-        with tf.GradientTape() as inner:  # the activation's slope at every z
-            inner.watch(z_all)
-            a_all = phi(z_all, negative_slope)
-        slope = inner.gradient(a_all, z_all)
         # Means, stds and fractions of half-precision tensors are taken in float32 (summed
         # in float16 or bfloat16 they would be off by percents); norms stay in the format,
         # as a float16 network computes them (in float16 ‖h_l‖ passes 65504 before any
         # one entry does).
         wide = tf.float32 if dtype in HALF else dtype
-        dead, saturated = unit_fractions(a_all, slope, z_all, saturating, peak, wide)
-        h_wide, z_wide = tf.cast(h_all, wide), tf.cast(z_all, wide)
-        stats = tf.stack([
-            tf.reduce_mean(h_wide, axis=[1, 2]), tf.math.reduce_std(h_wide, axis=[1, 2]),
-            tf.cast(safe_norm(h_all, [1, 2]), wide), tf.math.reduce_std(z_wide, axis=[1, 2]),
-            saturated, dead], axis=1)
+
+        def statistics(h, z, a, slope):
+            """One layer's row of statistics, taken inside the loop on its (batch,
+            width) tensors: on stacks of every layer after the loop they cost more than
+            the whole backward pass (20 MB tensors copied, then read a dozen times)."""
+            dead, saturated = unit_fractions(a[None], slope[None], z[None], saturating,
+                                             peak, wide)
+            h_wide, z_wide = tf.cast(h, wide), tf.cast(z, wide)
+            return tf.stack([tf.reduce_mean(h_wide), tf.math.reduce_std(h_wide),
+                             tf.cast(safe_norm(h), wide), tf.math.reduce_std(z_wide),
+                             saturated[0], dead[0]])
+
+        # Two norms per layer are read off the backward pass: ||dLoss/dh_l|| and
+        # ||dLoss/dW_l||. Each tensor is passed through `measured`, an identity whose
+        # gradient function hands its upstream gradient on unchanged and returns that
+        # gradient's norm as the gradient of a scalar "token" (one per layer). The
+        # gradient with respect to the tokens is then the (depth,) vector of norms; no
+        # (depth, batch, width) stack of gradients is kept.
+        signal_tokens = tf.zeros([depth], dtype)
+        weight_tokens = tf.zeros([depth], dtype)
+
+        @tf.custom_gradient
+        def measured(value, token):
+            return tf.identity(value), lambda upstream: (upstream, safe_norm(upstream))
+
+        with tf.GradientTape() as tape:
+            tape.watch([signal_tokens, weight_tokens])
+            kernel_list = tf.TensorArray(dtype, size=depth - 1, clear_after_read=False,
+                                         infer_shape=False).unstack(kernels)
+            rows = tf.TensorArray(wide, size=depth)
+
+            def layer(index, h_prev, kernel, skip):
+                kernel = measured(kernel, weight_tokens[index])
+                z = tf.matmul(h_prev, kernel) + biases[index]
+                if batch_norm:
+                    mean, variance = tf.nn.moments(z, axes=[0], keepdims=True)
+                    z = (z - mean) * tf.math.rsqrt(variance + BN_EPSILON)
+                a, slope = phi(z, negative_slope)
+                # residual_scale x a is exactly a at scale 1 (x * 1.0 is exact in IEEE)
+                out = residual_scale * a + h_prev if skip else a
+                return (measured(out, signal_tokens[index]),
+                        statistics(tf.stop_gradient(out), tf.stop_gradient(z),
+                                   tf.stop_gradient(a), slope))
+
+            h, row = layer(0, x, first_kernel, skip=False)
+            rows = rows.write(0, row)
+            for index in tf.range(1, depth):
+                h, row = layer(index, h, kernel_list.read(index - 1), skip=residual)
+                rows = rows.write(index, row)
+            prediction = tf.matmul(h, readout)
+            loss = tf.reduce_mean(tf.square(prediction - targets))
+        signal, weight_grad = tape.gradient(
+            loss, [signal_tokens, weight_tokens],
+            unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        weight_norm = tf.concat([safe_norm(first_kernel)[None], safe_norm(kernels, [1, 2])],
+                                0)
+        stats = rows.stack()
         return stats, signal, weight_grad, weight_norm, loss, batch
 
     return step
