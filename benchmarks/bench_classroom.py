@@ -117,16 +117,16 @@ class Server:
         except OSError:
             return float("nan")
 
-    def wait_idle(self, limit: float = 180.0) -> float:
+    def wait_idle(self, limit: float = 180.0, quiet: int = 3) -> float:
         """Wait until the server's start-up warm-up (a background thread) has finished:
-        under 2% of a core used over a second. Returns the seconds waited."""
+        under 2% of a core used in each of `quiet` seconds in a row. Returns the
+        seconds waited."""
         start = time.perf_counter()
-        last = self.cpu_seconds()
-        while time.perf_counter() - start < limit:
+        last, calm = self.cpu_seconds(), 0
+        while calm < quiet and time.perf_counter() - start < limit:
             time.sleep(1.0)
             now = self.cpu_seconds()
-            if now - last < 0.02:
-                break
+            calm = calm + 1 if now - last < 0.02 else 0
             last = now
         return time.perf_counter() - start
 

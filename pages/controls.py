@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.url_fields import (as_text, bool_field, option_field, range_field,
                              text_field)
-from pages import presenter, slideshow
+from pages import presenter, slideshow, warmup
 
 
 def _use_the_router() -> None:
@@ -161,6 +161,9 @@ def run_page(page) -> None:
     if entering:
         st.session_state["_ui_warnings"] = []
     st.html(FOCUS_CSS)
+    # The server's warm-up starts with the process's first visit, whichever page it is
+    # (a class follows a link straight to a topic page, not to Home)
+    warmup.start_in_background()
     presenter.toggle(entering)
     slideshow.bar()
     top = st.container()

@@ -3,7 +3,6 @@ import streamlit as st
 
 import datetime as dt
 
-from pages.warmup import start_in_background
 from pages import ui
 
 st.title("📉 Gradient Lab")
@@ -15,8 +14,6 @@ st.markdown(
     "*theory*.")
 st.caption("For students in class and at home, instructors projecting a live demo, and "
            "practitioners checking a deep network's gradient flow.")
-
-start_in_background()  # TensorFlow loads while the visitor reads this page
 
 today = dt.date.today()  # the course notes' study-diary strip
 strip = st.columns(3)

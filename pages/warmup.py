@@ -1,5 +1,6 @@
-"""Warm the server while a visitor reads the home page: load TensorFlow and trace the
-graphs the topic pages need, in a background thread, once per process.
+"""Warm the server from its first visit on (any page: pages/controls.run_page starts
+it): load TensorFlow and trace the graphs the topic pages need, in a background
+thread, once per process.
 
 core.per_layer.warm_up traces its one graph for every activation per (batch_norm,
 residual, dtype) key, most wanted first; the first topic page's defaults are computed
