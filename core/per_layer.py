@@ -111,9 +111,8 @@ def _activation_choice(activation: str | None, index):
         fixed = activation_fn(activation)
 
         def phi(z, negative_slope):
-            value = fixed(z, negative_slope)
-            return value, tf.stop_gradient(_slope_of(fixed, tf.stop_gradient(z),
-                                                     negative_slope)[1])
+            value, slope = _slope_of(fixed, z, negative_slope)
+            return value, tf.stop_gradient(slope)
         return phi, saturates(activation), peak_slope(activation)
     functions = [activation_fn(name) for name in ACTIVATIONS]
 
@@ -150,7 +149,6 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
         phi, saturating, peak = _activation_choice(activation, activation_index)
         depth = tf.shape(biases)[0]
         batch = tf.cast(tf.shape(x)[0], dtype)
-        width = tf.shape(biases)[1]
         # Means, stds and fractions of half-precision tensors are taken in float32 (summed
         # in float16 or bfloat16 they would be off by percents); norms stay in the format,
         # as a float16 network computes them (in float16 ‖h_l‖ passes 65504 before any
