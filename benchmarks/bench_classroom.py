@@ -44,6 +44,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -240,16 +241,15 @@ async def warm(port: int) -> None:
             await session.run(page, "")
 
 
-def niced_chromium(nice: int) -> str:
-    """An executable that starts /usr/bin/chromium at `nice`. Playwright starts the
+def niced_chromium(nice: int, folder: str) -> str:
+    """An executable, written into `folder`, that starts /usr/bin/chromium at `nice`. Playwright starts the
     browser in a session of its own, and with Linux's autogroup scheduling (on here) a
     session's processes share one CPU weight against other sessions whatever their own
     nice values; so the wrapper sets its session's autogroup nice too
     (/proc/PID/autogroup), as well as the processes'."""
     if nice == 0:
         return "/usr/bin/chromium"
-    import tempfile
-    path = pathlib.Path(tempfile.mkdtemp(prefix="gradient-lab-bench-")) / "chromium"
+    path = pathlib.Path(folder) / "chromium"
     path.write_text("#!/bin/sh\n"
                     f"echo {int(nice)} > /proc/$$/autogroup 2>/dev/null\n"
                     f'exec nice -n {int(nice)} /usr/bin/chromium "$@"\n')
@@ -262,8 +262,9 @@ def browser_sessions(base: str, count: int, results: list, started: threading.Ev
     from playwright.sync_api import sync_playwright
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=niced_chromium(nice),
+    with tempfile.TemporaryDirectory(prefix="gradient-lab-bench-") as folder, \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=niced_chromium(nice, folder),
                                              args=args)
         tabs = [browser.new_context().new_page() for _ in range(count)]
         started.wait()
