@@ -110,6 +110,22 @@ def open_page(tab, base, path, query=""):
     wait_until_idle(tab)
 
 
+def choose(tab, selectbox, option: str, attempts: int = 3) -> None:
+    """Pick `option` in a select box: open it, type the option to filter the list, click
+    it. A list that closes before the click (a CI run once timed out waiting for an option
+    that never showed) is opened again, up to `attempts` times."""
+    for attempt in range(attempts):
+        wait_until_idle(tab)
+        selectbox.click()
+        tab.keyboard.type(option)
+        try:
+            tab.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            return
+        except sync_api.TimeoutError:
+            tab.keyboard.press("Escape")
+    raise AssertionError(f"the option {option!r} never showed in {attempts} attempts")
+
+
 def wait_for_text(tab, selector: str, text: str) -> None:
     """Wait until some element matching `selector` shows exactly `text` (no sleeps)."""
     tab.wait_for_function(
@@ -464,8 +480,7 @@ def test_your_network_picks_an_architecture_and_draws_its_flow(server, page):
     """Open Your network, choose the LSTM stack in the architecture box: its layers are
     counted and the gradient-flow chart is drawn, with no exception."""
     open_page(page, server, "your_network")
-    page.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="lstm", exact=True).click()
+    choose(page, page.locator("[data-testid=stSelectbox]").first, "lstm")
     wait_for_text(page, "[data-testid=stMetricValue]", "5")  # 4 LSTM layers + readout
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
