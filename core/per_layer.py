@@ -143,7 +143,12 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
                  matrix, tf.TensorSpec([], dtype), tf.TensorSpec([], tf.int32),
                  tf.TensorSpec([], dtype)]
 
-    @tf.function(input_signature=signature, reduce_retracing=True)
+    # autograph=False: the loop is written as the tf.while_loop it is. AutoGraph's
+    # conversion of this function and everything it calls (82 functions, the Keras
+    # activations among them) was about 0.6 s of a first trace of 1.65 s; without it the
+    # first trace takes 0.9-1.0 s (The problem's default, fresh process), and that
+    # trace is on the way to a cold server's first chart.
+    @tf.function(input_signature=signature, reduce_retracing=True, autograph=False)
     def step(x, first_kernel, kernels, biases, readout, targets, negative_slope,
              activation_index, residual_scale):
         phi, saturating, peak = _activation_choice(activation, activation_index)
@@ -200,9 +205,12 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
 
             h, row = layer(0, x, first_kernel, skip=False)
             rows = rows.write(0, row)
-            for index in tf.range(1, depth):
+
+            def next_layer(index, h, rows):
                 h, row = layer(index, h, kernel_list.read(index - 1), skip=residual)
-                rows = rows.write(index, row)
+                return index + 1, h, rows.write(index, row)
+            _, h, rows = tf.while_loop(lambda index, h, rows: index < depth, next_layer,
+                                       (tf.constant(1), h, rows))
             prediction = tf.matmul(h, readout)
             loss = tf.reduce_mean(tf.square(prediction - targets))
         signal, weight_grad = tape.gradient(
