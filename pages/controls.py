@@ -168,10 +168,11 @@ def run_page(page) -> None:
     slideshow.bar()
     top = st.container()
     try:
-        page.run()
-        from pages import predict
-        predict.after_page(page.url_path, entering)
-        slideshow.scroll_to_section()
+        with warmup.visiting():
+            page.run()
+            from pages import predict
+            predict.after_page(page.url_path, entering)
+            slideshow.scroll_to_section()
     finally:
         _finish(top, entering)
 

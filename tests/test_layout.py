@@ -45,7 +45,7 @@ def test_only_the_charts_package_imports_altair():
         assert "import altair" not in text and "vl_convert" not in text, path
 
 
-def test_warm_up_runs_once_and_fills_the_cache():
+def test_warm_up_runs_once_and_fills_the_cache(monkeypatch):
     import core.per_layer
     from pages import warmup
     from core.experiments.problem import identity_spec
@@ -54,6 +54,7 @@ def test_warm_up_runs_once_and_fills_the_cache():
     from core.experiments import initialization
     core.per_layer._profile.forget(identity_spec(50, 1.5))
     initialization.sweep.forget(depth=30, width=128)
+    monkeypatch.setattr(warmup, "QUIET_SECONDS", 0.0)  # no visitor to wait for here
     warmup._warm()
     assert core.per_layer._profile.contains(identity_spec(50, 1.5))
     assert initialization.sweep.contains(depth=30, width=128)  # as pages/initialization.py asks

@@ -1,5 +1,5 @@
 """pages.admission: a fair FIFO slot queue, tested with real threads; and pages.warmup's
-exactly-once start."""
+exactly-once start and its waiting for visitors."""
 import threading
 import time
 
@@ -153,3 +153,42 @@ def test_warmup_starts_exactly_once_under_concurrency(monkeypatch):
     time.sleep(0.05)
     assert sorted(answers) == [False] * 15 + [True]
     assert started == [1]
+
+
+def test_the_warm_up_waits_for_visitors_and_a_quiet_second(monkeypatch):
+    """Between its steps the warm-up waits while a script runs and for QUIET_SECONDS
+    after the last one ends (its browser is drawing), then goes on."""
+    from pages import warmup
+    monkeypatch.setattr(warmup, "QUIET_SECONDS", 0.3)
+    monkeypatch.setattr(warmup, "MOST_SECONDS", 30.0)
+    done = threading.Event()
+    steps = []
+    monkeypatch.setattr(warmup, "_steps", lambda: [lambda: steps.append(
+        time.monotonic()) for _ in range(2)])
+    with warmup.visiting():
+        worker = threading.Thread(target=lambda: (warmup._warm(), done.set()))
+        worker.start()
+        wait_until(lambda: steps)
+        time.sleep(0.5)
+        assert len(steps) == 1  # the first step runs; the second waits for the visit
+        with warmup.visiting():  # a second, overlapping visit
+            pass
+        time.sleep(0.4)
+        assert len(steps) == 1
+        ended = time.monotonic()
+    assert done.wait(10)
+    assert steps[1] - ended >= 0.3 - 0.02  # a quiet QUIET_SECONDS after the visit ended
+    worker.join(5)
+
+
+def test_a_busy_server_still_gets_warm(monkeypatch):
+    """Visits that never stop hold each step back at most MOST_SECONDS."""
+    from pages import warmup
+    monkeypatch.setattr(warmup, "QUIET_SECONDS", 5.0)
+    monkeypatch.setattr(warmup, "MOST_SECONDS", 0.2)
+    steps = []
+    monkeypatch.setattr(warmup, "_steps", lambda: [lambda: steps.append(1)] * 3)
+    start = time.monotonic()
+    with warmup.visiting():
+        warmup._warm()
+    assert steps == [1, 1, 1] and 0.4 - 0.02 <= time.monotonic() - start < 3

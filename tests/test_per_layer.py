@@ -306,7 +306,7 @@ def test_the_16_bit_graphs_are_warmed_after_every_other_key():
     per_layer.warm_up(keys=per_layer.HALF_KEYS, full_size=False)
     for key in per_layer.HALF_KEYS:
         assert (None, *key) in per_layer._steps
-    source = inspect.getsource(warmup._warm)
+    source = inspect.getsource(warmup._steps)
     assert source.index("HALF_KEYS, full_size=False") > source.index("WARM_KEYS[1:]")
     assert not set(per_layer.HALF_KEYS) & set(per_layer.WARM_KEYS)
 
