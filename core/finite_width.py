@@ -120,7 +120,8 @@ def _build(activation: str, dtype: str):
 
     @tf.function(input_signature=[cube, cube, tf.TensorSpec([None, None, None, None], dtype),
                                   cube, cube, cube, tf.TensorSpec([], dtype)],
-                 reduce_retracing=True)
+                 reduce_retracing=True,
+                 autograph=False)  # the loop is a tf.while_loop (see core.per_layer)
     def run(x, first, kernels, biases, readout, targets, negative_slope):
         """x (S, B, n_in), first (S, n_in, n), kernels (S, L-1, n, n), biases (S, L, n),
         readout (S, n, 10), targets (S, B, 10) -> (||h_l|| (S, L), ||dLoss/dh_1||,
@@ -131,11 +132,14 @@ def _build(activation: str, dtype: str):
         norms = norms.write(0, safe_norm(h1, axes=[1, 2]))
         with tf.GradientTape() as tape:
             tape.watch(h1)
-            h = h1
-            for index in tf.range(1, depth):
+
+            def next_layer(index, h, norms):
                 h = phi(tf.matmul(h, kernels[:, index - 1]) + biases[:, index:index + 1, :],
                         negative_slope)
-                norms = norms.write(index, safe_norm(tf.stop_gradient(h), axes=[1, 2]))
+                return (index + 1, h,
+                        norms.write(index, safe_norm(tf.stop_gradient(h), axes=[1, 2])))
+            _, h, norms = tf.while_loop(lambda index, h, norms: index < depth, next_layer,
+                                        (tf.constant(1), h1, norms))
             h_last = tf.identity(h)
             error = tf.matmul(h_last, readout) - targets
             loss = tf.reduce_sum(tf.reduce_mean(tf.square(error), axis=[1, 2]))

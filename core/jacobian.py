@@ -53,15 +53,19 @@ def _jacobian_function(activation: str, residual: bool, dtype: str):
 
         @tf.function(input_signature=[matrix, matrix, tf.TensorSpec([None, None, None], dtype),
                                       matrix, tf.TensorSpec([], dtype),
-                                      tf.TensorSpec([], dtype)], reduce_retracing=True)
+                                      tf.TensorSpec([], dtype)], reduce_retracing=True,
+                     autograph=False)  # the loop is a tf.while_loop (core.per_layer)
         def jacobian(x, first_kernel, kernels, biases, negative_slope, residual_scale):
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 h = phi(tf.matmul(x, first_kernel) + biases[0], negative_slope)
-                for index in tf.range(1, tf.shape(biases)[0]):
+
+                def next_layer(index, h):
                     out = phi(tf.matmul(h, kernels[index - 1]) + biases[index],
                               negative_slope)
-                    h = residual_scale * out + h if residual else out
+                    return index + 1, residual_scale * out + h if residual else out
+                _, h = tf.while_loop(lambda index, h: index < tf.shape(biases)[0],
+                                     next_layer, (tf.constant(1), h))
             return tape.batch_jacobian(h, x)[0]  # (width, n_in): dh_L[i] / dx[j]
 
         _functions[key] = jacobian

@@ -28,7 +28,8 @@ def _build(activation: str, dtype: str):
 
     @tf.function(input_signature=[matrix, matrix, tf.TensorSpec([None, None, None], dtype),
                                   matrix, matrix, matrix, vector, vector,
-                                  tf.TensorSpec([], dtype)], reduce_retracing=True)
+                                  tf.TensorSpec([], dtype)], reduce_retracing=True,
+                 autograph=False)  # the loop is a tf.while_loop (see core.per_layer)
     def signal_ends(x, first, kernels, biases, readout, targets, w_scale, b_scale,
                     negative_slope):
         """(||dLoss/dh_1||, ||dLoss/dh_L||) of each of G points: x (B, n_in), w_scale and
@@ -41,10 +42,12 @@ def _build(activation: str, dtype: str):
                  negative_slope)
         with tf.GradientTape() as tape:
             tape.watch(h1)
-            h = h1
-            for index in tf.range(1, tf.shape(biases)[0]):
-                h = phi(rows_w * tf.matmul(h, kernels[index - 1]) + rows_b * biases[index],
-                        negative_slope)
+
+            def next_layer(index, h):
+                return index + 1, phi(rows_w * tf.matmul(h, kernels[index - 1])
+                                      + rows_b * biases[index], negative_slope)
+            _, h = tf.while_loop(lambda index, h: index < tf.shape(biases)[0], next_layer,
+                                 (tf.constant(1), h1))
             h_last = tf.identity(h)
             error = tf.reshape(tf.matmul(h_last, readout), [points, batch, -1]) - targets
             # each point's mean squared error, summed over points (they do not interact)
