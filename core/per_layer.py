@@ -226,10 +226,11 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
 
 # The choice (issue 10, point 3), measured by benchmarks/bench_first_choice.py on a quiet
 # machine (2 rounds, depth 150 x 128 x 256, new activation, initializer and seed each
-# call): (a) one graph, median 0.141 s; (b) a graph per activation traced at start-up,
-# 0.137 s; naive Keras 0.859 s. (a) is chosen: its start-up trace takes 1.7 s against
-# 4.9 s for (b)'s ten (per key; the app warms four), and a visitor who arrives before
-# the warm-up has finished waits 2.3 s for the Initialization grid, against 3.9 s.
+# call): (a) one graph, median 0.145 s; (b) a graph per activation traced at start-up,
+# 0.141 s; naive Keras 0.914 s. (a) is chosen: its start-up trace takes 1.2 s against
+# 4.7-4.9 s for (b)'s ten (per key; the app warms four), and a visitor who arrives
+# before the warm-up has finished waits 1.6 s for the Initialization grid, against 3.2 s.
+# (Both traced without AutoGraph; with it, 1.7 s against 4.9 s, and 2.3 s against 3.9 s.)
 SINGLE_GRAPH = True
 
 _steps: dict = {}
