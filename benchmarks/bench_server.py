@@ -30,6 +30,7 @@ PAGES = re.findall(r'st\.Page\("pages/(\w+)\.py"', (ROOT / "streamlit_app.py").r
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+CHART = "[data-testid=stVegaLiteChart]"
 
 
 def rss_mb(pid: int) -> float:
@@ -65,6 +66,13 @@ def wait_healthy(base: str) -> None:
             time.sleep(0.1)
 
 
+def seconds_until(tab, url: str, selector: str, start: float) -> float:
+    """Open `url`; seconds from `start` until `selector` is visible."""
+    tab.goto(url)
+    tab.wait_for_selector(selector, timeout=120_000)
+    return time.perf_counter() - start
+
+
 def deep_link_first(playwright, env) -> float:
     """Seconds from `streamlit run` to The problem's first chart, its link first."""
     server, base, start = start_server(env)
@@ -72,9 +80,7 @@ def deep_link_first(playwright, env) -> float:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         tab = browser.new_page()
         wait_healthy(base)
-        tab.goto(base + "/problem")
-        tab.wait_for_selector("[data-testid=stVegaLiteChart]", timeout=120_000)
-        seconds = time.perf_counter() - start
+        seconds = seconds_until(tab, base + "/problem", CHART, start)
         browser.close()
         return seconds
     finally:
@@ -95,12 +101,8 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             tab = browser.new_page()
             wait_healthy(base)
-            tab.goto(base + "/")
-            tab.wait_for_selector("h1", timeout=120_000)
-            home = time.perf_counter() - start
-            tab.goto(base + "/problem")
-            tab.wait_for_selector("[data-testid=stVegaLiteChart]", timeout=120_000)
-            first_chart = time.perf_counter() - start
+            home = seconds_until(tab, base + "/", "h1", start)
+            first_chart = seconds_until(tab, base + "/problem", CHART, start)
             for name in PAGES:
                 tab.goto(base + "/" + ("" if name == "home" else name))
                 tab.wait_for_selector("h1", timeout=120_000)

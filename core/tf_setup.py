@@ -1,4 +1,13 @@
-"""Import TensorFlow and Keras once, quietly, and only when a computation needs them."""
+"""Import TensorFlow and Keras once, quietly, and only when a computation needs them.
+
+Every module imports them through here, never directly. In the server the warm-up
+thread and the first pages' script threads import at the same moment; this module's
+import lock makes one of them import both while the others wait. Two threads that
+enter TensorFlow's import from different top modules (one `import tensorflow`, one
+`import keras`, which import each other) can each hold a module the other needs: in a
+measured cold start Python raised _DeadlockError in one thread and the page's thread
+found `tensorflow.python.data.ops.dataset_ops` half-imported (AttributeError).
+"""
 import contextlib
 import os
 import sys
