@@ -113,7 +113,7 @@ _lock = threading.Lock()
 
 def _build(activation: str, dtype: str):
     from .activations import activation_fn
-    from .per_layer import safe_norm
+    from .per_layer import over_layers, safe_norm
     from .tf_setup import tf
     phi = activation_fn(activation)
     cube = tf.TensorSpec([None, None, None], dtype)
@@ -121,7 +121,7 @@ def _build(activation: str, dtype: str):
     @tf.function(input_signature=[cube, cube, tf.TensorSpec([None, None, None, None], dtype),
                                   cube, cube, cube, tf.TensorSpec([], dtype)],
                  reduce_retracing=True,
-                 autograph=False)  # the loop is a tf.while_loop (see core.per_layer)
+                 autograph=False)  # the loop: core.per_layer.over_layers
     def run(x, first, kernels, biases, readout, targets, negative_slope):
         """x (S, B, n_in), first (S, n_in, n), kernels (S, L-1, n, n), biases (S, L, n),
         readout (S, n, 10), targets (S, B, 10) -> (||h_l|| (S, L), ||dLoss/dh_1||,
@@ -136,10 +136,8 @@ def _build(activation: str, dtype: str):
             def next_layer(index, h, norms):
                 h = phi(tf.matmul(h, kernels[:, index - 1]) + biases[:, index:index + 1, :],
                         negative_slope)
-                return (index + 1, h,
-                        norms.write(index, safe_norm(tf.stop_gradient(h), axes=[1, 2])))
-            _, h, norms = tf.while_loop(lambda index, h, norms: index < depth, next_layer,
-                                        (tf.constant(1), h1, norms))
+                return h, norms.write(index, safe_norm(tf.stop_gradient(h), axes=[1, 2]))
+            h, norms = over_layers(depth, next_layer, h1, norms)
             h_last = tf.identity(h)
             error = tf.matmul(h_last, readout) - targets
             loss = tf.reduce_sum(tf.reduce_mean(tf.square(error), axis=[1, 2]))

@@ -47,6 +47,7 @@ def _jacobian_function(activation: str, residual: bool, dtype: str):
         if key in _functions:
             return _functions[key]
         from .activations import activation_fn
+        from .per_layer import over_layers
         from .tf_setup import tf
         phi = activation_fn(activation)
         matrix = tf.TensorSpec([None, None], dtype)
@@ -54,7 +55,7 @@ def _jacobian_function(activation: str, residual: bool, dtype: str):
         @tf.function(input_signature=[matrix, matrix, tf.TensorSpec([None, None, None], dtype),
                                       matrix, tf.TensorSpec([], dtype),
                                       tf.TensorSpec([], dtype)], reduce_retracing=True,
-                     autograph=False)  # the loop is a tf.while_loop (core.per_layer)
+                     autograph=False)  # the loop: core.per_layer.over_layers
         def jacobian(x, first_kernel, kernels, biases, negative_slope, residual_scale):
             with tf.GradientTape() as tape:
                 tape.watch(x)
@@ -63,9 +64,8 @@ def _jacobian_function(activation: str, residual: bool, dtype: str):
                 def next_layer(index, h):
                     out = phi(tf.matmul(h, kernels[index - 1]) + biases[index],
                               negative_slope)
-                    return index + 1, residual_scale * out + h if residual else out
-                _, h = tf.while_loop(lambda index, h: index < tf.shape(biases)[0],
-                                     next_layer, (tf.constant(1), h))
+                    return (residual_scale * out + h if residual else out,)
+                h, = over_layers(tf.shape(biases)[0], next_layer, h)
             return tape.batch_jacobian(h, x)[0]  # (width, n_in): dh_L[i] / dx[j]
 
         _functions[key] = jacobian

@@ -80,6 +80,17 @@ def unit_fractions(a, slope, z, saturating, peak, dtype):
     return dead, tf.cond(saturating, saturated_fraction, none)
 
 
+def over_layers(depth, next_layer, *state):
+    """The state after next_layer(index, *state) -> new state, for index 1 .. depth - 1:
+    a network's loop over its layers after the first, as one tf.while_loop (the passes
+    are traced without AutoGraph, so the loop is written as what it is)."""
+    _, *state = tf.while_loop(
+        lambda index, *_: index < depth,
+        lambda index, *state: (index + 1, *next_layer(index, *state)),
+        (tf.constant(1), *state))
+    return state
+
+
 def _slope_of(fn, z, negative_slope, upstream=None):
     """fn(z) and its derivative at z times `upstream` (default ones: the slope), by
     the function's own registered gradient."""
@@ -143,7 +154,8 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
                  matrix, tf.TensorSpec([], dtype), tf.TensorSpec([], tf.int32),
                  tf.TensorSpec([], dtype)]
 
-    # autograph=False: the loop is written as the tf.while_loop it is. AutoGraph's
+    # autograph=False: the loop is written as the tf.while_loop it is (over_layers,
+    # which core.phase_pass, core.jacobian and core.finite_width share). AutoGraph's
     # conversion of this function and everything it calls (82 functions, the Keras
     # activations among them) was about 0.6 s of a first trace of 1.65 s; without it the
     # first trace takes 0.9-1.0 s (The problem's default, fresh process), and that
@@ -208,9 +220,8 @@ def _build_step(activation: str | None, batch_norm: bool, residual: bool, dtype:
 
             def next_layer(index, h, rows):
                 h, row = layer(index, h, kernel_list.read(index - 1), skip=residual)
-                return index + 1, h, rows.write(index, row)
-            _, h, rows = tf.while_loop(lambda index, h, rows: index < depth, next_layer,
-                                       (tf.constant(1), h, rows))
+                return h, rows.write(index, row)
+            h, rows = over_layers(depth, next_layer, h, rows)
             prediction = tf.matmul(h, readout)
             loss = tf.reduce_mean(tf.square(prediction - targets))
         signal, weight_grad = tape.gradient(

@@ -21,7 +21,7 @@ _lock = threading.Lock()
 
 def _build(activation: str, dtype: str):
     from .activations import activation_fn
-    from .per_layer import safe_norm
+    from .per_layer import over_layers, safe_norm
     from .tf_setup import tf
     phi = activation_fn(activation)
     matrix, vector = tf.TensorSpec([None, None], dtype), tf.TensorSpec([None], dtype)
@@ -29,7 +29,7 @@ def _build(activation: str, dtype: str):
     @tf.function(input_signature=[matrix, matrix, tf.TensorSpec([None, None, None], dtype),
                                   matrix, matrix, matrix, vector, vector,
                                   tf.TensorSpec([], dtype)], reduce_retracing=True,
-                 autograph=False)  # the loop is a tf.while_loop (see core.per_layer)
+                 autograph=False)  # the loop: core.per_layer.over_layers
     def signal_ends(x, first, kernels, biases, readout, targets, w_scale, b_scale,
                     negative_slope):
         """(||dLoss/dh_1||, ||dLoss/dh_L||) of each of G points: x (B, n_in), w_scale and
@@ -44,10 +44,9 @@ def _build(activation: str, dtype: str):
             tape.watch(h1)
 
             def next_layer(index, h):
-                return index + 1, phi(rows_w * tf.matmul(h, kernels[index - 1])
-                                      + rows_b * biases[index], negative_slope)
-            _, h = tf.while_loop(lambda index, h: index < tf.shape(biases)[0], next_layer,
-                                 (tf.constant(1), h1))
+                return (phi(rows_w * tf.matmul(h, kernels[index - 1])
+                            + rows_b * biases[index], negative_slope),)
+            h, = over_layers(tf.shape(biases)[0], next_layer, h1)
             h_last = tf.identity(h)
             error = tf.reshape(tf.matmul(h_last, readout), [points, batch, -1]) - targets
             # each point's mean squared error, summed over points (they do not interact)

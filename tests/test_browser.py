@@ -114,7 +114,7 @@ def choose(tab, selectbox, option: str, attempts: int = 3) -> None:
     """Pick `option` in a select box: open it, type the option to filter the list, click
     it. A list that closes before the click (a CI run once timed out waiting for an option
     that never showed) is opened again, up to `attempts` times."""
-    for attempt in range(attempts):
+    for _ in range(attempts):
         wait_until_idle(tab)
         selectbox.click()
         tab.keyboard.type(option)
