@@ -190,3 +190,24 @@ def test_a_chart_function_given_an_object_is_called_plainly():
     thing = object()
     assert chart(thing) is not chart(thing) and len(calls) == 2
     assert chart("same") is chart("same") and len(calls) == 3
+
+
+def test_building_a_log_chart_runs_no_schema_validation(monkeypatch):
+    """Unnamed, Altair's selection_point validates its own to_dict() to hash a name at
+    every call; the legend's pick is named with that same hash, computed once. (As on
+    the server, pages.server.tune: no validation in constructors, altair's debug mode.)"""
+    from altair.utils import schemapi
+    monkeypatch.setattr(schemapi, "DEBUG_MODE", False)
+    rows = pd.DataFrame({"layer": [1, 2] * 2, "value": [1.0, 2.0, 3.0, 4.0],
+                         "group": ["a", "a", "b", "b"]})
+    plain = alt.selection_point(fields=["group"], bind="legend").name
+    base.log_chart(rows, x="layer", x_title="l", y_title="v", title="t")  # the name, once
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a chart was validated while it was built")
+    monkeypatch.setattr(alt.SchemaBase, "validate", refuse)
+    spec = base.log_chart(rows.assign(value=rows["value"] * 2), x="layer", x_title="l",
+                          y_title="v", title="t2").to_dict(validate=False)
+    params = spec.get("params", []) + [p for layer in spec["layer"]
+                                       for p in layer.get("params", [])]
+    assert [p["name"] for p in params] == [plain]

@@ -247,6 +247,17 @@ class Layered(alt.LayerChart):
         alt.TopLevelLayerSpec.__init__(self, data=data, layer=list(layer), **kwargs)
 
 
+@functools.lru_cache(maxsize=None)
+def legend_pick_name(field: str) -> str:
+    """The name Altair gives a legend-bound point selection on `field`, computed once.
+
+    Unnamed, `alt.selection_point` names itself by hashing its own `to_dict()`, which
+    runs the schema validation on every call (0.37 ms against 0.007 ms named; py-spy
+    attributed far more to it in a class of 30 than the class's times showed). Named
+    with that same hash, the chart's spec is unchanged."""
+    return alt.selection_point(fields=[field], bind="legend").name
+
+
 def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: str,
               series: str = "series", value: str = "value", dash: str | None = None,
               height: int = 320, subtitle: str | None = None,
@@ -268,7 +279,7 @@ def log_chart(long: pd.DataFrame, *, x: str, x_title: str, y_title: str, title: 
     data, domain = pin_for_log(long, value)
     color = color or ("group" if "group" in data.columns else series)
     names = list(dict.fromkeys(data[color]))
-    pick = alt.selection_point(fields=[color], bind="legend")
+    pick = alt.selection_point(name=legend_pick_name(color), fields=[color], bind="legend")
     legend = alt.Legend(orient="top", direction="vertical", labelLimit=500,
                         title="click to highlight" if len(names) > 1 else None,
                         titleFontWeight="normal", titleFontStyle="italic")
