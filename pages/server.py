@@ -20,10 +20,17 @@
   (core.charts.base.remembered), and the server keeps each remembered chart's
   converted spec (SPECS): an unchanged chart costs a dict copy, not a build and a
   to_dict() tree walk. These were most of the Initialization page's rerun.
+- numpy's OpenBLAS runs each matrix product on a pool of threads (one per core) whose
+  workers spin, busy, for about 0.1 s after every call, waiting for more. On a server
+  whose parallelism is its sessions, that spinning took a core from the others: a
+  visit to The problem cost 0.21 s of CPU against 0.10 s with one BLAS thread, Why
+  0.26 against 0.14, Initialization 0.37 against 0.28, at the same wall time. BLAS
+  gets one thread: the libraries loaded now through threadpoolctl, those loaded later
+  (scipy's own OpenBLAS) through OPENBLAS_NUM_THREADS, which OpenBLAS reads as it loads.
 - The process-wide training queue (pages/admission.py) gets its slots, about one per
   core; pages/training_runs.py trains in them.
 
-GRADIENT_LAB_NO_TUNING=1 turns the first four off and lets every training run at once
+GRADIENT_LAB_NO_TUNING=1 turns the first five off and lets every training run at once
 (the naive baseline of benchmarks/bench_classroom.py).
 """
 from __future__ import annotations
@@ -109,6 +116,13 @@ def _skip_chart_validation() -> bool:
                     "Altair charts are validated on every rerun")
 
 
+def _one_blas_thread() -> bool:
+    from threadpoolctl import threadpool_limits
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    threadpool_limits(limits=1, user_api="blas")  # kept: not used as a context manager
+    return True
+
+
 def _no_altair_debug_mode() -> bool:
     from altair.utils import schemapi
     schemapi.disable_debug_mode()
@@ -125,6 +139,7 @@ def tune() -> dict[str, bool]:
                 applied["keep_keras_state"] = _keep_keras_state()
                 applied["skip_chart_validation"] = _skip_chart_validation()
                 applied["altair_no_debug_mode"] = _no_altair_debug_mode()
+                applied["one_blas_thread"] = _one_blas_thread()
             else:  # the naive baseline builds and converts every chart at every rerun
                 chart_base.REMEMBER["entries"] = SPECS.entries = 0
             admission.training_queue(None if tuning_disabled() else admission.default_slots())

@@ -3,11 +3,18 @@ works: no keras clear_session after a script run, charts converted unvalidated, 
 models built in other threads while sessions rerun never collide. The training slots
 are tests/test_pages_training_runs.py."""
 import inspect
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
 import pytest
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = """
 import streamlit as st
 from pages import server
@@ -40,12 +47,38 @@ def test_tune_is_idempotent_and_reports_what_it_changed():
     first = server.tune()
     assert server.tune() == first == {"keep_keras_state": True,
                                       "skip_chart_validation": True,
-                                      "altair_no_debug_mode": True}
+                                      "altair_no_debug_mode": True,
+                                      "one_blas_thread": True}
     from altair.utils import schemapi
     assert schemapi.DEBUG_MODE is False
     assert script_runner._clean_problem_modules is server._clean_problem_modules_except_keras
     assert script_runner._clean_problem_modules.__wrapped__ is not \
         server._clean_problem_modules_except_keras
+
+
+def test_blas_gets_one_thread_now_and_in_libraries_loaded_later():
+    """In a fresh process: numpy's OpenBLAS (loaded before tune) through threadpoolctl,
+    scipy's (loaded after) through OPENBLAS_NUM_THREADS."""
+    code = textwrap.dedent("""
+        import json, numpy, threadpoolctl
+        def blas():
+            return {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()
+                    if i["user_api"] == "blas"}
+        before = blas()
+        from pages import server
+        server.tune()
+        import scipy.linalg
+        print(json.dumps([before, blas()]))
+        """)
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("OPENBLAS_NUM_THREADS", "GRADIENT_LAB_NO_TUNING")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=ROOT, check=True)
+    before, after = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(after) == len(before) + 1  # numpy's, then scipy's
+    assert set(after.values()) == {1}, after
+    if os.cpu_count() > 1:
+        assert max(before.values()) > 1  # what tune() changed
 
 
 @pytest.fixture
