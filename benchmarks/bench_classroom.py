@@ -118,6 +118,24 @@ class Server:
         except OSError:
             return float("nan")
 
+    def thread_cpu(self) -> dict[str, float]:
+        """CPU seconds so far per kind of live server thread (Linux thread names,
+        digits dropped: the event loop, TensorFlow's pools, "python" for other Python
+        threads). Threads that have ended (each script run's) are not listed."""
+        kinds: dict[str, float] = {}
+        for task in pathlib.Path(f"/proc/{self.process.pid}/task").glob("*"):
+            try:
+                stat = (task / "stat").read_text()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")].rstrip("0123456789_-.")
+            if task.name == str(self.process.pid):
+                name = "event loop (main thread)"
+            fields = stat.rpartition(")")[2].split()
+            kinds[name] = kinds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) \
+                / os.sysconf("SC_CLK_TCK")
+        return kinds
+
     def wait_idle(self, limit: float = 180.0, quiet: int = 3) -> float:
         """Wait until the server's start-up warm-up (a background thread) has finished:
         under 2% of a core used in each of `quiet` seconds in a row. Returns the
@@ -406,11 +424,12 @@ def one_server(repo: pathlib.Path, tuned: bool, mode: str, args) -> dict:
         spy = None
         if args.py_spy:  # a sampling profile of the server during the load
             spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.process.pid),
-                                    "--format", "raw", "--rate", "50", "--threads", "--gil",
+                                    "--format", "raw", "--rate", "200", "--threads", "--gil",
                                     "-o", f"{args.py_spy}.{'tuned' if tuned else 'naive'}"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
         cpu_before, wall_before = server.cpu_seconds(), time.perf_counter()
+        threads_before = server.thread_cpu()
         if mode == "class":
             result = asyncio.run(class_load(server, args.clients, args.browsers,
                                             args.browser_nice))
@@ -422,6 +441,8 @@ def one_server(repo: pathlib.Path, tuned: bool, mode: str, args) -> dict:
             spy.send_signal(2)
             spy.wait(60)
         result["cpu"] = server.cpu_seconds() - cpu_before
+        result["threads"] = {name: seconds - threads_before.get(name, 0.0)
+                             for name, seconds in server.thread_cpu().items()}
         result["wall"] = time.perf_counter() - wall_before
         result["warm_rss"] = warm_rss
         result["peak_rss"] = server.peak_rss()
@@ -444,6 +465,11 @@ def report(name: str, mode: str, result: dict, args) -> None:
               f"{top:.1f} s; errors {len(result['errors'])}; peak server RSS "
               f"{result['peak_rss']:.0f} MB; server CPU {result['cpu']:.1f} s in "
               f"{result['wall']:.1f} s")
+        top = sorted(result["threads"].items(), key=lambda item: -item[1])[:6]
+        ended = result["cpu"] - sum(result["threads"].values())
+        print("    server CPU by thread: " + ", ".join(f"{name} {seconds:.1f} s"
+                                                       for name, seconds in top)
+              + f"; threads that ended (script runs) {ended:.1f} s")
     elif mode == "latency":
         pages = ", ".join(f"{page} {seconds:.2f} s" for page, seconds in
                           result["per_page"].items())
