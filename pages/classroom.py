@@ -2,6 +2,7 @@
 import streamlit as st
 
 from core.classroom import CODE_LENGTH, ClassroomError
+from pages import classroom_instructor as teacher, classroom_student as student
 from pages import classroom_ui as room, ui
 
 st.title("🧑‍🏫 Class poll: predict, then reveal")
@@ -34,14 +35,14 @@ if role == "a student":
         st.text_input("Your name (optional)", key="classroom_name", max_chars=30,
                       help="Shown to the instructor; leave empty to stay anonymous.")
         st.button("Join", key="classroom_join", type="primary", icon="🙋", width="stretch",
-                  on_click=room.join, args=(db, controls.key("room")),
+                  on_click=student.join, args=(db, controls.key("room")),
                   disabled=not code.strip())
         problem = st.session_state.pop("classroom_problem", None)
         if problem:
             st.error(problem, icon="⚠️")
     else:
         code, token = held
-        room.student_live(db, code, token)
+        student.student_live(db, code, token)
         if st.button("Leave this class", key="classroom_leave", type="tertiary"):
             st.session_state.pop(room.STUDENT)
             st.rerun()
@@ -52,7 +53,7 @@ else:
         st.markdown("You get a room code, a join link and a QR code to project. Rooms "
                     "last four hours; the room's secret stays in this browser tab.")
         st.button("Start a class", key="classroom_start", type="primary", icon="🚀",
-                  on_click=room.start_class, args=(db,))
+                  on_click=teacher.start_class, args=(db,))
     else:
         code, secret = held
         try:
@@ -63,16 +64,16 @@ else:
         asked = state["question"] is not None
         card, live = st.columns([1, 3] if asked else [1, 2], gap="large")
         with card:
-            room.room_card(code, big=not asked)
+            teacher.room_card(code, big=not asked)
             if not state["closed"]:
-                room.pick_question(db, code, secret)
+                teacher.pick_question(db, code, secret)
         with live:
-            room.instructor_live(db, code, secret)
+            teacher.instructor_live(db, code, secret)
         if not state["closed"]:
             st.button("End the class", key="classroom_close", icon="🏁",
-                      on_click=room.close, args=(db, code, secret),
+                      on_click=teacher.close, args=(db, code, secret),
                       help="Closes the room (answers stop) and shows the summary.")
         else:
-            room.summary(db, code, secret)
+            teacher.summary(db, code, secret)
             st.button("Start a new class", key="classroom_restart", icon="🚀",
-                      on_click=room.start_class, args=(db,))
+                      on_click=teacher.start_class, args=(db,))
