@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.url_fields import (as_text, bool_field, option_field, range_field,
                              text_field)
-from pages import presenter, slideshow, warmup
+from pages import admission, presenter, slideshow, warmup
 
 
 def _use_the_router() -> None:
@@ -39,6 +39,8 @@ _use_the_router()
 # The URL is read when a page is entered (a deep link, or a visit from another page,
 # which Streamlit opens with a clean query string), validated, and written back after
 # every run; values a session chose on a page are kept when it comes back.
+BUSY = ("The server is busy with other visitors' pages: yours is number {ahead} in line "
+        "and starts in a moment.")
 STREAMLIT_PARAMS = {"embed", "embed_options"}  # Streamlit's own; never ours to check
 
 
@@ -167,8 +169,13 @@ def run_page(page) -> None:
     presenter.toggle(entering)
     slideshow.bar()
     top = st.container()
+    notice = st.empty()
+
+    def waiting(ahead: int) -> None:  # a Streamlit call: where a stop or rerun lands
+        notice.info(BUSY.format(ahead=ahead + 1), icon="⏳")
     try:
-        with warmup.visiting():
+        with warmup.visiting(), admission.page_slot(on_wait=waiting):
+            notice.empty()
             page.run()
             from pages import predict
             predict.after_page(page.url_path, entering)

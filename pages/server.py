@@ -28,10 +28,11 @@
   gets one thread: the libraries loaded now through threadpoolctl, those loaded later
   (scipy's own OpenBLAS) through OPENBLAS_NUM_THREADS, which OpenBLAS reads as it loads.
 - The process-wide training queue (pages/admission.py) gets its slots, about one per
-  core; pages/training_runs.py trains in them.
+  core; pages/training_runs.py trains in them. The page queue gets one more than the
+  cores: pages/controls.run_page runs each page in a slot.
 
-GRADIENT_LAB_NO_TUNING=1 turns the first five off and lets every training run at once
-(the naive baseline of benchmarks/bench_classroom.py).
+GRADIENT_LAB_NO_TUNING=1 turns the first five off and lets every training and every page
+run at once (the naive baseline of benchmarks/bench_classroom.py).
 """
 from __future__ import annotations
 
@@ -143,4 +144,5 @@ def tune() -> dict[str, bool]:
             else:  # the naive baseline builds and converts every chart at every rerun
                 chart_base.REMEMBER["entries"] = SPECS.entries = 0
             admission.training_queue(None if tuning_disabled() else admission.default_slots())
+            admission.page_queue(None if tuning_disabled() else admission.default_page_slots())
     return applied

@@ -32,6 +32,7 @@ def training_slot(poll: float = 0.5) -> Iterator[None]:
     def waiting(ahead: int) -> None:  # redrawn every poll: where a stop can land
         note.info(WAITING.format(ahead=ahead), icon="⏳")
 
+    admission.release_page_slot()  # no page queues behind a training's wait and run
     try:
         with admission.training_queue().slot(on_wait=waiting, poll=poll):
             note.empty()

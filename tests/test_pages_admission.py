@@ -192,3 +192,71 @@ def test_a_busy_server_still_gets_warm(monkeypatch):
     with warmup.visiting():
         warmup._warm()
     assert steps == [1, 1, 1] and 0.4 - 0.02 <= time.monotonic() - start < 3
+
+
+def test_page_and_training_slots_default_to_the_cores(monkeypatch):
+    from pages import admission
+    monkeypatch.delenv("GRADIENT_LAB_PAGE_SLOTS", raising=False)
+    monkeypatch.setenv("GRADIENT_LAB_TRAINING_SLOTS", "5")  # not the page queue's
+    assert admission.default_page_slots() == admission.usable_cores() + 1
+    monkeypatch.setenv("GRADIENT_LAB_PAGE_SLOTS", "2")
+    assert admission.default_page_slots() == 2
+    from pages import server
+    server.tune()
+    assert admission.page_queue().slots == (None if server.tuning_disabled()
+                                            else admission.default_page_slots())
+
+
+@pytest.fixture
+def one_page_slot(monkeypatch):
+    """The process's page queue replaced by one with a single slot."""
+    from pages import admission
+    queue = SlotQueue(1)
+    monkeypatch.setitem(admission._queues, "page", queue)
+    return queue
+
+
+def test_a_page_run_holds_a_page_slot_and_a_waiting_one_is_told_its_place(
+        one_page_slot, app, monkeypatch):
+    """Through pages/controls.run_page: a second session's run waits while the only slot
+    is taken, is told it is first in line (a Streamlit call: where a stop would land),
+    and runs once the slot is free; the note is gone once it runs."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    from pages import controls
+    at = app("pages/problem.py")
+    notes, real_info = [], DeltaGenerator.info
+    monkeypatch.setattr(DeltaGenerator, "info",
+                        lambda self, body, *a, **k: (notes.append(body),
+                                                     real_info(self, body, *a, **k))[1])
+    ticket = one_page_slot.enqueue()
+    assert one_page_slot.try_take(ticket, 0)
+
+    def free_once_told():
+        wait_until(lambda: controls.BUSY.format(ahead=1) in notes, timeout=120)
+        one_page_slot.leave(ticket)
+    freeing = threading.Thread(target=free_once_told)
+    freeing.start()
+    at.slider(key="problem:depth").set_value(12).run()
+    freeing.join(5)
+    assert not at.exception
+    assert controls.BUSY.format(ahead=1) in notes
+    assert not any(controls.BUSY.format(ahead=1) == info.value for info in at.info)
+    assert len(at.get("vega_lite_chart")) >= 3  # it ran, after the slot was freed
+    assert one_page_slot.busy == 0 and one_page_slot.waiting == 0
+
+
+def test_waiting_for_a_training_gives_the_page_slot_back(one_page_slot):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_string(
+        "import streamlit as st\n"
+        "from pages import admission, training_runs\n"
+        "with admission.page_slot():\n"
+        "    before = admission.page_queue().busy\n"
+        "    with training_runs.training_slot():\n"
+        "        during = admission.page_queue().busy\n"
+        "    admission.release_page_slot()  # a second time: nothing to give back\n"
+        "st.write(f'{before} {during}')\n", default_timeout=60)
+    at.run()
+    assert not at.exception and at.markdown[0].value == "1 0"
+    assert one_page_slot.busy == 0
