@@ -195,16 +195,15 @@ def test_a_busy_server_still_gets_warm(monkeypatch):
 
 
 def test_page_and_training_slots_default_to_the_cores(monkeypatch):
-    from pages import admission
+    from pages import admission, server
     monkeypatch.delenv("GRADIENT_LAB_PAGE_SLOTS", raising=False)
+    server.tune()  # the process's queue, made once
+    assert admission.page_queue().slots == (None if server.tuning_disabled()
+                                            else admission.usable_cores() + 1)
     monkeypatch.setenv("GRADIENT_LAB_TRAINING_SLOTS", "5")  # not the page queue's
     assert admission.default_page_slots() == admission.usable_cores() + 1
     monkeypatch.setenv("GRADIENT_LAB_PAGE_SLOTS", "2")
     assert admission.default_page_slots() == 2
-    from pages import server
-    server.tune()
-    assert admission.page_queue().slots == (None if server.tuning_disabled()
-                                            else admission.default_page_slots())
 
 
 @pytest.fixture
