@@ -1,111 +1,25 @@
-"""Process-wide limits on work: fair first-in first-out queues of slots.
+"""The server's process-wide queues (core.slots.SlotQueue): trainings and page runs.
 
 Trainings take seconds of every core; many at once on a small server make each one
-slower and all of them late. `SlotQueue.slot()` lets `slots` of them run together and
-queues the rest in arrival order. A waiter learns its place (`position`, the number
-ahead of it) through a callback it is given every `poll` seconds; if that callback
-raises (a stopped session), or the work in the block raises, the ticket or the slot is
-given back.
+slower and all of them late: `training_queue()` lets about one per core run together
+and queues the rest in arrival order.
 
-Two queues: `training_queue()` (about one training per core) and `page_queue()`, which
-every script run of a page passes (pages/controls.run_page; about one more than the
-cores). Thirty pages run at once all hold Python's GIL in turn and each finishes late;
-run a few at a time, they finish in arrival order and sooner on the whole: in a class
-of 30 (benchmarks/bench_classroom.py), p50 1.1-1.8 s and p95 2.7-3.2 s to the charts,
-against 3.2-3.4 s and 4.1-4.8 s with every page run at once. A page run gives its
-slot back for good when it starts waiting for a training (`release_page_slot`).
+`page_queue()` is passed by every script run of a page (pages/controls.run_page;
+about one more than the cores). Thirty pages run at once all hold Python's GIL in turn
+and each finishes late; run a few at a time, they finish in arrival order and sooner
+on the whole: in a class of 30 (benchmarks/bench_classroom.py), p50 1.1-1.8 s and p95
+2.7-3.2 s to the charts, against 3.2-3.4 s and 4.1-4.8 s with every page run at once.
+A page run gives its slot back for good when it starts waiting for a training
+(`release_page_slot`).
 """
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import threading
-from collections import deque
 from typing import Callable, Iterator
 
-
-class SlotQueue:
-    """`slots` holders at a time (None: no limit), the rest wait first in, first out."""
-
-    def __init__(self, slots: int | None):
-        if slots is not None and slots < 1:
-            raise ValueError("slots must be at least 1, or None for no limit")
-        self.slots = slots
-        self._cond = threading.Condition()
-        self._waiting: deque[int] = deque()
-        self._holders: set[int] = set()
-        self._tickets = itertools.count(1)
-
-    @property
-    def busy(self) -> int:
-        with self._cond:
-            return len(self._holders)
-
-    @property
-    def waiting(self) -> int:
-        with self._cond:
-            return len(self._waiting)
-
-    def position(self, ticket: int) -> int:
-        """How many waiters are ahead of `ticket`; 0 once it holds a slot or is first."""
-        with self._cond:
-            if ticket in self._holders:
-                return 0
-            try:
-                return self._waiting.index(ticket)
-            except ValueError:
-                raise KeyError(f"ticket {ticket} is neither waiting nor holding") from None
-
-    def _free(self) -> bool:
-        return self.slots is None or len(self._holders) < self.slots
-
-    def enqueue(self) -> int:
-        with self._cond:
-            ticket = next(self._tickets)
-            self._waiting.append(ticket)
-            return ticket
-
-    def try_take(self, ticket: int, timeout: float | None = None) -> bool:
-        """Wait up to `timeout` s for `ticket` to be first with a slot free; take it."""
-        with self._cond:
-            if ticket in self._holders:
-                return True
-            taken = self._cond.wait_for(
-                lambda: self._waiting and self._waiting[0] == ticket and self._free(),
-                timeout)
-            if not taken:
-                return False
-            self._waiting.popleft()
-            self._holders.add(ticket)
-            self._cond.notify_all()  # the next in line may take another free slot
-            return True
-
-    def leave(self, ticket: int) -> None:
-        """Give back a slot, or a place in the queue: safe to call once in any state."""
-        with self._cond:
-            self._holders.discard(ticket)
-            try:
-                self._waiting.remove(ticket)
-            except ValueError:
-                pass
-            self._cond.notify_all()
-
-    @contextlib.contextmanager
-    def slot(self, on_wait: Callable[[int], None] | None = None,
-             poll: float = 0.5, patience: float = 0.0) -> Iterator[int]:
-        """Hold a slot for the `with` block; `on_wait(n_ahead)` runs while waiting, first
-        after `patience` seconds (0: tell a waiter its place at once), then every `poll`."""
-        ticket = self.enqueue()
-        try:
-            timeout = patience
-            while not self.try_take(ticket, timeout=timeout):
-                if on_wait is not None:
-                    on_wait(self.position(ticket))
-                timeout = poll
-            yield ticket
-        finally:
-            self.leave(ticket)
+from core.slots import SlotQueue
 
 
 def usable_cores() -> int:

@@ -10,7 +10,8 @@ LIGHT = ["core", "core.spec", "core.cli", "core.summary", "core.training", "core
          "core.experiments.remedies", "core.experiments.activations",
          "core.experiments.phase", "core.experiments.residual_scaling", "core.jacobian",
          "core.phase_pass", "core.born_dead", "core.finite_width",
-         "core.zoo", "core.challenges", "core.challenge_bank", "core.slides", "pages.warmup"]
+         "core.zoo", "core.challenges", "core.challenge_bank", "core.slides", "core.slots",
+         "pages.warmup"]
 
 
 def test_light_modules_do_not_import_tensorflow_or_streamlit():
