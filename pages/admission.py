@@ -19,6 +19,8 @@ import os
 import threading
 from typing import Callable, Iterator
 
+import streamlit as st
+
 from core.slots import SlotQueue
 
 
@@ -85,3 +87,22 @@ def release_page_slot() -> None:
     if ticket is not None:
         _held.ticket = None
         page_queue().leave(ticket)
+
+
+@contextlib.contextmanager
+def noted(slot: Callable, say: Callable[[int], str], **options) -> Iterator[int]:
+    """Hold `slot(on_wait=..., **options)` (a queue's slot) for the `with` block, with a
+    note in the page while waiting: `say(n_ahead)`, redrawn at every poll (a Streamlit
+    call: where a stop or rerun of the session lands). The note goes once the slot is
+    taken, and at any other end."""
+    note = st.empty()
+
+    def waiting(ahead: int) -> None:
+        note.info(say(ahead), icon="⏳")
+
+    try:
+        with slot(on_wait=waiting, **options) as ticket:
+            note.empty()
+            yield ticket
+    finally:
+        note.empty()

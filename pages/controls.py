@@ -169,13 +169,9 @@ def run_page(page) -> None:
     presenter.toggle(entering)
     slideshow.bar()
     top = st.container()
-    notice = st.empty()
-
-    def waiting(ahead: int) -> None:  # a Streamlit call: where a stop or rerun lands
-        notice.info(BUSY.format(ahead=ahead + 1), icon="⏳")
     try:
-        with warmup.visiting(), admission.page_slot(on_wait=waiting):
-            notice.empty()
+        with warmup.visiting(), admission.noted(admission.page_slot,
+                                                lambda ahead: BUSY.format(ahead=ahead + 1)):
             page.run()
             from pages import predict
             predict.after_page(page.url_path, entering)

@@ -27,18 +27,10 @@ def training_slot(poll: float = 0.5) -> Iterator[None]:
     Streamlit call, so a stop or rerun of this session raises there; the ticket is
     given back in every case (normal end, exception, stop).
     """
-    note = st.empty()
-
-    def waiting(ahead: int) -> None:  # redrawn every poll: where a stop can land
-        note.info(WAITING.format(ahead=ahead), icon="⏳")
-
     admission.release_page_slot()  # no page queues behind a training's wait and run
-    try:
-        with admission.training_queue().slot(on_wait=waiting, poll=poll):
-            note.empty()
-            yield
-    finally:
-        note.empty()
+    with admission.noted(admission.training_queue().slot,
+                         lambda ahead: WAITING.format(ahead=ahead), poll=poll):
+        yield
 
 
 DRAW_EVERY = 0.4  # seconds between two redraws of a training's progress
