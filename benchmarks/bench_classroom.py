@@ -74,6 +74,12 @@ def status_mb(pid: int, field: str) -> float:
     return float("nan")
 
 
+def stat_cpu(stat: str) -> float:
+    """User + system CPU seconds in a /proc/.../stat line (a process's or a thread's)."""
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """`streamlit run` from `repo`, tuned or as the naive baseline."""
 
@@ -113,8 +119,7 @@ class Server:
     def cpu_seconds(self) -> float:
         """User + system CPU seconds the server has used so far (every thread)."""
         try:
-            fields = open(f"/proc/{self.process.pid}/stat").read().rpartition(")")[2].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return stat_cpu(open(f"/proc/{self.process.pid}/stat").read())
         except OSError:
             return float("nan")
 
@@ -131,9 +136,7 @@ class Server:
             name = stat[stat.index("(") + 1:stat.rindex(")")].rstrip("0123456789_-.")
             if task.name == str(self.process.pid):
                 name = "event loop (main thread)"
-            fields = stat.rpartition(")")[2].split()
-            kinds[name] = kinds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) \
-                / os.sysconf("SC_CLK_TCK")
+            kinds[name] = kinds.get(name, 0.0) + stat_cpu(stat)
         return kinds
 
     def wait_idle(self, limit: float = 180.0, quiet: int = 3) -> float:
