@@ -14,6 +14,7 @@ Goals: first chart <= 10 s (issue 10), RSS <= 1.2 GB after every page, <= 1.6 GB
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_server.py
 """
+import contextlib
 import os
 import pathlib
 import re
@@ -46,15 +47,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(env):
-    """(server process, base URL, start time): `streamlit run` on a free port."""
+@contextlib.contextmanager
+def cold_server(env, playwright):
+    """`streamlit run` on a free port, and chromium: (browser, base URL, start time), the
+    server stopped at the end."""
     port = free_port()
     start = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                                "--server.headless", "true", "--server.port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    return server, f"http://127.0.0.1:{port}", start
+    try:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        try:
+            yield server, browser, f"http://127.0.0.1:{port}", start
+        finally:
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def wait_healthy(base: str) -> None:
@@ -75,17 +86,10 @@ def seconds_until(tab, url: str, selector: str, start: float) -> float:
 
 def deep_link_first(playwright, env) -> float:
     """Seconds from `streamlit run` to The problem's first chart, its link first."""
-    server, base, start = start_server(env)
-    try:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+    with cold_server(env, playwright) as (_, browser, base, start):
         tab = browser.new_page()
         wait_healthy(base)
-        seconds = seconds_until(tab, base + "/problem", CHART, start)
-        browser.close()
-        return seconds
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        return seconds_until(tab, base + "/problem", CHART, start)
 
 
 def main() -> None:
@@ -95,10 +99,8 @@ def main() -> None:
                            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"],
                           capture_output=True, text=True, env=env)
     floor = time.perf_counter() - floor
-    server, base, start = start_server(env)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+    with sync_playwright() as playwright:
+        with cold_server(env, playwright) as (server, browser, base, start):
             tab = browser.new_page()
             wait_healthy(base)
             home = seconds_until(tab, base + "/", "h1", start)
@@ -116,11 +118,6 @@ def main() -> None:
                 other.wait_for_selector("h1", timeout=300_000)
                 other.wait_for_selector(IDLE, state="attached", timeout=300_000)
             ten = rss_mb(server.pid)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    with sync_playwright() as playwright:
         deep = deep_link_first(playwright, env)
     print(f"naive baseline: bare python importing tensorflow+keras, {floor:.1f} s, max RSS "
           f"{float(bare.stdout.strip() or 'nan'):.0f} MB")
